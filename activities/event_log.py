@@ -84,7 +84,7 @@ async def append_events(session: AsyncSession, events: list[CaseEvent]) -> int:
     Returns how many rows were new."""
     if not events:
         return 0
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     ids = [e.event_id for e in events]
     before = await session.scalar(

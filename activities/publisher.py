@@ -111,7 +111,7 @@ class OutboxPublisher:
                 log.debug("published", events=sent)
                 continue
             self._wake.clear()
-            waiter = asyncio.ensure_future(self._wake.wait())
+            waiter: asyncio.Future[object] = asyncio.ensure_future(self._wake.wait())
             await _sleep_or_stop(stop, self._idle_poll, also=waiter)
             waiter.cancel()
         await self._reset_sink()

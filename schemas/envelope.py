@@ -59,7 +59,9 @@ def to_kafka(event: CaseEvent) -> KafkaRecord:
     )
 
 
-def from_kafka(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes) -> CaseEvent:
+def from_kafka(
+    headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes
+) -> CaseEvent:
     """Parse a Kafka record into a case event, or raise EnvelopeError saying why."""
     try:
         message = ce_kafka.KafkaMessage(headers=dict(headers), key=None, value=value)

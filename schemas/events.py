@@ -99,7 +99,8 @@ class CaseEvent(BaseModel):
     """When the thing happened (permit decision date, settlement date, ...)."""
     recorded_at: AwareDatetime
     """When the system learned of it."""
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
+    """Bumped, with an upcaster, when an event's shape changes (see SCHEMA_VERSION)."""
     data: EventData
 
     @property

@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import Callable
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker import Worker
 
 from activities.event_log import EventLogActivities
@@ -20,7 +21,9 @@ from .temporal import connect
 log = structlog.get_logger("case_worker")
 
 
-def build_publisher(settings: Settings, sessions: db.async_sessionmaker[db.AsyncSession]) -> OutboxPublisher:
+def build_publisher(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> OutboxPublisher:
     async def connect_sink() -> EventSink:
         # Provisioned on every (re)connect: a broker that lost its data comes back empty.
         await ensure_topic(

@@ -6,6 +6,7 @@ from typing import Any
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
@@ -24,7 +25,7 @@ from schemas.commands import (
     RegisterSettlement,
 )
 from schemas.enums import CaseStage
-from schemas.errors import CaseNotFound, CommandRejected
+from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
 from schemas.ids import workflow_id_for
 from schemas.state import CaseState, CommandResult
 from workflows import search_attributes as sa
@@ -49,13 +50,19 @@ class CaseService:
             search_attributes=sa.initial(cmd.case_type.value),
         )
 
-    async def record_competence_mapping(self, case_id: str, cmd: RecordCompetenceMapping) -> CommandResult:
+    async def record_competence_mapping(
+        self, case_id: str, cmd: RecordCompetenceMapping
+    ) -> CommandResult:
         return await self._update(case_id, SettlementCaseWorkflow.record_competence_mapping, cmd)
 
-    async def record_settlement_interview(self, case_id: str, cmd: RecordSettlementInterview) -> CommandResult:
+    async def record_settlement_interview(
+        self, case_id: str, cmd: RecordSettlementInterview
+    ) -> CommandResult:
         return await self._update(case_id, SettlementCaseWorkflow.record_settlement_interview, cmd)
 
-    async def allocate_to_municipality(self, case_id: str, cmd: AllocateToMunicipality) -> CommandResult:
+    async def allocate_to_municipality(
+        self, case_id: str, cmd: AllocateToMunicipality
+    ) -> CommandResult:
         return await self._update(case_id, SettlementCaseWorkflow.allocate_to_municipality, cmd)
 
     async def accept_allocation(self, case_id: str, cmd: AcceptAllocation) -> CommandResult:
@@ -94,7 +101,27 @@ class CaseService:
                 ) from None
             raise
         except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                await self._raise_if_closed(case_id)
             raise _not_found_or(exc, case_id) from None
+
+    async def _raise_if_closed(self, case_id: str) -> None:
+        """An update to a finished workflow answers NOT_FOUND; the case does exist."""
+        try:
+            described = await self._handle(case_id).describe()
+        except RPCError:
+            return
+        if described.status == WorkflowExecutionStatus.COMPLETED:
+            raise CommandRejected(
+                f"case {case_id!r} is closed: every member is settled",
+                reason=OUT_OF_ORDER,
+                stage=CaseStage.SETTLED,
+            ) from None
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            status = described.status.name.lower() if described.status else "unknown"
+            raise CommandRejected(
+                f"case {case_id!r} is closed ({status})", reason=OUT_OF_ORDER
+            ) from None
 
 
 def _not_found_or(exc: RPCError, case_id: str) -> Exception:

@@ -6,7 +6,7 @@ import os
 import shutil
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +18,10 @@ from . import db
 from .logging import configure_logging
 from .settings import Settings
 
-app = typer.Typer(help="Bosetting: settlement cases on Temporal and Kafka, with exact waiting-time figures.", no_args_is_help=True)
+app = typer.Typer(
+    help="Bosetting: settlement cases on Temporal and Kafka, with exact waiting-time figures.",
+    no_args_is_help=True,
+)
 dev = typer.Typer(help="The embedded stack on this machine.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(dev, name="dev")
@@ -26,7 +29,9 @@ app.add_typer(db_app, name="db")
 console = Console()
 
 
-def _run_until_signalled(main: Callable[[asyncio.Event, Callable[[], None]], Awaitable[None]]) -> None:
+def _run_until_signalled(
+    main: Callable[[asyncio.Event, Callable[[], None]], Awaitable[None]],
+) -> None:
     """Run a long-lived process until SIGINT or SIGTERM, then let it stop cleanly."""
     ready_file = os.environ.get("BOSETTING_READY_FILE")
 
@@ -90,7 +95,8 @@ def dev_up() -> None:
             console.print(
                 f"[bold green]Bosetting is running[/]\n"
                 f"  Temporal      {settings.temporal_address}  (UI http://127.0.0.1:{settings.temporal_ui_port})\n"
-                f"  Kafka         {settings.kafka_bootstrap_servers}  topic {settings.kafka_topic}\n"
+                f"  Kafka         {settings.kafka_bootstrap_servers}"
+                f"  topic {settings.kafka_topic}\n"
                 f"  register      {settings.register_url}\n"
                 f"  projection    {settings.projection_url}\n"
                 f"  logs          {stack.logs}\n"
@@ -109,15 +115,21 @@ def _period(year: int | None, start: date | None, end: date | None) -> tuple[dat
         if end < start:
             raise typer.BadParameter("--to must not be before --from")
         return start, end
-    y = year or date.today().year
+    y = year or datetime.now(UTC).year
     return date(y, 1, 1), date(y, 12, 31)
 
 
 @app.command()
 def metrics(
-    year: Annotated[int | None, typer.Option(help="Calendar year of settlement (default: this year).")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First settlement date, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last settlement date, YYYY-MM-DD.")] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Calendar year of settlement (default: this year).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First settlement date, YYYY-MM-DD.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last settlement date, YYYY-MM-DD.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Waiting-time figures for persons settled in a period, from the projection."""
@@ -180,7 +192,10 @@ async def run_demo(settings: Settings, households: int, seed: int, year: int) ->
     expected_events = sum(p.event_count for p in plans)
     first, last = date(year, 1, 1), date(year, 12, 31)
     progress = Progress(
-        TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         console=console,
     )
     with console.status("Starting Temporal, the broker, the case worker and the projection…"):
@@ -214,7 +229,11 @@ async def run_demo(settings: Settings, households: int, seed: int, year: int) ->
     console.print(
         f"{len(plans)} households, {expected_events} events: {logged} in the event log, "
         f"{status.applied_events} projected, {status.dead_letters} dead letters. "
-        + ("[green]Projection equals the event log.[/]" if agree else "[red]Projection and event log DIFFER.[/]")
+        + (
+            "[green]Projection equals the event log.[/]"
+            if agree
+            else "[red]Projection and event log DIFFER.[/]"
+        )
     )
     return agree
 

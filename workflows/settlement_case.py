@@ -20,12 +20,12 @@ with workflow.unsafe.imports_passed_through():
     from schemas.commands import (
         AcceptAllocation,
         AllocateToMunicipality,
+        Command,
         DeclineAllocation,
         GrantPermit,
         RecordCompetenceMapping,
         RecordSettlementInterview,
         RegisterSettlement,
-        Command,
     )
     from schemas.enums import CaseStage
     from schemas.events import (

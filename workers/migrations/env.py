@@ -15,9 +15,11 @@ target_metadata = [RegisterBase.metadata, ProjectionBase.metadata]
 
 
 def _url() -> str:
-    return context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
-        "sqlalchemy.url"
-    ) or ""
+    return (
+        context.get_x_argument(as_dictionary=True).get("url")
+        or config.get_main_option("sqlalchemy.url")
+        or ""
+    )
 
 
 def _run(connection: Connection) -> None:

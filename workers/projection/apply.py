@@ -6,6 +6,7 @@ new offset) by id, and an unreadable record goes to the dead-letter table; all t
 advance the position, so nothing blocks the partition and nothing is counted twice.
 """
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,8 +66,12 @@ async def apply_batch(
             continue
         if position is None:
             position = ConsumerPosition(
-                consumer=consumer, topic=topic, partition=record.partition,
-                next_offset=0, high_water=0, updated_at=now,
+                consumer=consumer,
+                topic=topic,
+                partition=record.partition,
+                next_offset=0,
+                high_water=0,
+                updated_at=now,
             )
             session.add(position)
             positions[record.partition] = position
@@ -78,8 +83,12 @@ async def apply_batch(
             result.dead_letters += 1
             session.add(
                 DeadLetter(
-                    topic=topic, partition=record.partition, offset=record.offset,
-                    error=str(exc)[:2000], value=record.value.decode("utf-8", "replace"),
+                    topic=topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    error=str(exc)[:2000],
+                    headers=json.dumps({k: v.hex() for k, v in record.headers}),
+                    value=record.value,
                     received_at=now,
                 )
             )
@@ -88,10 +97,17 @@ async def apply_batch(
             positions[partition].high_water = max(mark, positions[partition].next_offset)
 
     ids = [event.event_id for _, event in fresh]
-    seen: set[uuid.UUID] = set(
-        (await session.scalars(select(AppliedEvent.event_id).where(AppliedEvent.event_id.in_(ids))))
-        .all()
-    ) if ids else set()
+    seen: set[uuid.UUID] = (
+        set(
+            (
+                await session.scalars(
+                    select(AppliedEvent.event_id).where(AppliedEvent.event_id.in_(ids))
+                )
+            ).all()
+        )
+        if ids
+        else set()
+    )
     for record, event in fresh:
         if event.event_id in seen:
             result.duplicate_events += 1
@@ -109,8 +125,11 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
     case = await session.get(CaseProgress, event.case_id)
     if case is None:
         case = CaseProgress(
-            case_id=event.case_id, last_event_type=event.type, last_sequence=0,
-            persons=0, settled_persons=0,
+            case_id=event.case_id,
+            last_event_type=event.type,
+            last_sequence=0,
+            persons=0,
+            settled_persons=0,
         )
         session.add(case)
     # Redelivery can bring an older event after a newer one; the stage follows the newest.

@@ -84,9 +84,7 @@ class ProjectionConsumer:
             if on_ready is not None:
                 on_ready()
             while not stop.is_set():
-                batch = await self._consumer.getmany(
-                    timeout_ms=500, max_records=self._max_records
-                )
+                batch = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
                 if not batch:
                     continue
                 records = [

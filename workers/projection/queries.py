@@ -34,6 +34,10 @@ async def projection_status(sessions: async_sessionmaker[AsyncSession]) -> Proje
         settled = await session.scalar(select(func.count()).select_from(SettledPersonFact))
         dead = await session.scalar(select(func.count()).select_from(DeadLetter))
         lag = await session.scalar(
-            select(func.coalesce(func.sum(ConsumerPosition.high_water - ConsumerPosition.next_offset), 0))
+            select(
+                func.coalesce(
+                    func.sum(ConsumerPosition.high_water - ConsumerPosition.next_offset), 0
+                )
+            )
         )
     return ProjectionStatus(int(applied or 0), int(settled or 0), int(dead or 0), int(lag or 0))

@@ -3,7 +3,18 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -83,5 +94,8 @@ class DeadLetter(ProjectionBase):
     partition: Mapped[int] = mapped_column(Integer())
     offset: Mapped[int] = mapped_column(BigInteger())
     error: Mapped[str] = mapped_column(Text())
-    value: Mapped[str] = mapped_column(Text())
+    headers: Mapped[str] = mapped_column(Text())
+    """JSON object of header name to hex-encoded value."""
+    value: Mapped[bytes] = mapped_column(LargeBinary())
+    """The record's value exactly as received."""
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

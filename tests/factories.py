@@ -1,0 +1,30 @@
+"""Small builders for tests."""
+
+from datetime import date
+
+from schemas.commands import GrantPermit, PersonRecord
+from schemas.enums import CaseType
+
+
+def household(
+    case_id: str = "case-0001",
+    *,
+    permit: date = date(2020, 3, 2),
+    births: tuple[date, ...] = (date(1985, 5, 1),),
+    case_type: CaseType = CaseType.RECEPTION,
+    protected: tuple[bool, ...] = (),
+) -> GrantPermit:
+    return GrantPermit(
+        command_id=f"{case_id}/permit",
+        case_id=case_id,
+        case_type=case_type,
+        permit_date=permit,
+        persons=[
+            PersonRecord(
+                person_id=f"{case_id}-p{i}",
+                birth_date=b,
+                protected_identity=protected[i] if i < len(protected) else False,
+            )
+            for i, b in enumerate(births)
+        ],
+    )

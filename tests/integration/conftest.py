@@ -1,0 +1,85 @@
+"""The real embedded stack — Temporal dev server, Tansu broker, case worker, projection — on
+free loopback ports in a temporary state folder, started once per module."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+from workers import db
+from workers.cases import CaseService
+from workers.embedded import EmbeddedStack
+from workers.settings import Settings
+from workers.synthetic import HouseholdPlan
+from workers.temporal import connect
+
+
+def stack_settings(state_dir: Path, **overrides: object) -> Settings:
+    return Settings(
+        state_dir=state_dir,
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=free_port(),
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        kafka_partitions=3,
+        log_format="json",
+        log_level="INFO",
+        **overrides,
+    )
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within_s: float, what: str) -> None:
+    deadline = time.monotonic() + within_s
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {within_s:.0f} s waiting for {what}")
+        await asyncio.sleep(0.25)
+
+
+@dataclass
+class RunningStack:
+    stack: EmbeddedStack
+    settings: Settings
+    cases: CaseService
+    register: db.async_sessionmaker[db.AsyncSession]
+    projection: db.async_sessionmaker[db.AsyncSession]
+    driven: list[HouseholdPlan] = field(default_factory=list)
+
+    @property
+    def expected_events(self) -> int:
+        return sum(p.event_count for p in self.driven)
+
+
+async def start_stack(settings: Settings) -> AsyncIterator[RunningStack]:
+    stack = EmbeddedStack(settings)
+    await stack.start()
+    register = db.make_engine(settings.register_url)
+    projection = db.make_engine(settings.projection_url)
+    try:
+        client = await connect(settings)
+        yield RunningStack(
+            stack=stack,
+            settings=settings,
+            cases=CaseService(client, settings.task_queue),
+            register=db.sessionmaker(register),
+            projection=db.sessionmaker(projection),
+        )
+    finally:
+        await register.dispose()
+        await projection.dispose()
+        await stack.stop()
+        still_running = [
+            name
+            for name, part in stack.components.items()
+            if part.process is not None and part.process.poll() is None
+        ]
+        assert not still_running, f"left running after stop: {still_running}"
+
+
+@pytest.fixture(scope="module")
+async def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
+    async for running in start_stack(stack_settings(tmp_path_factory.mktemp("stack"))):
+        yield running

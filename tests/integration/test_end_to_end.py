@@ -1,0 +1,84 @@
+"""Settlement cases end to end on the real stack: Temporal dev server, SQL event log, Tansu
+broker, projection worker. Every figure is checked against an independent batch computation."""
+
+import asyncio
+import signal
+from datetime import date
+
+import pytest
+
+from tests.integration.conftest import RunningStack, eventually
+from tests.oracle import as_comparable, oracle
+from workers.demo import drive, event_log_count, report_from_event_log
+from workers.projection.queries import projection_status, waiting_time
+from workers.synthetic import generate
+
+pytestmark = pytest.mark.integration
+
+YEAR = (date(2020, 1, 1), date(2020, 12, 31))
+
+
+async def caught_up(running: RunningStack) -> bool:
+    status = await projection_status(running.projection)
+    return status.applied_events >= running.expected_events
+
+
+async def assert_figures_match_the_oracle(running: RunningStack) -> None:
+    await eventually(lambda: caught_up(running), within_s=120, what="the projection to catch up")
+    status = await projection_status(running.projection)
+    logged = await event_log_count(running.register)
+    # Exactly once: every event in the log applied, none twice, nothing unreadable.
+    assert (status.applied_events, logged, status.dead_letters) == (
+        running.expected_events,
+        running.expected_events,
+        0,
+    )
+    report = await waiting_time(running.projection, *YEAR)
+    assert as_comparable(report) == oracle(running.driven, *YEAR)
+    assert report == await report_from_event_log(running.register, *YEAR)
+
+
+async def test_projected_figures_equal_an_independent_batch_computation(sqlite_stack):
+    plans = generate(60, seed=11, prefix="e2e")
+    await drive(sqlite_stack.cases, plans)
+    sqlite_stack.driven += plans
+    await assert_figures_match_the_oracle(sqlite_stack)
+    total = (await waiting_time(sqlite_stack.projection, *YEAR)).group("total")
+    assert total.settled > 60  # households of several persons
+
+
+async def test_kill_9_of_the_projection_mid_run_changes_no_figure(sqlite_stack):
+    plans = generate(80, seed=12, prefix="crash")
+    before = (await projection_status(sqlite_stack.projection)).applied_events
+    driving = asyncio.create_task(drive(sqlite_stack.cases, plans))
+
+    async def projection_busy() -> bool:
+        return (await projection_status(sqlite_stack.projection)).applied_events > before + 20
+
+    await eventually(projection_busy, within_s=120, what="the projection to start applying")
+    old_pid = sqlite_stack.stack.kill("projection", signal.SIGKILL)
+    await driving
+    sqlite_stack.driven += plans
+    await sqlite_stack.stack.wait_ready("projection")
+    assert sqlite_stack.stack.components["projection"].process.pid != old_pid
+    assert sqlite_stack.stack.components["projection"].restarts >= 1
+    await assert_figures_match_the_oracle(sqlite_stack)
+
+
+async def test_with_the_broker_stopped_for_a_minute_cases_complete_and_events_arrive_later(
+    sqlite_stack,
+):
+    await assert_figures_match_the_oracle(sqlite_stack)  # settled state before the outage
+    plans = generate(25, seed=13, prefix="outage")
+    sqlite_stack.stack.kill("broker", signal.SIGSTOP)
+    try:
+        # Every step of every case completes while the broker answers nothing.
+        await asyncio.wait_for(drive(sqlite_stack.cases, plans), timeout=60)
+        sqlite_stack.driven += plans
+        assert await event_log_count(sqlite_stack.register) == sqlite_stack.expected_events
+        status = await projection_status(sqlite_stack.projection)
+        assert status.applied_events < sqlite_stack.expected_events
+        await asyncio.sleep(60)
+    finally:
+        sqlite_stack.stack.kill("broker", signal.SIGCONT)
+    await assert_figures_match_the_oracle(sqlite_stack)

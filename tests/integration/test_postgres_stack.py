@@ -1,0 +1,85 @@
+"""The whole path with PostgreSQL 15 as the register and the projection store, and the
+``bosetting metrics`` command reading it."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from fractions import Fraction
+
+import pytest
+
+from tests.integration.conftest import RunningStack, stack_settings, start_stack
+from tests.integration.test_end_to_end import YEAR, assert_figures_match_the_oracle
+from tests.oracle import oracle
+from workers.demo import drive
+from workers.embedded import settings_env
+from workers.synthetic import generate
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def postgres_stack(tmp_path_factory, postgres) -> AsyncIterator[RunningStack]:
+    url = await postgres.new_database()
+    settings = stack_settings(
+        tmp_path_factory.mktemp("pg-stack"), register_database_url=url, projection_database_url=url
+    )
+    async for running in start_stack(settings):
+        yield running
+
+
+async def test_cases_reach_the_figures_through_postgresql(postgres_stack):
+    plans = generate(40, seed=21, prefix="pg")
+    await drive(postgres_stack.cases, plans)
+    postgres_stack.driven += plans
+    await assert_figures_match_the_oracle(postgres_stack)
+
+
+async def test_metrics_command_prints_the_projection_as_json(postgres_stack):
+    await assert_figures_match_the_oracle(postgres_stack)
+    env = {**os.environ, **settings_env(postgres_stack.settings)}
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "workers.cli", "metrics", "--year", "2020", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    printed = {g["group"]: g for g in json.loads(out.stdout)["groups"]}
+    expected = oracle(postgres_stack.driven, *YEAR)
+    for group, figures in expected.items():
+        assert printed[group]["settled"] == figures["settled"]
+        assert printed[group]["within_6_months"] == figures["within_6_months"]
+        assert Fraction(printed[group]["mean_wait_days"]) == figures["mean_wait_days"]
+    assert printed["total"]["share_within_6_months"] == pytest.approx(
+        expected["total"]["within_6_months"] / expected["total"]["settled"]
+    )
+
+
+def test_metrics_command_rejects_a_bad_period_naming_the_option(tmp_path):
+    env = {**os.environ, "BOSETTING_STATE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workers.cli",
+            "metrics",
+            "--from",
+            "2020-13-01",
+            "--to",
+            "2020-12-31",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "--from/--to" in out.stderr
+    assert not (tmp_path / "projection.db").exists()

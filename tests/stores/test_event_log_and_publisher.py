@@ -1,0 +1,86 @@
+"""The event log and the outbox publisher on real SQLite and PostgreSQL, with a fake sink."""
+
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import pytest
+
+from activities.event_log import EventLogActivities, append_events
+from activities.publisher import OutboxPublisher
+from schemas.envelope import KafkaRecord, from_kafka
+from schemas.events import CaseEvent, SettlementInterviewHeld
+from schemas.ports import RecordCaseEvents
+
+
+def events(case_id: str, n: int) -> list[CaseEvent]:
+    return [
+        CaseEvent(
+            event_id=uuid4(),
+            case_id=case_id,
+            sequence=i + 1,
+            business_date=date(2020, 1, 1),
+            recorded_at=datetime.now(UTC),
+            data=SettlementInterviewHeld(),
+        )
+        for i in range(n)
+    ]
+
+
+class RecordingSink:
+    def __init__(self, fail: bool = False) -> None:
+        self.records: list[KafkaRecord] = []
+        self.fail = fail
+
+    async def send_all(self, records: list[KafkaRecord]) -> None:
+        if self.fail:
+            raise ConnectionError("broker unavailable")
+        self.records.extend(records)
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_retried_activity_appends_nothing_twice(register):
+    activity = EventLogActivities(register)
+    batch = events("case-0001", 3)
+    first = await activity.record_case_events(RecordCaseEvents(events=batch))
+    again = await activity.record_case_events(RecordCaseEvents(events=batch))
+    assert (first.inserted, again.inserted) == (3, 0)
+
+
+async def test_publisher_sends_in_log_order_and_marks_published(register):
+    batch = events("case-0001", 4) + events("case-0002", 2)
+    async with register.begin() as session:
+        await append_events(session, batch)
+    sink = RecordingSink()
+
+    async def connect() -> RecordingSink:
+        return sink
+
+    publisher = OutboxPublisher(register, connect, batch_size=4)
+    assert await publisher.publish_pending() == 4
+    assert await publisher.publish_pending() == 2
+    assert await publisher.publish_pending() == 0
+    assert await publisher.unpublished() == 0
+    assert [from_kafka(r.headers, r.value).event_id for r in sink.records] == [
+        e.event_id for e in batch
+    ]
+
+
+async def test_a_failed_send_leaves_events_unpublished_for_the_next_attempt(register):
+    batch = events("case-0001", 3)
+    async with register.begin() as session:
+        await append_events(session, batch)
+    sinks = [RecordingSink(fail=True), RecordingSink()]
+
+    async def connect() -> RecordingSink:
+        return sinks[0]
+
+    publisher = OutboxPublisher(register, connect)
+    with pytest.raises(ConnectionError):
+        await publisher.publish_pending()
+    assert await publisher.unpublished() == 3
+    sinks.pop(0)
+    publisher._sink = None  # as run() does after a failure: reconnect
+    assert await publisher.publish_pending() == 3
+    assert len(sinks[0].records) == 3

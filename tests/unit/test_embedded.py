@@ -1,0 +1,29 @@
+import socket
+
+import pytest
+
+from workers.embedded import StackError, check_port_free, settings_env
+from workers.settings import Settings
+
+
+def test_a_taken_port_is_a_clear_error_naming_the_setting():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(StackError) as caught:
+            check_port_free(f"127.0.0.1:{port}", "temporal_address")
+    message = str(caught.value)
+    assert f"port {port}" in message
+    assert "BOSETTING_TEMPORAL_ADDRESS" in message
+
+
+def test_children_see_the_same_settings(tmp_path):
+    settings = Settings(state_dir=tmp_path, kafka_partitions=9, kafka_idempotent_producer=True)
+    env = settings_env(settings)
+    assert env["BOSETTING_KAFKA_PARTITIONS"] == "9"
+    assert env["BOSETTING_KAFKA_IDEMPOTENT_PRODUCER"] == "true"
+    assert env["BOSETTING_STATE_DIR"] == str(tmp_path.resolve())
+    assert Settings(
+        _env_file=None, **{k.removeprefix("BOSETTING_").lower(): v for k, v in env.items()}
+    ) == Settings(_env_file=None, **settings.model_dump() | {"state_dir": tmp_path.resolve()})

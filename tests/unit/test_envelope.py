@@ -1,0 +1,87 @@
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
+
+from schemas.commands import GrantPermit
+from schemas.envelope import EnvelopeError, from_kafka, to_kafka
+from schemas.events import CaseEvent, PersonSettled
+from tests.factories import household
+
+
+def _event() -> CaseEvent:
+    return CaseEvent(
+        event_id=uuid4(),
+        case_id="case-0001",
+        sequence=7,
+        business_date=date(2020, 5, 4),
+        recorded_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        data=PersonSettled(
+            person_id="case-0001-p0",
+            category="family_with_children",
+            protected_identity=False,
+            case_type="resettlement",
+            permit_date=date(2019, 11, 30),
+            municipality_number="4601",
+        ),
+    )
+
+
+def test_case_event_survives_the_cloudevents_round_trip():
+    event = _event()
+    record = to_kafka(event)
+    assert record.key == b"case-0001"
+    headers = dict(record.headers)
+    assert headers["ce_type"] == b"no.bosetting.case.PersonSettled.v1"
+    assert headers["ce_id"] == str(event.event_id).encode()
+    assert headers["ce_specversion"] == b"1.0"
+    assert from_kafka(record.headers, record.value) == event
+
+
+def test_unknown_schema_version_is_refused():
+    record = to_kafka(_event())
+    headers = [
+        (k, b"no.bosetting.case.PersonSettled.v9" if k == "ce_type" else v)
+        for k, v in record.headers
+    ]
+    with pytest.raises(EnvelopeError, match="schema version"):
+        from_kafka(headers, record.value)
+
+
+def test_garbage_is_an_envelope_error_not_a_crash():
+    with pytest.raises(EnvelopeError):
+        from_kafka([("ce_id", b"x")], b"\xff not json")
+
+
+def test_data_that_breaks_the_schema_is_refused():
+    record = to_kafka(_event())
+    with pytest.raises(EnvelopeError):
+        from_kafka(record.headers, record.value.replace(b'"4601"', b'"46"'))
+
+
+def test_events_carry_no_birth_dates():
+    record = to_kafka(_event())
+    assert b"birth" not in record.value
+    assert all(b"birth" not in v for _, v in record.headers)
+
+
+def test_a_case_id_shaped_like_a_national_identity_number_is_refused():
+    data = household().model_dump()
+    data["case_id"] = "hh-01018512345"
+    with pytest.raises(ValidationError, match="case_id") as caught:
+        GrantPermit.model_validate(data)
+    assert "11 or 12 consecutive digits" in str(caught.value)
+
+
+def test_a_household_with_a_repeated_person_is_refused_naming_the_field():
+    g = household()
+    data = g.model_dump()
+    data["persons"] = data["persons"] * 2
+    with pytest.raises(ValidationError, match="person_id must be unique"):
+        GrantPermit.model_validate(data)
+
+
+def test_a_birth_date_after_the_permit_is_refused():
+    with pytest.raises(ValidationError, match="birth_date may not be after permit_date"):
+        household(permit=date(2020, 1, 1), births=(date(2020, 6, 1),))

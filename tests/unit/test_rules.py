@@ -1,0 +1,89 @@
+from datetime import date
+
+import pytest
+
+from schemas.enums import CaseStage, Category
+from schemas.errors import OUT_OF_ORDER
+from schemas.state import CaseState
+from tests.factories import household
+from workflows import rules
+
+
+def _state(stage: CaseStage) -> CaseState:
+    g = household()
+    return CaseState(
+        case_id=g.case_id,
+        case_type=g.case_type,
+        stage=stage,
+        permit_date=g.permit_date,
+        persons=g.persons,
+    )
+
+
+def test_age_counts_completed_years():
+    assert rules.age_on(date(2002, 6, 15), date(2020, 6, 14)) == 17
+    assert rules.age_on(date(2002, 6, 15), date(2020, 6, 15)) == 18
+
+
+def test_someone_born_on_leap_day_comes_of_age_on_first_of_march():
+    assert rules.age_on(date(2004, 2, 29), date(2022, 2, 28)) == 17
+    assert rules.age_on(date(2004, 2, 29), date(2022, 3, 1)) == 18
+
+
+def test_minors_alone_are_unaccompanied_minors():
+    g = household(births=(date(2004, 1, 1), date(2006, 1, 1)))
+    assert rules.household_category(g.persons, date(2020, 6, 1)) is Category.UNACCOMPANIED_MINOR
+
+
+def test_adult_with_child_is_a_family_with_children():
+    g = household(births=(date(1980, 1, 1), date(2015, 1, 1)))
+    assert rules.household_category(g.persons, date(2020, 6, 1)) is Category.FAMILY_WITH_CHILDREN
+
+
+def test_adults_without_children_are_other_adults():
+    g = household(births=(date(1980, 1, 1), date(1982, 1, 1)))
+    assert rules.household_category(g.persons, date(2020, 6, 1)) is Category.OTHER_ADULT
+
+
+def test_minor_who_turns_eighteen_before_settlement_is_settled_as_an_adult():
+    g = household(births=(date(2002, 5, 1),))
+    assert rules.household_category(g.persons, date(2020, 4, 30)) is Category.UNACCOMPANIED_MINOR
+    assert rules.household_category(g.persons, date(2020, 5, 1)) is Category.OTHER_ADULT
+
+
+def test_allocation_before_the_interview_is_out_of_order_and_names_the_stage():
+    with pytest.raises(rules.RuleViolation) as caught:
+        rules.check_stage(_state(CaseStage.PERMIT_GRANTED), "allocate_to_municipality")
+    assert caught.value.reason == OUT_OF_ORDER
+    assert "'permit_granted'" in str(caught.value)
+    assert "settlement_ready" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("command", "stage"),
+    [
+        ("record_settlement_interview", CaseStage.PERMIT_GRANTED),
+        ("allocate_to_municipality", CaseStage.SETTLEMENT_READY),
+        ("accept_allocation", CaseStage.ALLOCATED),
+        ("decline_allocation", CaseStage.ALLOCATED),
+        ("register_settlement", CaseStage.ACCEPTED),
+    ],
+)
+def test_each_step_is_allowed_at_its_stage(command, stage):
+    rules.check_stage(_state(stage), command)
+
+
+def test_nothing_is_allowed_once_settled():
+    for command in rules.ALLOWED_STAGES:
+        with pytest.raises(rules.RuleViolation):
+            rules.check_stage(_state(CaseStage.SETTLED), command)
+
+
+def test_a_step_dated_before_the_step_it_follows_is_refused_naming_the_field():
+    with pytest.raises(rules.RuleViolation, match="settled_on: 2020-01-01 is before acceptance"):
+        rules.check_date_order("settled_on", date(2020, 1, 1), "acceptance", date(2020, 2, 1))
+
+
+def test_settling_a_stranger_is_refused():
+    with pytest.raises(rules.RuleViolation, match="not a member"):
+        rules.check_settlements(_state(CaseStage.ACCEPTED), ["someone-else"])
