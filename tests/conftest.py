@@ -123,17 +123,22 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return await server.new_database()
 
 
-@pytest.fixture
-async def register(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    await db.upgrade(database_url, db.REGISTER)
-    engine = db.make_engine(database_url)
+async def _migrated(url: str, branch: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    await db.upgrade(url, branch)
+    engine = db.make_engine(url)
     yield db.sessionmaker(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+async def register(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The event-log store, migrated."""
+    async for sessions in _migrated(database_url, db.REGISTER):
+        yield sessions
 
 
 @pytest.fixture
 async def projection_db(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    await db.upgrade(database_url, db.PROJECTION)
-    engine = db.make_engine(database_url)
-    yield db.sessionmaker(engine)
-    await engine.dispose()
+    """The projection store, migrated."""
+    async for sessions in _migrated(database_url, db.PROJECTION):
+        yield sessions

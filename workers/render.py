@@ -10,7 +10,7 @@ LABELS = {
     "unaccompanied_minor": "Unaccompanied minors",
     "family_with_children": "Families with children",
     "other_adult": "Other adults",
-    TOTAL: "Total (incl. protected identity)",
+    TOTAL: "Total ¹",
 }
 
 
@@ -25,11 +25,12 @@ def _months(value: float | None) -> str:
 def report_table(report: WaitingTimeReport) -> Table:
     table = Table(
         title=f"Settled {report.period_start} – {report.period_end}  ({report.metric_version})",
-        caption="Within N months: settlement date ≤ permit date + N calendar months. "
-        "Months = days ÷ 30.4375.",
+        caption="¹ includes persons with protected identity, who count in no category.\n"
+        "≤ N mo: settled by the permit date + N calendar months. Waits in months of "
+        "30.4375 days.",
     )
-    table.add_column("Category")
-    for header in ("Settled", "≤ 3 mo", "≤ 6 mo", "≤ 12 mo", "Mean wait (mo)", "Median wait (mo)"):
+    table.add_column("Category", no_wrap=True)
+    for header in ("Settled", "≤3 mo", "≤6 mo", "≤12 mo", "Mean wait", "Median wait"):
         table.add_column(header, justify="right")
     for g in report.groups:
         table.add_row(

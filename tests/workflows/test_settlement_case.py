@@ -29,18 +29,7 @@ def new_case_id() -> str:
 
 async def to_accepted(cases: CaseService, case_id: str, **kw) -> None:
     await cases.grant_permit(household(case_id, **kw))
-    await cases.record_settlement_interview(
-        case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 20))
-    )
-    await cases.allocate_to_municipality(
-        case_id,
-        AllocateToMunicipality(
-            command_id="a", municipality_number="0301", allocated_on=date(2020, 4, 1)
-        ),
-    )
-    await cases.accept_allocation(
-        case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 5))
-    )
+    await to_accepted_after_grant(cases, case_id)
 
 
 async def test_a_household_walks_from_permit_to_settlement(cases, event_log, time_skipping_env):
@@ -195,39 +184,26 @@ async def test_a_business_date_in_the_future_is_refused(cases):
         )
 
 
+def settle(command_id: str, case_id: str, person: int, on: date) -> RegisterSettlement:
+    return RegisterSettlement(
+        command_id=command_id,
+        settlements=[PersonSettlement(person_id=f"{case_id}-p{person}", settled_on=on)],
+    )
+
+
 async def test_members_settle_on_their_own_dates_and_the_case_closes_with_the_last(
-    cases, event_log, time_skipping_env
+    cases, event_log
 ):
     case_id = new_case_id()
     await to_accepted(cases, case_id, births=(date(1980, 1, 1), date(1982, 1, 1)))
-    partial = await cases.register_settlement(
-        case_id,
-        RegisterSettlement(
-            command_id="s0",
-            settlements=[PersonSettlement(person_id=f"{case_id}-p0", settled_on=date(2020, 5, 1))],
-        ),
-    )
+    partial = await cases.register_settlement(case_id, settle("s0", case_id, 0, date(2020, 5, 1)))
     assert partial.stage is CaseStage.ACCEPTED
-    done = await cases.register_settlement(
-        case_id,
-        RegisterSettlement(
-            command_id="s1",
-            settlements=[PersonSettlement(person_id=f"{case_id}-p1", settled_on=date(2020, 6, 2))],
-        ),
-    )
+    done = await cases.register_settlement(case_id, settle("s1", case_id, 1, date(2020, 6, 2)))
     assert done.stage is CaseStage.SETTLED
     settled = [e for e in event_log.of(case_id) if isinstance(e.data, PersonSettled)]
     assert [e.business_date for e in settled] == [date(2020, 5, 1), date(2020, 6, 2)]
     with pytest.raises(CommandRejected, match="is closed") as caught:
-        await cases.register_settlement(
-            case_id,
-            RegisterSettlement(
-                command_id="s2",
-                settlements=[
-                    PersonSettlement(person_id=f"{case_id}-p1", settled_on=date(2020, 6, 3))
-                ],
-            ),
-        )
+        await cases.register_settlement(case_id, settle("s2", case_id, 1, date(2020, 6, 3)))
     assert caught.value.stage is CaseStage.SETTLED
 
 
