@@ -46,7 +46,19 @@ def _run_until_signalled(
             loop.add_signal_handler(sig, stop.set)
         await main(stop, ready)
 
-    asyncio.run(runner())
+    _exit_on_stack_error(lambda: asyncio.run(runner()))
+
+
+def _exit_on_stack_error(run: Callable[[], object]) -> object:
+    """A part of the embedded stack that cannot start is the user's to fix: say what and
+    where, without a traceback."""
+    from .embedded import StackError
+
+    try:
+        return run()
+    except StackError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -175,7 +187,7 @@ def demo(
         shutil.rmtree(state_dir)
     settings = settings.model_copy(update={"state_dir": state_dir})
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}), component="demo")
-    ok = asyncio.run(run_demo(settings, households, seed, year))
+    ok = _exit_on_stack_error(lambda: asyncio.run(run_demo(settings, households, seed, year)))
     raise typer.Exit(0 if ok else 1)
 
 

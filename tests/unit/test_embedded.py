@@ -27,3 +27,30 @@ def test_children_see_the_same_settings(tmp_path):
     assert Settings(
         _env_file=None, **{k.removeprefix("BOSETTING_").lower(): v for k, v in env.items()}
     ) == Settings(_env_file=None, **settings.model_dump() | {"state_dir": tmp_path.resolve()})
+
+
+def test_dev_up_on_a_taken_port_prints_the_error_without_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        env = {
+            **os.environ,
+            "BOSETTING_STATE_DIR": str(tmp_path),
+            "BOSETTING_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        }
+        out = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "dev", "up"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert out.returncode == 1
+    assert f"port {port}" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr

@@ -3,8 +3,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from temporalio import activity
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -13,7 +11,7 @@ from schemas.events import CaseEvent
 from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
 from workers.cases import CaseService
 from workers.embedded import wheel_binary
-from workflows import search_attributes as sa
+from workers.temporal import register_search_attributes
 from workflows.settlement_case import SettlementCaseWorkflow
 
 
@@ -46,14 +44,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary, data_converter=pydantic_data_converter
     )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={
-                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL
-            },
-        )
-    )
+    await register_search_attributes(env.client)
     yield env
     await env.shutdown()
 

