@@ -1,0 +1,137 @@
+"""The outbox publisher: relays the SQL event log to the Kafka topic, at least once.
+
+Workflows never wait for Kafka. Rows are sent in log order, keyed by case, and marked
+published only after the broker acknowledged them; a failure leaves them unpublished and
+they are sent again (consumers dedupe by event id). With several publishers on PostgreSQL,
+``FOR UPDATE SKIP LOCKED`` keeps them from sending the same rows at the same time.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+import structlog
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from schemas.envelope import KafkaRecord, to_kafka
+from schemas.events import CaseEvent
+
+from .event_log import EventLogRow
+
+log = structlog.get_logger("publisher")
+
+
+class EventSink(Protocol):
+    """Where published events go: a Kafka producer in production, a fake in unit tests."""
+
+    async def send_all(self, records: list[KafkaRecord]) -> None:
+        """Send every record and return once the broker acknowledged all of them."""
+
+    async def close(self) -> None: ...
+
+
+class OutboxPublisher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        connect: Callable[[], Awaitable[EventSink]],
+        *,
+        batch_size: int = 500,
+        idle_poll_seconds: float = 1.0,
+        max_backoff_seconds: float = 10.0,
+    ) -> None:
+        self._sessions = sessions
+        self._connect = connect
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._max_backoff = max_backoff_seconds
+        self._wake = asyncio.Event()
+        self._sink: EventSink | None = None
+        self.published = 0
+
+    def wake(self) -> None:
+        """Called after an append so new events go out without waiting for the poll."""
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Send one batch of unpublished events; returns how many were published."""
+        if self._sink is None:
+            self._sink = await self._connect()
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.scalars(
+                    select(EventLogRow)
+                    .where(EventLogRow.published_at.is_(None))
+                    .order_by(EventLogRow.position)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            records = [to_kafka(CaseEvent.model_validate_json(r.payload)) for r in rows]
+            await self._sink.send_all(records)
+            await session.execute(
+                update(EventLogRow)
+                .where(EventLogRow.position.in_([r.position for r in rows]))
+                .values(published_at=datetime.now(UTC))
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def unpublished(self) -> int:
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(EventLogRow)
+                .where(EventLogRow.published_at.is_(None))
+            )
+        return int(count or 0)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                sent = await self.publish_pending()
+                backoff = 0.5
+            except Exception as exc:  # broker or database unavailable: keep the rows, retry
+                log.warning(
+                    "publish failed; will retry",
+                    error=type(exc).__name__,
+                    detail=str(exc)[:200],
+                    retry_in_s=backoff,
+                )
+                await self._reset_sink()
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            if sent:
+                log.debug("published", events=sent)
+                continue
+            self._wake.clear()
+            waiter: asyncio.Future[object] = asyncio.ensure_future(self._wake.wait())
+            await _sleep_or_stop(stop, self._idle_poll, also=waiter)
+            waiter.cancel()
+        await self._reset_sink()
+
+    async def _reset_sink(self) -> None:
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            try:
+                await sink.close()
+            except Exception as exc:
+                log.debug("closing the sink failed", error=type(exc).__name__)
+
+
+async def _sleep_or_stop(
+    stop: asyncio.Event, seconds: float, also: "asyncio.Future[object] | None" = None
+) -> None:
+    waits: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
+    if also is not None:
+        waits.append(also)
+    _, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        if task is not also:
+            task.cancel()

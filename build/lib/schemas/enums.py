@@ -1,0 +1,50 @@
+"""Closed vocabularies of the settlement domain (see the glossary in README)."""
+
+from enum import StrEnum
+
+
+class CaseStage(StrEnum):
+    """Where a household case stands on its way from permit to settlement."""
+
+    PERMIT_GRANTED = "permit_granted"
+    """Residence or entry permit granted (t0); settlement interview pending."""
+    SETTLEMENT_READY = "settlement_ready"
+    """Settlement interview held (bosettingssamtale); waiting for a municipality."""
+    ALLOCATED = "allocated"
+    """On a municipality's allocation list (fordelingsliste); awaiting its answer."""
+    ACCEPTED = "accepted"
+    """The municipality accepted ("søkt ut"); awaiting the move."""
+    SETTLED = "settled"
+    """Every member has a settlement date (bosettingsdato)."""
+
+
+class CaseType(StrEnum):
+    """How the household came to be settled; the steering parameters are scoped by it."""
+
+    RECEPTION = "reception"
+    """Asylum-based refugee living in a reception centre (asylmottak)."""
+    PRIVATE_ADDRESS = "private_address"
+    """Asylum-based refugee living privately (privat bopel)."""
+    RESETTLEMENT = "resettlement"
+    """Resettlement (quota) refugee selected abroad (overføringsflyktning)."""
+
+
+class Category(StrEnum):
+    """The statistical category of Table 3-1-1 in the directorate's annual report."""
+
+    UNACCOMPANIED_MINOR = "unaccompanied_minor"
+    """Enslig mindreårig: a minor settled without a parent."""
+    FAMILY_WITH_CHILDREN = "family_with_children"
+    """Barnefamilie: adults and children of a household with children under 18."""
+    OTHER_ADULT = "other_adult"
+    """Andre voksne: adults not in a family with children."""
+
+
+class DeclineReason(StrEnum):
+    """Why a municipality declined an allocation. Codes, never free text: events leave the
+    register and free text invites personal details."""
+
+    NO_SUITABLE_HOUSING = "no_suitable_housing"
+    NO_CAPACITY = "no_capacity"
+    SERVICES_UNAVAILABLE = "services_unavailable"
+    OTHER = "other"

@@ -1,0 +1,108 @@
+"""Domain events: what happened to a case (past-tense names).
+
+Events leave the register: they go to Kafka and to every consumer. They therefore carry
+pseudonymous ids, codes, categories, dates and municipality numbers only — never names,
+identity numbers, addresses, birth dates or health details.
+"""
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from .enums import CaseType, Category, DeclineReason
+from .ids import CaseId, MunicipalityNumber, PersonId
+
+SCHEMA_VERSION = 1
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EventPerson(_Data):
+    person_id: PersonId
+    protected_identity: bool
+
+
+class ResidencePermitGranted(_Data):
+    """The permit forming the basis for settlement was granted; its date is t0."""
+
+    type: Literal["ResidencePermitGranted"] = "ResidencePermitGranted"
+    case_type: CaseType
+    persons: list[EventPerson]
+
+
+class CompetenceMappingRecorded(_Data):
+    type: Literal["CompetenceMappingRecorded"] = "CompetenceMappingRecorded"
+
+
+class SettlementInterviewHeld(_Data):
+    """The household is settlement-ready."""
+
+    type: Literal["SettlementInterviewHeld"] = "SettlementInterviewHeld"
+
+
+class MunicipalityAllocated(_Data):
+    type: Literal["MunicipalityAllocated"] = "MunicipalityAllocated"
+    municipality_number: MunicipalityNumber
+
+
+class AllocationAccepted(_Data):
+    type: Literal["AllocationAccepted"] = "AllocationAccepted"
+    municipality_number: MunicipalityNumber
+
+
+class AllocationDeclined(_Data):
+    type: Literal["AllocationDeclined"] = "AllocationDeclined"
+    municipality_number: MunicipalityNumber
+    reason: DeclineReason
+
+
+class PersonSettled(_Data):
+    """One person moved into the municipality; the business date is the settlement date (t1).
+
+    Self-contained, so the waiting-time projection needs no other event to count it."""
+
+    type: Literal["PersonSettled"] = "PersonSettled"
+    person_id: PersonId
+    category: Category
+    protected_identity: bool
+    case_type: CaseType
+    permit_date: date
+    municipality_number: MunicipalityNumber
+
+
+EventData = Annotated[
+    ResidencePermitGranted
+    | CompetenceMappingRecorded
+    | SettlementInterviewHeld
+    | MunicipalityAllocated
+    | AllocationAccepted
+    | AllocationDeclined
+    | PersonSettled,
+    Field(discriminator="type"),
+]
+
+
+class CaseEvent(BaseModel):
+    """A domain event with its envelope fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID
+    case_id: CaseId
+    sequence: int = Field(ge=1)
+    """Position of the event within its case, from 1, without gaps."""
+    business_date: date
+    """When the thing happened (permit decision date, settlement date, ...)."""
+    recorded_at: AwareDatetime
+    """When the system learned of it."""
+    schema_version: Literal[1] = 1
+    """Bumped, with an upcaster, when an event's shape changes (see SCHEMA_VERSION)."""
+    data: EventData
+
+    @property
+    def type(self) -> str:
+        return self.data.type

@@ -1,0 +1,48 @@
+"""The state of one household case, as its workflow holds it and its query returns it."""
+
+from datetime import date
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from .commands import PersonRecord
+from .enums import CaseStage, CaseType, Category
+from .ids import CaseId, MunicipalityNumber, PersonId
+
+
+class CommandResult(BaseModel):
+    """What a command did: the stage after it and the events it recorded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: CaseId
+    stage: CaseStage
+    event_ids: list[UUID]
+
+
+class SettledPerson(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    settled_on: date
+    category: Category
+
+
+class CaseState(BaseModel):
+    case_id: CaseId
+    case_type: CaseType
+    stage: CaseStage
+    permit_date: date
+    persons: list[PersonRecord]
+    reception_centre: str | None = None
+    competence_mapped_on: date | None = None
+    interview_held_on: date | None = None
+    municipality_number: MunicipalityNumber | None = None
+    allocated_on: date | None = None
+    accepted_on: date | None = None
+    declines: int = 0
+    category: Category | None = None
+    """The household's statistical category, fixed at its first settlement date."""
+    settled: dict[PersonId, SettledPerson] = {}
+    last_sequence: int = 0
+    applied_commands: dict[str, CommandResult] = {}
+    """Idempotency: results of commands already applied, by command id."""

@@ -1,0 +1,66 @@
+"""The case worker: runs SettlementCaseWorkflow and its activities, and relays the event
+log to Kafka (the outbox publisher) in the same process."""
+
+import asyncio
+from collections.abc import Callable
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.worker import Worker
+
+from activities.event_log import EventLogActivities
+from activities.kafka_sink import KafkaSink
+from activities.publisher import EventSink, OutboxPublisher
+from workflows.settlement_case import SettlementCaseWorkflow
+
+from . import db
+from .kafka import ensure_topic
+from .settings import Settings
+from .temporal import connect
+
+log = structlog.get_logger("case_worker")
+
+
+def build_publisher(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> OutboxPublisher:
+    async def connect_sink() -> EventSink:
+        # Provisioned on every (re)connect: a broker that lost its data comes back empty.
+        await ensure_topic(
+            settings.kafka_bootstrap_servers,
+            settings.kafka_topic,
+            settings.kafka_partitions,
+            settings.kafka_replication_factor,
+        )
+        return await KafkaSink.connect(
+            settings.kafka_bootstrap_servers,
+            settings.kafka_topic,
+            enable_idempotence=settings.kafka_idempotent_producer,
+        )
+
+    return OutboxPublisher(sessions, connect_sink)
+
+
+async def run_case_worker(
+    settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
+) -> None:
+    await db.upgrade(settings.register_url, db.REGISTER)
+    engine = db.make_engine(settings.register_url)
+    sessions = db.sessionmaker(engine)
+    publisher = build_publisher(settings, sessions)
+    activities = EventLogActivities(sessions, on_append=publisher.wake)
+    client = await connect(settings)
+    worker = Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[SettlementCaseWorkflow],
+        activities=[activities.record_case_events],
+    )
+    publishing = asyncio.create_task(publisher.run(stop), name="outbox-publisher")
+    async with worker:
+        log.info("case worker ready", task_queue=settings.task_queue)
+        if on_ready is not None:
+            on_ready()
+        await stop.wait()
+    await publishing
+    await engine.dispose()

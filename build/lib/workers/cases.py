@@ -1,0 +1,130 @@
+"""CaseService: the one way in for every caller that acts on cases — the CLI, the demo, and
+the HTTP API to come. It turns commands into Temporal starts and updates, and Temporal's
+failures into our errors."""
+
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from schemas.commands import (
+    AcceptAllocation,
+    AllocateToMunicipality,
+    Command,
+    DeclineAllocation,
+    GrantPermit,
+    RecordCompetenceMapping,
+    RecordSettlementInterview,
+    RegisterSettlement,
+)
+from schemas.enums import CaseStage
+from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
+from schemas.ids import workflow_id_for
+from schemas.state import CaseState, CommandResult
+from workflows import search_attributes as sa
+from workflows.settlement_case import SettlementCaseWorkflow
+
+
+class CaseService:
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self._client = client
+        self._task_queue = task_queue
+
+    async def grant_permit(self, cmd: GrantPermit) -> None:
+        """Open the case. Granting the same case again is a no-op while it runs, and refused
+        once it has closed (a case id is never reused)."""
+        await self._client.start_workflow(
+            SettlementCaseWorkflow.run,
+            cmd,
+            id=workflow_id_for(cmd.case_id),
+            task_queue=self._task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=sa.initial(cmd.case_type.value),
+        )
+
+    async def record_competence_mapping(
+        self, case_id: str, cmd: RecordCompetenceMapping
+    ) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.record_competence_mapping, cmd)
+
+    async def record_settlement_interview(
+        self, case_id: str, cmd: RecordSettlementInterview
+    ) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.record_settlement_interview, cmd)
+
+    async def allocate_to_municipality(
+        self, case_id: str, cmd: AllocateToMunicipality
+    ) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.allocate_to_municipality, cmd)
+
+    async def accept_allocation(self, case_id: str, cmd: AcceptAllocation) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.accept_allocation, cmd)
+
+    async def decline_allocation(self, case_id: str, cmd: DeclineAllocation) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.decline_allocation, cmd)
+
+    async def register_settlement(self, case_id: str, cmd: RegisterSettlement) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.register_settlement, cmd)
+
+    async def state(self, case_id: str) -> CaseState:
+        try:
+            return await self._handle(case_id).query(SettlementCaseWorkflow.state)
+        except RPCError as exc:
+            raise _not_found_or(exc, case_id) from None
+
+    def _handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
+        return self._client.get_workflow_handle(workflow_id_for(case_id))
+
+    async def _update(self, case_id: str, update: Any, cmd: Command) -> CommandResult:
+        try:
+            result: CommandResult = await self._handle(case_id).execute_update(
+                update, cmd, id=cmd.command_id
+            )
+            return result
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError):
+                details = cause.details[0] if cause.details else {}
+                stage = details.get("stage") if isinstance(details, dict) else None
+                raise CommandRejected(
+                    cause.message,
+                    reason=cause.type or "Rejected",
+                    stage=CaseStage(stage) if stage else None,
+                ) from None
+            raise
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                await self._raise_if_closed(case_id)
+            raise _not_found_or(exc, case_id) from None
+
+    async def _raise_if_closed(self, case_id: str) -> None:
+        """An update to a finished workflow answers NOT_FOUND; the case does exist."""
+        try:
+            described = await self._handle(case_id).describe()
+        except RPCError:
+            return
+        if described.status == WorkflowExecutionStatus.COMPLETED:
+            raise CommandRejected(
+                f"case {case_id!r} is closed: every member is settled",
+                reason=OUT_OF_ORDER,
+                stage=CaseStage.SETTLED,
+            ) from None
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            status = described.status.name.lower() if described.status else "unknown"
+            raise CommandRejected(
+                f"case {case_id!r} is closed ({status})", reason=OUT_OF_ORDER
+            ) from None
+
+
+def _not_found_or(exc: RPCError, case_id: str) -> Exception:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return CaseNotFound(f"case {case_id!r} not found")
+    return exc

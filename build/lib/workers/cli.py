@@ -1,0 +1,254 @@
+"""``bosetting``: the command line of every process and of the demo."""
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import db
+from .logging import configure_logging
+from .settings import Settings
+
+app = typer.Typer(
+    help="Bosetting: settlement cases on Temporal and Kafka, with exact waiting-time figures.",
+    no_args_is_help=True,
+)
+dev = typer.Typer(help="The embedded stack on this machine.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(dev, name="dev")
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _run_until_signalled(
+    main: Callable[[asyncio.Event, Callable[[], None]], Awaitable[None]],
+) -> None:
+    """Run a long-lived process until SIGINT or SIGTERM, then let it stop cleanly."""
+    ready_file = os.environ.get("BOSETTING_READY_FILE")
+
+    def ready() -> None:
+        if ready_file:
+            Path(ready_file).write_text(str(os.getpid()))
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop, ready)
+
+    _exit_on_stack_error(lambda: asyncio.run(runner()))
+
+
+def _exit_on_stack_error(run: Callable[[], object]) -> object:
+    """A part of the embedded stack that cannot start is the user's to fix: say what and
+    where, without a traceback."""
+    from .embedded import StackError
+
+    try:
+        return run()
+    except StackError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def worker() -> None:
+    """Run the case worker: settlement workflows, their activities, the outbox publisher."""
+    from .case_worker import run_case_worker
+
+    settings = Settings()
+    configure_logging(settings, component="case-worker")
+    _run_until_signalled(lambda stop, ready: run_case_worker(settings, stop, ready))
+
+
+@app.command()
+def projection() -> None:
+    """Run the projection worker: case events from Kafka into the waiting-time read model."""
+    from .projection.runner import run_projection
+
+    settings = Settings()
+    configure_logging(settings, component="projection")
+    _run_until_signalled(lambda stop, ready: run_projection(settings, stop, ready))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the register and projection schemas to the newest version."""
+    settings = Settings()
+
+    async def main() -> None:
+        await db.upgrade(settings.register_url, db.REGISTER)
+        await db.upgrade(settings.projection_url, db.PROJECTION)
+
+    asyncio.run(main())
+    console.print("register and projection schemas are up to date")
+
+
+@dev.command("up")
+def dev_up() -> None:
+    """Start Temporal, the broker, the case worker and the projection; Ctrl-C stops all."""
+    from .embedded import EmbeddedStack
+
+    settings = Settings()
+    configure_logging(settings, component="embedded")
+
+    async def main(stop: asyncio.Event, ready: Callable[[], None]) -> None:
+        async with EmbeddedStack(settings) as stack:
+            console.print(
+                f"[bold green]Bosetting is running[/]\n"
+                f"  Temporal      {settings.temporal_address}  (UI http://127.0.0.1:{settings.temporal_ui_port})\n"
+                f"  Kafka         {settings.kafka_bootstrap_servers}"
+                f"  topic {settings.kafka_topic}\n"
+                f"  register      {settings.register_url}\n"
+                f"  projection    {settings.projection_url}\n"
+                f"  logs          {stack.logs}\n"
+                "Press Ctrl-C to stop."
+            )
+            ready()
+            await stop.wait()
+
+    _run_until_signalled(main)
+
+
+def _period(year: int | None, start: date | None, end: date | None) -> tuple[date, date]:
+    if start or end:
+        if not (start and end):
+            raise typer.BadParameter("give both --from and --to, or --year")
+        if end < start:
+            raise typer.BadParameter("--to must not be before --from")
+        return start, end
+    y = year or datetime.now(UTC).year
+    return date(y, 1, 1), date(y, 12, 31)
+
+
+@app.command()
+def metrics(
+    year: Annotated[
+        int | None, typer.Option(help="Calendar year of settlement (default: this year).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First settlement date, YYYY-MM-DD.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last settlement date, YYYY-MM-DD.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Waiting-time figures for persons settled in a period, from the projection."""
+    from .projection.queries import waiting_time
+    from .render import report_json, report_table
+
+    try:
+        first, last = _period(
+            year,
+            date.fromisoformat(start) if start else None,
+            date.fromisoformat(end) if end else None,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(f"--from/--to: {exc} (expected YYYY-MM-DD)") from None
+    settings = Settings()
+
+    async def main() -> None:
+        engine = db.make_engine(settings.projection_url)
+        try:
+            report = await waiting_time(db.sessionmaker(engine), first, last)
+        finally:
+            await engine.dispose()
+        if as_json:
+            print(json.dumps(report_json(report), indent=2))
+        else:
+            console.print(report_table(report))
+
+    asyncio.run(main())
+
+
+@app.command()
+def demo(
+    households: Annotated[int, typer.Option(min=1, max=20000, help="How many households.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic cohort.")] = 2020,
+    year: Annotated[int, typer.Option(help="Settlement year to report.")] = 2020,
+    keep_state: Annotated[bool, typer.Option(help="Keep the previous demo's state.")] = False,
+) -> None:
+    """Start the embedded stack, drive synthetic households through the real workflows,
+    wait for the projection to catch up, print the figures, stop everything."""
+    settings = Settings()
+    state_dir = settings.state_dir / "demo"
+    if state_dir.exists() and not keep_state:
+        shutil.rmtree(state_dir)
+    settings = settings.model_copy(update={"state_dir": state_dir})
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}), component="demo")
+    ok = _exit_on_stack_error(lambda: asyncio.run(run_demo(settings, households, seed, year)))
+    raise typer.Exit(0 if ok else 1)
+
+
+async def run_demo(settings: Settings, households: int, seed: int, year: int) -> bool:
+    from .cases import CaseService
+    from .demo import drive, event_log_count, report_from_event_log
+    from .embedded import EmbeddedStack
+    from .projection.queries import projection_status, waiting_time
+    from .render import report_table
+    from .synthetic import generate
+    from .temporal import connect
+
+    plans = generate(households, seed=seed, year=year)
+    expected_events = sum(p.event_count for p in plans)
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    progress = Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with console.status("Starting Temporal, the broker, the case worker and the projection…"):
+        stack = EmbeddedStack(settings)
+        await stack.start()
+    try:
+        client = await connect(settings)
+        service = CaseService(client, settings.task_queue)
+        register = db.make_engine(settings.register_url)
+        projection = db.make_engine(settings.projection_url)
+        with progress:
+            cases = progress.add_task("Households through their workflows", total=len(plans))
+            await drive(service, plans, on_done=lambda: progress.advance(cases))
+            projected = progress.add_task("Events projected from Kafka", total=expected_events)
+            while True:
+                status = await projection_status(db.sessionmaker(projection))
+                progress.update(projected, completed=status.applied_events)
+                if status.applied_events >= expected_events:
+                    break
+                await asyncio.sleep(0.3)
+        logged = await event_log_count(db.sessionmaker(register))
+        report = await waiting_time(db.sessionmaker(projection), first, last)
+        from_log = await report_from_event_log(db.sessionmaker(register), first, last)
+        await register.dispose()
+        await projection.dispose()
+    finally:
+        with console.status("Stopping…"):
+            await stack.stop()
+    console.print(report_table(report))
+    agree = report == from_log and logged == expected_events
+    console.print(
+        f"{len(plans)} households, {expected_events} events: {logged} in the event log, "
+        f"{status.applied_events} projected, {status.dead_letters} dead letters. "
+        + (
+            "[green]Projection equals the event log.[/]"
+            if agree
+            else "[red]Projection and event log DIFFER.[/]"
+        )
+    )
+    return agree
+
+
+if __name__ == "__main__":
+    app()

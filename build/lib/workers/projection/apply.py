@@ -1,0 +1,180 @@
+"""Applying a batch of Kafka records to the read model, exactly once.
+
+The batch's rows, its consumer positions and the ids of the events it applied are written in
+one transaction. A redelivered offset is skipped by position, a re-published event (same id,
+new offset) by id, and an unreadable record goes to the dead-letter table; all three still
+advance the position, so nothing blocks the partition and nothing is counted twice.
+"""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.enums import Category
+from schemas.envelope import EnvelopeError, from_kafka
+from schemas.events import CaseEvent, PersonSettled, ResidencePermitGranted
+
+from .metrics import SettledFact
+from .store import AppliedEvent, CaseProgress, ConsumerPosition, DeadLetter, SettledPersonFact
+
+
+@dataclass(frozen=True)
+class Record:
+    partition: int
+    offset: int
+    headers: Sequence[tuple[str, bytes]]
+    value: bytes
+
+
+@dataclass
+class BatchResult:
+    applied: int = 0
+    skipped_offsets: int = 0
+    duplicate_events: int = 0
+    dead_letters: int = 0
+
+
+async def apply_batch(
+    session: AsyncSession,
+    consumer: str,
+    topic: str,
+    records: Sequence[Record],
+    high_water: dict[int, int],
+) -> BatchResult:
+    result = BatchResult()
+    now = datetime.now(UTC)
+    positions = {
+        p.partition: p
+        for p in (
+            await session.scalars(
+                select(ConsumerPosition).where(
+                    ConsumerPosition.consumer == consumer, ConsumerPosition.topic == topic
+                )
+            )
+        ).all()
+    }
+    fresh: list[tuple[Record, CaseEvent]] = []
+    for record in records:
+        position = positions.get(record.partition)
+        if position is not None and record.offset < position.next_offset:
+            result.skipped_offsets += 1
+            continue
+        if position is None:
+            position = ConsumerPosition(
+                consumer=consumer,
+                topic=topic,
+                partition=record.partition,
+                next_offset=0,
+                high_water=0,
+                updated_at=now,
+            )
+            session.add(position)
+            positions[record.partition] = position
+        position.next_offset = record.offset + 1
+        position.updated_at = now
+        try:
+            fresh.append((record, from_kafka(list(record.headers), record.value)))
+        except EnvelopeError as exc:
+            result.dead_letters += 1
+            session.add(
+                DeadLetter(
+                    topic=topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    error=str(exc)[:2000],
+                    headers=json.dumps({k: v.hex() for k, v in record.headers}),
+                    value=record.value,
+                    received_at=now,
+                )
+            )
+    for partition, mark in high_water.items():
+        if partition in positions:
+            positions[partition].high_water = max(mark, positions[partition].next_offset)
+
+    ids = [event.event_id for _, event in fresh]
+    seen: set[uuid.UUID] = (
+        set(
+            (
+                await session.scalars(
+                    select(AppliedEvent.event_id).where(AppliedEvent.event_id.in_(ids))
+                )
+            ).all()
+        )
+        if ids
+        else set()
+    )
+    for record, event in fresh:
+        if event.event_id in seen:
+            result.duplicate_events += 1
+            continue
+        seen.add(event.event_id)
+        await _apply(session, event)
+        session.add(
+            AppliedEvent(event_id=event.event_id, partition=record.partition, offset=record.offset)
+        )
+        result.applied += 1
+    return result
+
+
+async def _apply(session: AsyncSession, event: CaseEvent) -> None:
+    case = await session.get(CaseProgress, event.case_id)
+    if case is None:
+        case = CaseProgress(
+            case_id=event.case_id,
+            last_event_type=event.type,
+            last_sequence=0,
+            persons=0,
+            settled_persons=0,
+        )
+        session.add(case)
+    # Redelivery can bring an older event after a newer one; the stage follows the newest.
+    if event.sequence > case.last_sequence:
+        case.last_sequence = event.sequence
+        case.last_event_type = event.type
+    data = event.data
+    if isinstance(data, ResidencePermitGranted):
+        case.case_type = data.case_type.value
+        case.permit_date = event.business_date
+        case.persons = len(data.persons)
+    elif isinstance(data, PersonSettled):
+        case.settled_persons += 1
+        session.add(
+            SettledPersonFact(
+                case_id=event.case_id,
+                person_id=data.person_id,
+                event_id=event.event_id,
+                category=data.category.value,
+                protected_identity=data.protected_identity,
+                case_type=data.case_type.value,
+                municipality_number=data.municipality_number,
+                permit_date=data.permit_date,
+                settled_on=event.business_date,
+            )
+        )
+
+
+async def load_settled_facts(
+    session: AsyncSession, period_start: date, period_end: date
+) -> list[SettledFact]:
+    rows = await session.execute(
+        select(
+            SettledPersonFact.category,
+            SettledPersonFact.protected_identity,
+            SettledPersonFact.permit_date,
+            SettledPersonFact.settled_on,
+        ).where(SettledPersonFact.settled_on.between(period_start, period_end))
+    )
+    return [
+        SettledFact(
+            category=Category(category),
+            protected_identity=protected,
+            permit_date=permit_date,
+            settled_on=settled_on,
+        )
+        for category, protected, permit_date, settled_on in rows
+    ]

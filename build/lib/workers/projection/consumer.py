@@ -1,0 +1,126 @@
+"""The projection worker's Kafka loop.
+
+Auto-commit is off: the truth about how far the projection has read is in its own database,
+committed with its rows. On every partition assignment it seeks to those stored positions
+(the pattern of aiokafka's local-state consumer example). Committing offsets to Kafka too is
+only so that standard lag tooling can see the group.
+"""
+
+import asyncio
+from collections.abc import Callable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .apply import Record, apply_batch
+from .store import ConsumerPosition
+
+log = structlog.get_logger("projection")
+
+
+class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, projection: "ProjectionConsumer") -> None:
+        self._projection = projection
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # Nothing to flush: every batch is committed to the database before the next fetch.
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._projection.seek_to_stored(assigned)
+
+
+class ProjectionConsumer:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        bootstrap_servers: str,
+        topic: str,
+        group_id: str,
+        max_records: int = 2000,
+    ) -> None:
+        self._sessions = sessions
+        self._topic = topic
+        self._group_id = group_id
+        self._max_records = max_records
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=5000,
+        )
+        self.applied = 0
+
+    async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:
+        async with self._sessions() as session:
+            stored = {
+                p.partition: p.next_offset
+                for p in (
+                    await session.scalars(
+                        select(ConsumerPosition).where(
+                            ConsumerPosition.consumer == self._group_id,
+                            ConsumerPosition.topic == self._topic,
+                        )
+                    )
+                ).all()
+            }
+        for tp in assigned:
+            if tp.partition in stored:
+                self._consumer.seek(tp, stored[tp.partition])
+            else:
+                await self._consumer.seek_to_beginning(tp)
+        log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
+
+    async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+        self._consumer.subscribe([self._topic], listener=_SeekToStoredPositions(self))
+        await self._consumer.start()
+        try:
+            if on_ready is not None:
+                on_ready()
+            while not stop.is_set():
+                batch = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
+                if not batch:
+                    continue
+                records = [
+                    Record(m.partition, m.offset, list(m.headers or ()), m.value or b"")
+                    for messages in batch.values()
+                    for m in messages
+                ]
+                high_water = {
+                    tp.partition: mark
+                    for tp in batch
+                    if (mark := self._consumer.highwater(tp)) is not None
+                }
+                await self._apply(records, high_water)
+                await self._commit_to_kafka(batch)
+        finally:
+            await self._consumer.stop()
+
+    async def _apply(self, records: list[Record], high_water: dict[int, int]) -> None:
+        for attempt in range(5):
+            try:
+                async with self._sessions.begin() as session:
+                    result = await apply_batch(
+                        session, self._group_id, self._topic, records, high_water
+                    )
+                self.applied += result.applied
+                log.debug("batch applied", records=len(records), **vars(result))
+                return
+            except IntegrityError:
+                # Another member applied some of these events first (during a rebalance);
+                # its transaction won, so run the batch again: the dedupe now sees them.
+                log.info("batch raced another consumer; retrying", attempt=attempt + 1)
+        raise RuntimeError("projection batch kept conflicting with another consumer")
+
+    async def _commit_to_kafka(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
+        offsets = {tp: OffsetAndMetadata(msgs[-1].offset + 1, "") for tp, msgs in batch.items()}
+        try:
+            await self._consumer.commit(offsets)
+        except Exception as exc:  # informational only; the database holds the real position
+            log.debug("kafka offset commit failed", error=type(exc).__name__)

@@ -1,0 +1,113 @@
+"""Waiting-time arithmetic: pure functions over plain data, no IO.
+
+Definitions (domain.md §3.4, K1, K2, K7), version ``waiting-time/1``:
+- t0 is the permit decision date, t1 the settlement date; a person counts in a period when
+  t1 falls inside it (both ends inclusive).
+- "within N months" means t1 <= t0 + N calendar months, where adding months keeps the day
+  of month and clamps it to the month's last day (31 Aug + 6 months = 28/29 Feb).
+- waiting time in months = (t1 - t0) in days / (365.25 / 12); mean and median are over
+  persons, computed on whole days and converted at the end.
+- persons with protected identity count in the total and in no category (Table 3-1-1 fn 1).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from statistics import median
+
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel
+
+from schemas.enums import Category
+
+METRIC_VERSION = "waiting-time/1"
+DAYS_PER_MONTH = Fraction(36525, 1200)  # 365.25 / 12, exactly
+THRESHOLDS_MONTHS = (3, 6, 12)
+TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class SettledFact:
+    category: Category
+    protected_identity: bool
+    permit_date: date
+    settled_on: date
+
+
+def add_months(day: date, months: int) -> date:
+    result: date = day + relativedelta(months=months)
+    return result
+
+
+def settled_within(fact: SettledFact, months: int) -> bool:
+    return fact.settled_on <= add_months(fact.permit_date, months)
+
+
+def waiting_days(fact: SettledFact) -> int:
+    return (fact.settled_on - fact.permit_date).days
+
+
+def days_to_months(days: Fraction | float | int) -> float:
+    return float(Fraction(days) / DAYS_PER_MONTH)
+
+
+class GroupFigures(BaseModel):
+    group: str
+    settled: int
+    within_3_months: int
+    within_6_months: int
+    within_12_months: int
+    mean_wait_days: Fraction | None
+    median_wait_days: Fraction | None
+
+    def share(self, months: int) -> float | None:
+        count = {3: self.within_3_months, 6: self.within_6_months, 12: self.within_12_months}
+        return count[months] / self.settled if self.settled else None
+
+    @property
+    def mean_wait_months(self) -> float | None:
+        return None if self.mean_wait_days is None else days_to_months(self.mean_wait_days)
+
+    @property
+    def median_wait_months(self) -> float | None:
+        return None if self.median_wait_days is None else days_to_months(self.median_wait_days)
+
+
+class WaitingTimeReport(BaseModel):
+    metric_version: str = METRIC_VERSION
+    period_start: date
+    period_end: date
+    groups: list[GroupFigures]
+
+    def group(self, name: str) -> GroupFigures:
+        return next(g for g in self.groups if g.group == name)
+
+
+def figures_for(group: str, facts: list[SettledFact]) -> GroupFigures:
+    days = [waiting_days(f) for f in facts]
+    return GroupFigures(
+        group=group,
+        settled=len(facts),
+        within_3_months=sum(settled_within(f, 3) for f in facts),
+        within_6_months=sum(settled_within(f, 6) for f in facts),
+        within_12_months=sum(settled_within(f, 12) for f in facts),
+        mean_wait_days=Fraction(sum(days), len(days)) if days else None,
+        median_wait_days=Fraction(median(days)) if days else None,
+    )
+
+
+def waiting_time_report(
+    facts: Iterable[SettledFact], period_start: date, period_end: date
+) -> WaitingTimeReport:
+    """K1, K2 and K7 for persons settled between period_start and period_end inclusive."""
+    in_period = [f for f in facts if period_start <= f.settled_on <= period_end]
+    groups = [
+        figures_for(
+            category.value,
+            [f for f in in_period if f.category is category and not f.protected_identity],
+        )
+        for category in Category
+    ]
+    groups.append(figures_for(TOTAL, in_period))
+    return WaitingTimeReport(period_start=period_start, period_end=period_end, groups=groups)

@@ -1,0 +1,101 @@
+"""Tables of the waiting-time read model. Rebuildable: drop them and replay the topic."""
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class ProjectionBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ConsumerPosition(ProjectionBase):
+    """The next offset to read, per partition, committed with the rows it produced."""
+
+    __tablename__ = "projection_position"
+
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer(), primary_key=True)
+    next_offset: Mapped[int] = mapped_column(BigInteger())
+    high_water: Mapped[int] = mapped_column(BigInteger(), default=0)
+    """The partition's high-water mark seen in the last fetch: lag = high_water - next_offset."""
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AppliedEvent(ProjectionBase):
+    """Event ids already applied. A retried activity may publish an event at a new offset."""
+
+    __tablename__ = "projection_applied_event"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer())
+    offset: Mapped[int] = mapped_column(BigInteger())
+
+
+class CaseProgress(ProjectionBase):
+    """Latest known stage of each case, for "who is waiting now"."""
+
+    __tablename__ = "projection_case"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_type: Mapped[str | None] = mapped_column(String(32))
+    permit_date: Mapped[date | None] = mapped_column(Date())
+    last_event_type: Mapped[str] = mapped_column(String(64))
+    last_sequence: Mapped[int] = mapped_column(Integer())
+    persons: Mapped[int] = mapped_column(Integer(), default=0)
+    settled_persons: Mapped[int] = mapped_column(Integer(), default=0)
+
+
+class SettledPersonFact(ProjectionBase):
+    """One settled person: the unit of the waiting-time statistics."""
+
+    __tablename__ = "projection_settled_person"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    category: Mapped[str] = mapped_column(String(32))
+    protected_identity: Mapped[bool] = mapped_column(Boolean())
+    case_type: Mapped[str] = mapped_column(String(32))
+    municipality_number: Mapped[str] = mapped_column(String(4))
+    permit_date: Mapped[date] = mapped_column(Date())
+    settled_on: Mapped[date] = mapped_column(Date(), index=True)
+
+
+class DeadLetter(ProjectionBase):
+    """A record the projection could not read, with its coordinates, for a human to look at."""
+
+    __tablename__ = "projection_dead_letter"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    topic: Mapped[str] = mapped_column(String(200))
+    partition: Mapped[int] = mapped_column(Integer())
+    offset: Mapped[int] = mapped_column(BigInteger())
+    error: Mapped[str] = mapped_column(Text())
+    headers: Mapped[str] = mapped_column(Text())
+    """JSON object of header name to hex-encoded value."""
+    value: Mapped[bytes] = mapped_column(LargeBinary())
+    """The record's value exactly as received."""
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

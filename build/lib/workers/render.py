@@ -1,0 +1,71 @@
+"""Presenting the figures: a Rich table for people, JSON for programs."""
+
+from typing import Any
+
+from rich.table import Table
+
+from .projection.metrics import TOTAL, WaitingTimeReport
+
+LABELS = {
+    "unaccompanied_minor": "Unaccompanied minors",
+    "family_with_children": "Families with children",
+    "other_adult": "Other adults",
+    TOTAL: "Total ¹",
+}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f} %"
+
+
+def _months(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def report_table(report: WaitingTimeReport) -> Table:
+    table = Table(
+        title=f"Settled {report.period_start} – {report.period_end}  ({report.metric_version})",
+        caption="¹ includes persons with protected identity, who count in no category.\n"
+        "≤ N mo: settled by the permit date + N calendar months. Waits in months of "
+        "30.4375 days.",
+    )
+    table.add_column("Category", no_wrap=True)
+    for header in ("Settled", "≤3 mo", "≤6 mo", "≤12 mo", "Mean wait", "Median wait"):
+        table.add_column(header, justify="right")
+    for g in report.groups:
+        table.add_row(
+            LABELS.get(g.group, g.group),
+            str(g.settled),
+            _pct(g.share(3)),
+            _pct(g.share(6)),
+            _pct(g.share(12)),
+            _months(g.mean_wait_months),
+            _months(g.median_wait_months),
+            style="bold" if g.group == TOTAL else None,
+        )
+    return table
+
+
+def report_json(report: WaitingTimeReport) -> dict[str, Any]:
+    return {
+        "metric_version": report.metric_version,
+        "period_start": report.period_start.isoformat(),
+        "period_end": report.period_end.isoformat(),
+        "groups": [
+            {
+                "group": g.group,
+                "settled": g.settled,
+                "within_3_months": g.within_3_months,
+                "within_6_months": g.within_6_months,
+                "within_12_months": g.within_12_months,
+                "share_within_3_months": g.share(3),
+                "share_within_6_months": g.share(6),
+                "share_within_12_months": g.share(12),
+                "mean_wait_months": g.mean_wait_months,
+                "median_wait_months": g.median_wait_months,
+                "mean_wait_days": None if g.mean_wait_days is None else str(g.mean_wait_days),
+                "median_wait_days": None if g.median_wait_days is None else str(g.median_wait_days),
+            }
+            for g in report.groups
+        ],
+    }

@@ -1,0 +1,63 @@
+"""All configuration, from environment variables prefixed ``BOSETTING_`` (or a ``.env`` file).
+
+Every address and path can point at external infrastructure instead of the embedded stack:
+a Temporal cluster, Apache Kafka, PostgreSQL."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOSETTING_", env_file=".env", extra="ignore")
+
+    state_dir: Path = Field(Path(".bosetting"), description="Files of the embedded stack.")
+
+    temporal_address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port.")
+    temporal_namespace: str = "default"
+    task_queue: str = Field("settlement-cases", description="Task queue of the case worker.")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic: str = "bosetting.case-events.v1"
+    kafka_partitions: int = Field(6, ge=1, description="Partitions when the topic is created.")
+    kafka_replication_factor: int = Field(1, ge=1)
+    kafka_idempotent_producer: bool = Field(
+        False, description="Turn on for Apache Kafka; the embedded broker refuses it."
+    )
+
+    register_database_url: str | None = Field(
+        None,
+        description="Event log (system of record). Default: SQLite file in state_dir. "
+        "PostgreSQL: postgresql+asyncpg://user:pw@host/db",
+    )
+    projection_database_url: str | None = Field(
+        None, description="Read model of the projection. Default: SQLite file in state_dir."
+    )
+    projection_group_id: str = "bosetting-projection"
+
+    log_format: Literal["auto", "console", "json"] = "auto"
+    log_level: str = "INFO"
+
+    # Embedded stack only.
+    temporal_ui_port: int = 8233
+    temporal_db_file: Path | None = Field(
+        None, description="Dev server's SQLite file; default state_dir/temporal.db"
+    )
+
+    @property
+    def register_url(self) -> str:
+        return self.register_database_url or _sqlite(self.state_dir / "register.db")
+
+    @property
+    def projection_url(self) -> str:
+        return self.projection_database_url or _sqlite(self.state_dir / "projection.db")
+
+    @property
+    def temporal_db_path(self) -> Path:
+        return self.temporal_db_file or self.state_dir / "temporal.db"
+
+
+def _sqlite(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path.resolve()}"

@@ -1,0 +1,332 @@
+"""SettlementCaseWorkflow: one durable entity workflow per household case.
+
+Temporal history is the write model of a live case. Every command is an update whose
+validator refuses an out-of-order step before anything is written; the handler records the
+step's events through an activity (the SQL event log, from which they are published to
+Kafka) and only then changes the state, so a failed write changes nothing.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.commands import (
+        AcceptAllocation,
+        AllocateToMunicipality,
+        Command,
+        DeclineAllocation,
+        GrantPermit,
+        RecordCompetenceMapping,
+        RecordSettlementInterview,
+        RegisterSettlement,
+    )
+    from schemas.enums import CaseStage
+    from schemas.events import (
+        AllocationAccepted,
+        AllocationDeclined,
+        CaseEvent,
+        CompetenceMappingRecorded,
+        EventData,
+        EventPerson,
+        MunicipalityAllocated,
+        PersonSettled,
+        ResidencePermitGranted,
+        SettlementInterviewHeld,
+    )
+    from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
+    from schemas.state import CaseState, CommandResult, SettledPerson
+
+    from . import rules
+    from . import search_attributes as sa
+
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    # Unlimited attempts: an accepted step waits for the database to come back rather than
+    # being lost. Bad data cannot reach here: pydantic and the validators stop it earlier.
+    maximum_attempts=0,
+)
+
+
+def _reject(violation: rules.RuleViolation, state: CaseState) -> ApplicationError:
+    return ApplicationError(
+        str(violation),
+        {"stage": state.stage.value},
+        type=violation.reason,
+        non_retryable=True,
+    )
+
+
+@workflow.defn
+class SettlementCaseWorkflow:
+    @workflow.init
+    def __init__(self, command: GrantPermit) -> None:
+        self._state = CaseState(
+            case_id=command.case_id,
+            case_type=command.case_type,
+            stage=CaseStage.PERMIT_GRANTED,
+            permit_date=command.permit_date,
+            persons=list(command.persons),
+            reception_centre=command.reception_centre,
+        )
+        self._opened = False
+        # Handlers await activities; one at a time keeps event sequence and state in step.
+        self._lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, command: GrantPermit) -> CaseState:
+        async with self._lock:
+            persons = [
+                EventPerson(person_id=p.person_id, protected_identity=p.protected_identity)
+                for p in command.persons
+            ]
+            granted = ResidencePermitGranted(case_type=command.case_type, persons=persons)
+            event_ids = await self._record([(command.permit_date, granted)])
+            self._applied(command.command_id, event_ids)
+            self._opened = True
+        await workflow.wait_condition(
+            lambda: self._state.stage is CaseStage.SETTLED and workflow.all_handlers_finished()
+        )
+        return self._state
+
+    @workflow.query
+    def state(self) -> CaseState:
+        return self._state
+
+    # -- commands: each an update with a validator --------------------------------------
+
+    @workflow.update
+    async def record_competence_mapping(self, cmd: RecordCompetenceMapping) -> CommandResult:
+        async def apply() -> list[UUID]:
+            ids = await self._record([(cmd.mapped_on, CompetenceMappingRecorded())])
+            self._state.competence_mapped_on = cmd.mapped_on
+            return ids
+
+        return await self._handle("record_competence_mapping", cmd, apply)
+
+    @record_competence_mapping.validator
+    def _validate_competence_mapping(self, cmd: RecordCompetenceMapping) -> None:
+        self._validate("record_competence_mapping", cmd)
+
+    @workflow.update
+    async def record_settlement_interview(self, cmd: RecordSettlementInterview) -> CommandResult:
+        async def apply() -> list[UUID]:
+            ids = await self._record([(cmd.held_on, SettlementInterviewHeld())])
+            self._state.interview_held_on = cmd.held_on
+            self._state.stage = CaseStage.SETTLEMENT_READY
+            return ids
+
+        return await self._handle("record_settlement_interview", cmd, apply)
+
+    @record_settlement_interview.validator
+    def _validate_settlement_interview(self, cmd: RecordSettlementInterview) -> None:
+        self._validate("record_settlement_interview", cmd)
+
+    @workflow.update
+    async def allocate_to_municipality(self, cmd: AllocateToMunicipality) -> CommandResult:
+        async def apply() -> list[UUID]:
+            event = MunicipalityAllocated(municipality_number=cmd.municipality_number)
+            ids = await self._record([(cmd.allocated_on, event)])
+            self._state.municipality_number = cmd.municipality_number
+            self._state.allocated_on = cmd.allocated_on
+            self._state.stage = CaseStage.ALLOCATED
+            return ids
+
+        return await self._handle("allocate_to_municipality", cmd, apply)
+
+    @allocate_to_municipality.validator
+    def _validate_allocation(self, cmd: AllocateToMunicipality) -> None:
+        self._validate("allocate_to_municipality", cmd)
+
+    @workflow.update
+    async def accept_allocation(self, cmd: AcceptAllocation) -> CommandResult:
+        async def apply() -> list[UUID]:
+            municipality = self._allocated_municipality()
+            event = AllocationAccepted(municipality_number=municipality)
+            ids = await self._record([(cmd.accepted_on, event)])
+            self._state.accepted_on = cmd.accepted_on
+            self._state.stage = CaseStage.ACCEPTED
+            return ids
+
+        return await self._handle("accept_allocation", cmd, apply)
+
+    @accept_allocation.validator
+    def _validate_accept(self, cmd: AcceptAllocation) -> None:
+        self._validate("accept_allocation", cmd)
+
+    @workflow.update
+    async def decline_allocation(self, cmd: DeclineAllocation) -> CommandResult:
+        async def apply() -> list[UUID]:
+            municipality = self._allocated_municipality()
+            event = AllocationDeclined(municipality_number=municipality, reason=cmd.reason)
+            ids = await self._record([(cmd.declined_on, event)])
+            # A decline returns the household to allocation (domain.md, transition A7x).
+            self._state.municipality_number = None
+            self._state.allocated_on = None
+            self._state.declines += 1
+            self._state.stage = CaseStage.SETTLEMENT_READY
+            return ids
+
+        return await self._handle("decline_allocation", cmd, apply)
+
+    @decline_allocation.validator
+    def _validate_decline(self, cmd: DeclineAllocation) -> None:
+        self._validate("decline_allocation", cmd)
+
+    @workflow.update
+    async def register_settlement(self, cmd: RegisterSettlement) -> CommandResult:
+        async def apply() -> list[UUID]:
+            state = self._state
+            municipality = self._allocated_municipality()
+            # The household's category is fixed by its first settlement date.
+            category = state.category or rules.household_category(
+                state.persons, min(s.settled_on for s in cmd.settlements)
+            )
+            persons = {p.person_id: p for p in state.persons}
+            ordered = sorted(cmd.settlements, key=lambda s: (s.settled_on, s.person_id))
+            ids = await self._record(
+                [
+                    (
+                        s.settled_on,
+                        PersonSettled(
+                            person_id=s.person_id,
+                            category=category,
+                            protected_identity=persons[s.person_id].protected_identity,
+                            case_type=state.case_type,
+                            permit_date=state.permit_date,
+                            municipality_number=municipality,
+                        ),
+                    )
+                    for s in ordered
+                ]
+            )
+            state.category = category
+            for s in ordered:
+                state.settled[s.person_id] = SettledPerson(
+                    settled_on=s.settled_on, category=category
+                )
+            if len(state.settled) == len(state.persons):
+                state.stage = CaseStage.SETTLED
+            return ids
+
+        return await self._handle("register_settlement", cmd, apply)
+
+    @register_settlement.validator
+    def _validate_settlement(self, cmd: RegisterSettlement) -> None:
+        self._validate("register_settlement", cmd)
+
+    def _allocated_municipality(self) -> str:
+        municipality = self._state.municipality_number
+        if municipality is None:  # the stage rules make this unreachable
+            raise ApplicationError("no municipality allocated", non_retryable=True)
+        return municipality
+
+    # -- machinery --------------------------------------------------------------------
+
+    def _validate(self, command: str, cmd: Command) -> None:
+        """Refuse a command before it reaches history. A repeated command id is accepted
+        and answered with its first result."""
+        if cmd.command_id in self._state.applied_commands:
+            return
+        try:
+            self._check(command, cmd)
+        except rules.RuleViolation as violation:
+            raise _reject(violation, self._state) from None
+
+    def _check(self, command: str, cmd: Command) -> None:
+        s = self._state
+        rules.check_stage(s, command)
+        today = workflow.now().date()
+        match cmd:
+            case RecordCompetenceMapping(mapped_on=d):
+                rules.check_not_in_future("mapped_on", d, today)
+            case RecordSettlementInterview(held_on=d):
+                rules.check_not_in_future("held_on", d, today)
+                rules.check_date_order("held_on", d, "the permit date", s.permit_date)
+            case AllocateToMunicipality(allocated_on=d):
+                rules.check_not_in_future("allocated_on", d, today)
+                rules.check_date_order("allocated_on", d, "the interview", s.interview_held_on)
+            case AcceptAllocation(accepted_on=d):
+                rules.check_not_in_future("accepted_on", d, today)
+                rules.check_date_order("accepted_on", d, "the allocation", s.allocated_on)
+            case DeclineAllocation(declined_on=d):
+                rules.check_not_in_future("declined_on", d, today)
+                rules.check_date_order("declined_on", d, "the allocation", s.allocated_on)
+            case RegisterSettlement(settlements=settlements):
+                rules.check_settlements(s, (x.person_id for x in settlements))
+                for x in settlements:
+                    rules.check_not_in_future("settled_on", x.settled_on, today)
+                    # Not before the acceptance ("søkt ut") date: PUB-15 in domain.md.
+                    rules.check_date_order("settled_on", x.settled_on, "acceptance", s.accepted_on)
+
+    async def _handle(
+        self, command: str, cmd: Command, apply: Callable[[], Awaitable[list[UUID]]]
+    ) -> CommandResult:
+        await workflow.wait_condition(lambda: self._opened)
+        async with self._lock:
+            if cmd.command_id in self._state.applied_commands:
+                return self._state.applied_commands[cmd.command_id]
+            # The validator ran before the lock; an update that held it may have moved on.
+            try:
+                self._check(command, cmd)
+            except rules.RuleViolation as violation:
+                raise _reject(violation, self._state) from None
+            event_ids = await apply()
+            return self._applied(cmd.command_id, event_ids)
+
+    def _applied(self, command_id: str, event_ids: list[UUID]) -> CommandResult:
+        result = CommandResult(
+            case_id=self._state.case_id, stage=self._state.stage, event_ids=event_ids
+        )
+        self._state.applied_commands[command_id] = result
+        self._upsert_search_attributes()
+        return result
+
+    async def _record(self, events: Sequence[tuple[date, EventData]]) -> list[UUID]:
+        """Append events to the event log, all or none, then advance the sequence.
+
+        Ids and recording times are minted here, in the workflow, so that a retried
+        activity writes the very same events (the log skips ids it already has)."""
+        first = self._state.last_sequence + 1
+        case_events = [
+            CaseEvent(
+                event_id=workflow.uuid4(),
+                case_id=self._state.case_id,
+                sequence=first + i,
+                business_date=business_date,
+                recorded_at=workflow.now(),
+                data=data,
+            )
+            for i, (business_date, data) in enumerate(events)
+        ]
+        await workflow.execute_activity(
+            RECORD_CASE_EVENTS,
+            RecordCaseEvents(events=case_events),
+            result_type=RecordCaseEventsResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+        )
+        self._state.last_sequence += len(case_events)
+        return [e.event_id for e in case_events]
+
+    def _upsert_search_attributes(self) -> None:
+        s = self._state
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.CASE_STAGE.value_set(s.stage.value),
+            sa.CASE_TYPE.value_set(s.case_type.value),
+        ]
+        if s.municipality_number is not None:
+            updates.append(sa.MUNICIPALITY_NUMBER.value_set(s.municipality_number))
+        else:
+            updates.append(sa.MUNICIPALITY_NUMBER.value_unset())
+        if s.category is not None:
+            updates.append(sa.CASE_CATEGORY.value_set(s.category.value))
+        workflow.upsert_search_attributes(updates)
