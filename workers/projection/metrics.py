@@ -16,9 +16,9 @@ from datetime import date
 from fractions import Fraction
 from statistics import median
 
-from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel
 
+from schemas.calendar import add_months
 from schemas.enums import Category
 
 METRIC_VERSION = "waiting-time/1"
@@ -33,11 +33,6 @@ class SettledFact:
     protected_identity: bool
     permit_date: date
     settled_on: date
-
-
-def add_months(day: date, months: int) -> date:
-    result: date = day + relativedelta(months=months)
-    return result
 
 
 def settled_within(fact: SettledFact, months: int) -> bool:
