@@ -48,3 +48,15 @@ class DeclineReason(StrEnum):
     NO_CAPACITY = "no_capacity"
     SERVICES_UNAVAILABLE = "services_unavailable"
     OTHER = "other"
+
+
+class DeadlineState(StrEnum):
+    """Where a case stands against its settlement target (3 or 6 months from the permit)."""
+
+    ON_TRACK = "on_track"
+    APPROACHING = "approaching"
+    """Inside the warning window before the target date."""
+    BREACHED = "breached"
+    """The target date passed with members still unsettled."""
+    MET = "met"
+    """Every member settled by the target date."""

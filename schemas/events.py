@@ -74,6 +74,24 @@ class PersonSettled(_Data):
     municipality_number: MunicipalityNumber
 
 
+class SettlementTargetApproaching(_Data):
+    """The warning before the settlement target; the business date is the warning day."""
+
+    type: Literal["SettlementTargetApproaching"] = "SettlementTargetApproaching"
+    target_months: int
+    target_date: date
+
+
+class SettlementTargetBreached(_Data):
+    """Members were still unsettled when the target date ended; the business date is the
+    first day past the target."""
+
+    type: Literal["SettlementTargetBreached"] = "SettlementTargetBreached"
+    target_months: int
+    target_date: date
+    unsettled_persons: int
+
+
 EventData = Annotated[
     ResidencePermitGranted
     | CompetenceMappingRecorded
@@ -81,7 +99,9 @@ EventData = Annotated[
     | MunicipalityAllocated
     | AllocationAccepted
     | AllocationDeclined
-    | PersonSettled,
+    | PersonSettled
+    | SettlementTargetApproaching
+    | SettlementTargetBreached,
     Field(discriminator="type"),
 ]
 

@@ -6,7 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from .commands import PersonRecord
-from .enums import CaseStage, CaseType, Category
+from .enums import CaseStage, CaseType, Category, DeadlineState
 from .ids import CaseId, MunicipalityNumber, PersonId
 
 
@@ -40,6 +40,10 @@ class CaseState(BaseModel):
     allocated_on: date | None = None
     accepted_on: date | None = None
     declines: int = 0
+    target_months: int | None = None
+    target_date: date | None = None
+    """Settle every member by this day: t0 + 3 or 6 calendar months."""
+    deadline_state: DeadlineState = DeadlineState.ON_TRACK
     category: Category | None = None
     """The household's statistical category, fixed at its first settlement date."""
     settled: dict[PersonId, SettledPerson] = {}

@@ -94,6 +94,23 @@ def db_upgrade() -> None:
     console.print("register and projection schemas are up to date")
 
 
+@app.command("search-attributes")
+def search_attributes() -> None:
+    """Register the case search attributes on the Temporal namespace (idempotent)."""
+    from workflows import search_attributes as sa
+
+    from .temporal import connect, register_search_attributes
+
+    settings = Settings()
+
+    async def main() -> None:
+        await register_search_attributes(await connect(settings))
+
+    asyncio.run(main())
+    names = ", ".join(key.name for key in sa.ALL)
+    console.print(f"registered on namespace {settings.temporal_namespace!r}: {names}")
+
+
 @dev.command("up")
 def dev_up() -> None:
     """Start Temporal, the broker, the case worker and the projection; Ctrl-C stops all."""

@@ -4,8 +4,9 @@ follow which, and how the statistics derive a household's category. No IO, no Te
 from collections.abc import Iterable
 from datetime import date
 
+from schemas.calendar import add_months
 from schemas.commands import PersonRecord
-from schemas.enums import CaseStage, Category
+from schemas.enums import CaseStage, CaseType, Category
 from schemas.errors import INVALID_COMMAND, OUT_OF_ORDER
 from schemas.state import CaseState
 
@@ -102,3 +103,27 @@ def household_category(persons: Iterable[PersonRecord], settled_on: date) -> Cat
     if has_child:
         return Category.FAMILY_WITH_CHILDREN
     return Category.OTHER_ADULT
+
+
+WARNING_LEAD_DAYS = 30
+"""How long before the settlement target the warning comes."""
+
+
+def settlement_target_months(case_type: CaseType, category: Category) -> int:
+    """The steering parameters' targets (domain.md §3.2, SEED L1663–1666): resettlement
+    refugees (SP13.1) and other adults (SP13.2) within 6 months; unaccompanied minors (SP13.3)
+    and families with children (SP13.4) within 3."""
+    if case_type is CaseType.RESETTLEMENT:
+        return 6
+    if category in (Category.UNACCOMPANIED_MINOR, Category.FAMILY_WITH_CHILDREN):
+        return 3
+    return 6
+
+
+def settlement_target(
+    case_type: CaseType, persons: Iterable[PersonRecord], permit_date: date
+) -> tuple[int, date]:
+    """Months and date of the settlement target, from the category the household has on the
+    permit date (the category at settlement may differ if a minor comes of age meanwhile)."""
+    months = settlement_target_months(case_type, household_category(persons, permit_date))
+    return months, add_months(permit_date, months)

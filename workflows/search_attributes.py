@@ -7,8 +7,9 @@ CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
 CASE_TYPE = SearchAttributeKey.for_keyword("CaseType")
 CASE_CATEGORY = SearchAttributeKey.for_keyword("CaseCategory")
 MUNICIPALITY_NUMBER = SearchAttributeKey.for_keyword("MunicipalityNumber")
+DEADLINE_STATE = SearchAttributeKey.for_keyword("DeadlineState")
 
-ALL = (CASE_STAGE, CASE_TYPE, CASE_CATEGORY, MUNICIPALITY_NUMBER)
+ALL = (CASE_STAGE, CASE_TYPE, CASE_CATEGORY, MUNICIPALITY_NUMBER, DEADLINE_STATE)
 """Every key the workflows upsert; each must be registered on the namespace."""
 
 

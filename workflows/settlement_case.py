@@ -8,7 +8,7 @@ Kafka) and only then changes the state, so a failed write changes nothing.
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RecordSettlementInterview,
         RegisterSettlement,
     )
-    from schemas.enums import CaseStage
+    from schemas.enums import CaseStage, DeadlineState
     from schemas.events import (
         AllocationAccepted,
         AllocationDeclined,
@@ -39,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
         PersonSettled,
         ResidencePermitGranted,
         SettlementInterviewHeld,
+        SettlementTargetApproaching,
+        SettlementTargetBreached,
     )
     from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
     from schemas.state import CaseState, CommandResult, SettledPerson
@@ -54,6 +56,10 @@ RECORD_RETRY = RetryPolicy(
     # being lost. Bad data cannot reach here: pydantic and the validators stop it earlier.
     maximum_attempts=0,
 )
+
+
+SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
+"""Patch id: cases started before durable settlement-target timers existed have none."""
 
 
 def _reject(violation: rules.RuleViolation, state: CaseState) -> ApplicationError:
@@ -77,6 +83,11 @@ class SettlementCaseWorkflow:
             persons=list(command.persons),
             reception_centre=command.reception_centre,
         )
+        self._target_months, self._target_date = rules.settlement_target(
+            command.case_type, command.persons, command.permit_date
+        )
+        self._state.target_months = self._target_months
+        self._state.target_date = self._target_date
         self._opened = False
         # Handlers await activities; one at a time keeps event sequence and state in step.
         self._lock = asyncio.Lock()
@@ -92,6 +103,8 @@ class SettlementCaseWorkflow:
             event_ids = await self._record([(command.permit_date, granted)])
             self._applied(command.command_id, event_ids)
             self._opened = True
+        if workflow.patched(SETTLEMENT_TARGET_TIMERS):
+            await self._watch_settlement_target()
         await workflow.wait_condition(
             lambda: self._state.stage is CaseStage.SETTLED and workflow.all_handlers_finished()
         )
@@ -215,6 +228,9 @@ class SettlementCaseWorkflow:
                 )
             if len(state.settled) == len(state.persons):
                 state.stage = CaseStage.SETTLED
+                # Judged on business dates: a late registration of a timely settlement is met.
+                on_time = all(p.settled_on <= self._target_date for p in state.settled.values())
+                state.deadline_state = DeadlineState.MET if on_time else DeadlineState.BREACHED
             return ids
 
         return await self._handle("register_settlement", cmd, apply)
@@ -228,6 +244,60 @@ class SettlementCaseWorkflow:
         if municipality is None:  # the stage rules make this unreachable
             raise ApplicationError("no municipality allocated", non_retryable=True)
         return municipality
+
+    # -- deadlines ----------------------------------------------------------------------
+
+    async def _watch_settlement_target(self) -> None:
+        """Durable timers for the settlement target: a warning WARNING_LEAD_DAYS before the
+        target date and an event when it has passed with members unsettled.
+
+        Deadlines measure business time from the permit date. A deadline already past when
+        the case is opened (a historical import) raises no alert: the state says where the
+        case stands and the figures count it, but nobody is paged about 2020 today."""
+        s = self._state
+        months, target = self._target_months, self._target_date
+        warn_on = target - timedelta(days=rules.WARNING_LEAD_DAYS)
+        breach_on = target + timedelta(days=1)
+        today = workflow.now().date()
+        if today >= breach_on:
+            await self._set_deadline_state(DeadlineState.BREACHED)
+            return
+        if today >= warn_on:
+            await self._set_deadline_state(DeadlineState.APPROACHING)
+        elif not await self._settled_by(warn_on):
+            warning = SettlementTargetApproaching(target_months=months, target_date=target)
+            await self._set_deadline_state(DeadlineState.APPROACHING, warn_on, warning)
+        if not await self._settled_by(breach_on):
+            breach = SettlementTargetBreached(
+                target_months=months,
+                target_date=target,
+                unsettled_persons=len(s.persons) - len(s.settled),
+            )
+            await self._set_deadline_state(DeadlineState.BREACHED, breach_on, breach)
+
+    async def _settled_by(self, day: date) -> bool:
+        """Wait, durably, until the case is settled or ``day`` begins (UTC)."""
+        remaining = datetime.combine(day, time(), UTC) - workflow.now()
+        if remaining <= timedelta(0):
+            return self._state.stage is CaseStage.SETTLED
+        try:
+            await workflow.wait_condition(
+                lambda: self._state.stage is CaseStage.SETTLED, timeout=remaining
+            )
+        except TimeoutError:
+            return self._state.stage is CaseStage.SETTLED
+        return True
+
+    async def _set_deadline_state(
+        self, new: DeadlineState, business_date: date | None = None, event: EventData | None = None
+    ) -> None:
+        async with self._lock:
+            if self._state.stage is CaseStage.SETTLED:
+                return
+            if event is not None and business_date is not None:
+                await self._record([(business_date, event)])
+            self._state.deadline_state = new
+            self._upsert_search_attributes()
 
     # -- machinery --------------------------------------------------------------------
 
@@ -329,4 +399,6 @@ class SettlementCaseWorkflow:
             updates.append(sa.MUNICIPALITY_NUMBER.value_unset())
         if s.category is not None:
             updates.append(sa.CASE_CATEGORY.value_set(s.category.value))
+        if workflow.patched(SETTLEMENT_TARGET_TIMERS):
+            updates.append(sa.DEADLINE_STATE.value_set(s.deadline_state.value))
         workflow.upsert_search_attributes(updates)

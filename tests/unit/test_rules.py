@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from schemas.enums import CaseStage, Category
+from schemas.enums import CaseStage, CaseType, Category
 from schemas.errors import OUT_OF_ORDER
 from schemas.state import CaseState
 from tests.factories import household
@@ -87,3 +87,20 @@ def test_a_step_dated_before_the_step_it_follows_is_refused_naming_the_field():
 def test_settling_a_stranger_is_refused():
     with pytest.raises(rules.RuleViolation, match="not a member"):
         rules.check_settlements(_state(CaseStage.ACCEPTED), ["someone-else"])
+
+
+@pytest.mark.parametrize(
+    ("case_type", "births", "months"),
+    [
+        (CaseType.RECEPTION, (date(2004, 1, 1),), 3),  # unaccompanied minor, SP13.3
+        (CaseType.RECEPTION, (date(1980, 1, 1), date(2015, 1, 1)), 3),  # family, SP13.4
+        (CaseType.RECEPTION, (date(1980, 1, 1),), 6),  # other adult, SP13.2
+        (CaseType.PRIVATE_ADDRESS, (date(1980, 1, 1),), 6),
+        (CaseType.RESETTLEMENT, (date(1980, 1, 1), date(2015, 1, 1)), 6),  # SP13.1
+    ],
+)
+def test_settlement_target_follows_the_steering_parameters(case_type, births, months):
+    g = household(births=births, case_type=case_type, permit=date(2019, 8, 31))
+    got_months, target = rules.settlement_target(g.case_type, g.persons, g.permit_date)
+    assert got_months == months
+    assert target == (date(2019, 11, 30) if months == 3 else date(2020, 2, 29))
