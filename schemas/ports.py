@@ -5,6 +5,7 @@ Workflows call activities by these names, so neither side imports the other."""
 from pydantic import BaseModel, ConfigDict
 
 from .events import CaseEvent
+from .places import ReleasePlaces, ReservePlaces, UsePlaces
 
 RECORD_CASE_EVENTS = "record_case_events"
 
@@ -19,3 +20,23 @@ class RecordCaseEvents(BaseModel):
 
 class RecordCaseEventsResult(BaseModel):
     inserted: int
+
+
+RESERVE_PLACES = "reserve_places"
+RELEASE_PLACES = "release_places"
+USE_PLACES = "use_places"
+
+NO_PLACES_LEFT = "NoPlacesLeft"
+"""Error type: the municipality has no decided places (left) for the reservation."""
+
+
+class PlacesRequest(BaseModel):
+    """Which municipality-year a places activity acts on, and what it asks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    municipality_number: str
+    year: int
+    reserve: ReservePlaces | None = None
+    release: ReleasePlaces | None = None
+    use: UsePlaces | None = None

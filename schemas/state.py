@@ -40,6 +40,9 @@ class CaseState(BaseModel):
     allocated_on: date | None = None
     accepted_on: date | None = None
     declines: int = 0
+    reservation_id: str | None = None
+    """The places reservation held in the allocated municipality's ledger."""
+    reservation_year: int | None = None
     target_months: int | None = None
     target_date: date | None = None
     """Settle every member by this day: t0 + 3 or 6 calendar months."""

@@ -10,7 +10,9 @@ from temporalio.worker import Worker
 
 from activities.event_log import EventLogActivities
 from activities.kafka_sink import KafkaSink
+from activities.places import PlacesActivities
 from activities.publisher import EventSink, OutboxPublisher
+from workflows.municipality_places import MunicipalityPlacesWorkflow
 from workflows.settlement_case import SettlementCaseWorkflow
 
 from . import db
@@ -50,11 +52,17 @@ async def run_case_worker(
     publisher = build_publisher(settings, sessions)
     activities = EventLogActivities(sessions, on_append=publisher.wake)
     client = await connect(settings)
+    places = PlacesActivities(client)
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[SettlementCaseWorkflow],
-        activities=[activities.record_case_events],
+        workflows=[SettlementCaseWorkflow, MunicipalityPlacesWorkflow],
+        activities=[
+            activities.record_case_events,
+            places.reserve_places,
+            places.release_places,
+            places.use_places,
+        ],
     )
     publishing = asyncio.create_task(publisher.run(stop), name="outbox-publisher")
     async with worker:

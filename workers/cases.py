@@ -90,16 +90,7 @@ class CaseService:
             )
             return result
         except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError):
-                details = cause.details[0] if cause.details else {}
-                stage = details.get("stage") if isinstance(details, dict) else None
-                raise CommandRejected(
-                    cause.message,
-                    reason=cause.type or "Rejected",
-                    stage=CaseStage(stage) if stage else None,
-                ) from None
-            raise
+            raise rejection(exc) from None
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 await self._raise_if_closed(case_id)
@@ -122,6 +113,20 @@ class CaseService:
             raise CommandRejected(
                 f"case {case_id!r} is closed ({status})", reason=OUT_OF_ORDER
             ) from None
+
+
+def rejection(exc: WorkflowUpdateFailedError) -> Exception:
+    """Our error for a refused update: the workflow's message, type and stage."""
+    cause = exc.cause
+    if not isinstance(cause, ApplicationError):
+        return exc
+    details = cause.details[0] if cause.details else {}
+    stage = details.get("stage") if isinstance(details, dict) else None
+    return CommandRejected(
+        cause.message,
+        reason=cause.type or "Rejected",
+        stage=CaseStage(stage) if stage else None,
+    )
 
 
 def _not_found_or(exc: RPCError, case_id: str) -> Exception:

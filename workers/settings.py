@@ -3,6 +3,7 @@
 Every address and path can point at external infrastructure instead of the embedded stack:
 a Temporal cluster, Apache Kafka, PostgreSQL."""
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
         None, description="Read model of the projection. Default: SQLite file in state_dir."
     )
     projection_group_id: str = "bosetting-projection"
+
+    municipality_classification_file: Path | None = Field(
+        None, description="JSON Lines of a newer municipality structure (see municipalities.py)."
+    )
+    municipality_classification_valid_from: date | None = None
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"

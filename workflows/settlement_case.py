@@ -14,7 +14,7 @@ from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.commands import (
@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
         RecordSettlementInterview,
         RegisterSettlement,
     )
-    from schemas.enums import CaseStage, DeadlineState
+    from schemas.enums import CaseStage, Category, DeadlineState
+    from schemas.errors import INVALID_COMMAND
     from schemas.events import (
         AllocationAccepted,
         AllocationDeclined,
@@ -42,7 +43,17 @@ with workflow.unsafe.imports_passed_through():
         SettlementTargetApproaching,
         SettlementTargetBreached,
     )
-    from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
+    from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces
+    from schemas.ports import (
+        NO_PLACES_LEFT,
+        RECORD_CASE_EVENTS,
+        RELEASE_PLACES,
+        RESERVE_PLACES,
+        USE_PLACES,
+        PlacesRequest,
+        RecordCaseEvents,
+        RecordCaseEventsResult,
+    )
     from schemas.state import CaseState, CommandResult, SettledPerson
 
     from . import rules
@@ -60,6 +71,14 @@ RECORD_RETRY = RetryPolicy(
 
 SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
 """Patch id: cases started before durable settlement-target timers existed have none."""
+PLACES_LEDGER = "places-ledger"
+"""Patch id: cases allocated before the places ledger existed reserve no places."""
+PLACES_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=0,
+    non_retryable_error_types=[NO_PLACES_LEFT, INVALID_COMMAND],
+)
 
 
 def _reject(violation: rules.RuleViolation, state: CaseState) -> ApplicationError:
@@ -146,6 +165,8 @@ class SettlementCaseWorkflow:
     @workflow.update
     async def allocate_to_municipality(self, cmd: AllocateToMunicipality) -> CommandResult:
         async def apply() -> list[UUID]:
+            if workflow.patched(PLACES_LEDGER):
+                await self._reserve_places(cmd)
             event = MunicipalityAllocated(municipality_number=cmd.municipality_number)
             ids = await self._record([(cmd.allocated_on, event)])
             self._state.municipality_number = cmd.municipality_number
@@ -181,9 +202,11 @@ class SettlementCaseWorkflow:
             municipality = self._allocated_municipality()
             event = AllocationDeclined(municipality_number=municipality, reason=cmd.reason)
             ids = await self._record([(cmd.declined_on, event)])
+            await self._places_call(RELEASE_PLACES, release=True)
             # A decline returns the household to allocation (domain.md, transition A7x).
             self._state.municipality_number = None
             self._state.allocated_on = None
+            self._state.reservation_id = self._state.reservation_year = None
             self._state.declines += 1
             self._state.stage = CaseStage.SETTLEMENT_READY
             return ids
@@ -226,6 +249,7 @@ class SettlementCaseWorkflow:
                 state.settled[s.person_id] = SettledPerson(
                     settled_on=s.settled_on, category=category
                 )
+            await self._places_call(USE_PLACES, settled=len(state.settled))
             if len(state.settled) == len(state.persons):
                 state.stage = CaseStage.SETTLED
                 # Judged on business dates: a late registration of a timely settlement is met.
@@ -244,6 +268,70 @@ class SettlementCaseWorkflow:
         if municipality is None:  # the stage rules make this unreachable
             raise ApplicationError("no municipality allocated", non_retryable=True)
         return municipality
+
+    # -- places ---------------------------------------------------------------------------
+
+    async def _reserve_places(self, cmd: AllocateToMunicipality) -> None:
+        """Hold places for the unsettled members in the municipality's ledger for the year of
+        the allocation; refused (and nothing recorded) if too few are left."""
+        s = self._state
+        persons = [p for p in s.persons if p.person_id not in s.settled]
+        minors = rules.household_category(persons, cmd.allocated_on)
+        s.reservation_id = f"{s.case_id}/{cmd.command_id}"
+        s.reservation_year = cmd.allocated_on.year
+        request = PlacesRequest(
+            municipality_number=cmd.municipality_number,
+            year=cmd.allocated_on.year,
+            reserve=ReservePlaces(
+                reservation_id=s.reservation_id,
+                case_id=s.case_id,
+                persons=len(persons),
+                unaccompanied_minors=minors is Category.UNACCOMPANIED_MINOR,
+            ),
+        )
+        try:
+            await self._run_places_activity(RESERVE_PLACES, request)
+        except BaseException:
+            s.reservation_id = s.reservation_year = None
+            raise
+
+    async def _places_call(
+        self, activity_name: str, *, release: bool = False, settled: int = 0
+    ) -> None:
+        s = self._state
+        if s.reservation_id is None or s.reservation_year is None or s.municipality_number is None:
+            return  # allocated before the ledger existed
+        request = PlacesRequest(
+            municipality_number=s.municipality_number,
+            year=s.reservation_year,
+            release=ReleasePlaces(reservation_id=s.reservation_id) if release else None,
+            use=UsePlaces(reservation_id=s.reservation_id, settled_persons=settled)
+            if settled
+            else None,
+        )
+        await self._run_places_activity(activity_name, request)
+
+    async def _run_places_activity(self, activity_name: str, request: PlacesRequest) -> None:
+        try:
+            await workflow.execute_activity(
+                activity_name,
+                request,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=PLACES_RETRY,
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type in (
+                NO_PLACES_LEFT,
+                INVALID_COMMAND,
+            ):
+                raise ApplicationError(
+                    cause.message,
+                    {"stage": self._state.stage.value},
+                    type=cause.type,
+                    non_retryable=True,
+                ) from None
+            raise
 
     # -- deadlines ----------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
 
 import pytest
 from temporalio import activity
@@ -7,11 +9,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.places import PlacesActivities
 from schemas.events import CaseEvent
+from schemas.places import RecordPlacesDecision
 from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
 from workers.cases import CaseService
 from workers.embedded import wheel_binary
+from workers.municipalities import load_classification, register
+from workers.places import PlacesService
 from workers.temporal import register_search_attributes
+from workflows.municipality_places import MunicipalityPlacesWorkflow
 from workflows.settlement_case import SettlementCaseWorkflow
 
 
@@ -49,18 +56,60 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture
+TASK_QUEUE = "cases-under-test"
+DECIDED = 60
+
+
+@pytest.fixture(scope="session")
 def event_log() -> FakeEventLog:
+    """One log for the session; every test uses its own case ids."""
     return FakeEventLog()
 
 
-@pytest.fixture
-async def cases(time_skipping_env, event_log) -> AsyncIterator[CaseService]:
-    queue = f"cases-{uuid.uuid4().hex[:8]}"
+@pytest.fixture(scope="session")
+async def worker(time_skipping_env, event_log) -> AsyncIterator[Worker]:
+    # One task queue for the whole session: the places ledgers are entities shared by tests.
+    places = PlacesActivities(time_skipping_env.client)
     async with Worker(
         time_skipping_env.client,
-        task_queue=queue,
-        workflows=[SettlementCaseWorkflow],
-        activities=[event_log.record],
-    ):
-        yield CaseService(time_skipping_env.client, queue)
+        task_queue=TASK_QUEUE,
+        workflows=[SettlementCaseWorkflow, MunicipalityPlacesWorkflow],
+        activities=[
+            event_log.record,
+            places.reserve_places,
+            places.release_places,
+            places.use_places,
+        ],
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def places(time_skipping_env, worker) -> PlacesService:
+    # The built-in structure ends in 2023; the test loads the few municipalities it uses
+    # from 2024 on, as an operator would load the current classification.
+    partial_2024 = load_classification(
+        Path(__file__).parent.parent / "fixtures" / "municipalities-2024-partial.jsonl",
+        valid_from=date(2024, 1, 1),
+    )
+    service = PlacesService(time_skipping_env.client, TASK_QUEUE, register(partial_2024))
+    now = await time_skipping_env.get_current_time()
+    for year in (2020, now.year, now.year + 1):
+        for number in ("0301", "4601", "5001"):
+            await service.record_decision(
+                number,
+                year,
+                RecordPlacesDecision(
+                    command_id=f"decide-{number}-{year}",
+                    decided_on=date(year, 1, 1) if year <= now.year else now.date(),
+                    requested=DECIDED,
+                    decided=DECIDED,
+                    decided_unaccompanied_minors=5,
+                ),
+            )
+    return service
+
+
+@pytest.fixture
+async def cases(time_skipping_env, places) -> CaseService:
+    return CaseService(time_skipping_env.client, TASK_QUEUE)

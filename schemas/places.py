@@ -1,0 +1,106 @@
+"""The places ledger of one municipality and year (kommunalt vedtak om bosetting).
+
+A municipal council decides how many refugees it will settle in a year, with unaccompanied
+minors counted apart (domain.md §2.1, C4). Allocation reserves places, a decline or
+withdrawal releases them, and settlement uses them."""
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .ids import CaseId, CommandId, MunicipalityNumber
+
+ReservationId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class RecordPlacesDecision(BaseModel):
+    """The council's decision, or a later adjusted request (justert anmodning)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    command_id: CommandId
+    decided_on: date
+    requested: int = Field(ge=0)
+    """Refugees IMDi asked the municipality to settle (anmodning)."""
+    adjusted: int | None = Field(None, ge=0)
+    """The adjusted request, if any; no new council decision is needed (SEED L1428)."""
+    decided: int = Field(ge=0)
+    """Places the council decided (vedtaksplasser), unaccompanied minors excluded."""
+    requested_unaccompanied_minors: int = Field(0, ge=0)
+    decided_unaccompanied_minors: int = Field(0, ge=0)
+
+
+class ReservePlaces(BaseModel):
+    """Hold places for a household allocated to the municipality."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reservation_id: ReservationId
+    case_id: CaseId
+    persons: int = Field(ge=1)
+    unaccompanied_minors: bool = False
+    """An unaccompanied minors' household draws on the minors' places, not the others."""
+
+
+class ReleasePlaces(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reservation_id: ReservationId
+
+
+class UsePlaces(BaseModel):
+    """Settled persons turn part of a reservation into used places. The count is the total
+    settled so far under the reservation, not an increment, so a retry changes nothing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reservation_id: ReservationId
+    settled_persons: int = Field(ge=1)
+
+
+class Reservation(BaseModel):
+    case_id: CaseId
+    persons: int
+    used: int = 0
+    unaccompanied_minors: bool = False
+
+    @property
+    def held(self) -> int:
+        return self.persons - self.used
+
+
+class PlacesLedger(BaseModel):
+    municipality_number: MunicipalityNumber
+    year: int
+    decision: RecordPlacesDecision | None = None
+    reservations: dict[ReservationId, Reservation] = {}
+    used: int = 0
+    used_unaccompanied_minors: int = 0
+
+    def held(self, unaccompanied_minors: bool) -> int:
+        return sum(
+            r.held
+            for r in self.reservations.values()
+            if r.unaccompanied_minors == unaccompanied_minors
+        )
+
+    @property
+    def reserved(self) -> int:
+        return self.held(False) + self.held(True)
+
+    def left(self, unaccompanied_minors: bool) -> int:
+        """Decided places neither used nor held by a reservation."""
+        if self.decision is None:
+            return 0
+        if unaccompanied_minors:
+            return (
+                self.decision.decided_unaccompanied_minors
+                - self.used_unaccompanied_minors
+                - self.held(True)
+            )
+        return self.decision.decided - self.used - self.held(False)
+
+
+def places_workflow_id(municipality_number: str, year: int) -> str:
+    return f"municipality-places/{municipality_number}/{year}"

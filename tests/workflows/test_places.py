@@ -1,0 +1,176 @@
+"""The places ledger with real case workflows on the time-skipping server."""
+
+import uuid
+from datetime import date
+
+import pytest
+
+from schemas.commands import (
+    AcceptAllocation,
+    AllocateToMunicipality,
+    DeclineAllocation,
+    PersonSettlement,
+    RecordSettlementInterview,
+    RegisterSettlement,
+)
+from schemas.enums import CaseStage, DeclineReason
+from schemas.errors import INVALID_COMMAND, CommandRejected
+from schemas.places import RecordPlacesDecision
+from schemas.ports import NO_PLACES_LEFT
+from tests.factories import household
+from workers.cases import CaseService
+from workers.places import PlacesService
+
+ALLOCATED_ON = date(2021, 3, 1)
+ADULTS = (date(1980, 1, 1), date(1982, 1, 1))
+
+
+async def small_municipality(places: PlacesService, decided: int, minors: int = 0) -> str:
+    """A municipality of the 2020 structure with its own small ledger for 2021."""
+    number = "1804"  # Bodø
+    year = ALLOCATED_ON.year
+    current = await places.ledger(number, year)
+    taken = current.used + current.reserved
+    await places.record_decision(
+        number,
+        year,
+        RecordPlacesDecision(
+            command_id=f"decide-{uuid.uuid4().hex[:8]}",
+            decided_on=date(2020, 11, 1),
+            requested=decided,
+            decided=taken + decided,
+            decided_unaccompanied_minors=current.used_unaccompanied_minors
+            + current.held(True)
+            + minors,
+        ),
+    )
+    return number
+
+
+async def ready_case(cases: CaseService, births=ADULTS) -> str:
+    case_id = f"case-{uuid.uuid4().hex[:10]}"
+    await cases.grant_permit(household(case_id, permit=date(2021, 1, 4), births=births))
+    await cases.record_settlement_interview(
+        case_id, RecordSettlementInterview(command_id="i", held_on=date(2021, 1, 20))
+    )
+    return case_id
+
+
+def allocate(number: str, command_id: str = "a") -> AllocateToMunicipality:
+    return AllocateToMunicipality(
+        command_id=command_id, municipality_number=number, allocated_on=ALLOCATED_ON
+    )
+
+
+async def test_allocation_beyond_the_decided_places_is_refused_and_changes_nothing(
+    cases, places, event_log
+):
+    number = await small_municipality(places, decided=3)
+    first = await ready_case(cases)
+    await cases.allocate_to_municipality(first, allocate(number))  # 2 of 3
+    second = await ready_case(cases)
+    with pytest.raises(CommandRejected) as caught:
+        await cases.allocate_to_municipality(second, allocate(number))
+    assert caught.value.reason == NO_PLACES_LEFT
+    assert "exceeds the places left in 1804 for 2021: 1 of" in str(caught.value)
+    state = await cases.state(second)
+    assert (state.stage, state.municipality_number, state.reservation_id) == (
+        CaseStage.SETTLEMENT_READY,
+        None,
+        None,
+    )
+    assert "MunicipalityAllocated" not in [e.type for e in event_log.of(second)]
+
+
+async def test_a_decline_releases_the_places_for_the_next_household(cases, places):
+    number = await small_municipality(places, decided=2)
+    first = await ready_case(cases)
+    await cases.allocate_to_municipality(first, allocate(number))
+    assert (await places.ledger(number, 2021)).left(False) == 0
+    await cases.decline_allocation(
+        first,
+        DeclineAllocation(
+            command_id="d", declined_on=date(2021, 3, 5), reason=DeclineReason.NO_CAPACITY
+        ),
+    )
+    assert (await places.ledger(number, 2021)).left(False) == 2
+    second = await ready_case(cases)
+    result = await cases.allocate_to_municipality(second, allocate(number))
+    assert result.stage is CaseStage.ALLOCATED
+
+
+async def test_settlement_turns_held_places_into_used_ones(cases, places):
+    number = await small_municipality(places, decided=2)
+    case_id = await ready_case(cases)
+    await cases.allocate_to_municipality(case_id, allocate(number))
+    await cases.accept_allocation(
+        case_id, AcceptAllocation(command_id="ok", accepted_on=date(2021, 3, 3))
+    )
+    before = await places.ledger(number, 2021)
+    await cases.register_settlement(
+        case_id,
+        RegisterSettlement(
+            command_id="s",
+            settlements=[PersonSettlement(person_id=f"{case_id}-p0", settled_on=date(2021, 4, 1))],
+        ),
+    )
+    middle = await places.ledger(number, 2021)
+    assert (middle.used - before.used, middle.reserved - before.reserved) == (1, -1)
+    await cases.register_settlement(
+        case_id,
+        RegisterSettlement(
+            command_id="s2",
+            settlements=[PersonSettlement(person_id=f"{case_id}-p1", settled_on=date(2021, 4, 2))],
+        ),
+    )
+    after = await places.ledger(number, 2021)
+    assert (after.used - before.used, after.reserved - before.reserved) == (2, -2)
+    assert after.left(False) == 0
+
+
+async def test_unaccompanied_minors_draw_on_their_own_places(cases, places):
+    number = await small_municipality(places, decided=0, minors=1)
+    minor = await ready_case(cases, births=(date(2004, 6, 1),))
+    result = await cases.allocate_to_municipality(minor, allocate(number))
+    assert result.stage is CaseStage.ALLOCATED
+    adult = await ready_case(cases, births=(date(1990, 1, 1),))
+    with pytest.raises(CommandRejected, match="exceeds the places left"):
+        await cases.allocate_to_municipality(adult, allocate(number))
+
+
+async def test_a_decision_below_the_places_already_taken_is_refused(cases, places):
+    number = await small_municipality(places, decided=2)
+    case_id = await ready_case(cases)
+    await cases.allocate_to_municipality(case_id, allocate(number))
+    ledger = await places.ledger(number, 2021)
+    with pytest.raises(CommandRejected) as caught:
+        await places.record_decision(
+            number,
+            2021,
+            RecordPlacesDecision(
+                command_id="too-low",
+                decided_on=date(2021, 3, 2),
+                requested=0,
+                decided=ledger.used + ledger.held(False) - 1,
+            ),
+        )
+    assert caught.value.reason == INVALID_COMMAND
+    assert "decided:" in str(caught.value)
+
+
+async def test_a_municipality_with_no_decision_has_no_places(cases, places):
+    case_id = await ready_case(cases)
+    with pytest.raises(CommandRejected, match="has decided no places") as caught:
+        await cases.allocate_to_municipality(case_id, allocate("5401"))  # Tromsø, no ledger
+    assert caught.value.reason == NO_PLACES_LEFT
+
+
+async def test_a_number_that_is_no_municipality_that_year_is_refused_by_name(places):
+    with pytest.raises(CommandRejected, match="municipality_number: 1201 is not a municipality"):
+        await places.record_decision(
+            "1201",  # Bergen's number before the 2020 reform
+            2020,
+            RecordPlacesDecision(
+                command_id="x", decided_on=date(2019, 12, 1), requested=1, decided=1
+            ),
+        )

@@ -1,0 +1,59 @@
+"""PlacesService: municipalities' decided places and their ledgers, for caseworkers, the
+demo and (later) the API."""
+
+from datetime import date
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from schemas.errors import INVALID_COMMAND, CommandRejected
+from schemas.places import PlacesLedger, RecordPlacesDecision, places_workflow_id
+from workflows.municipality_places import MunicipalityPlacesWorkflow
+
+from .cases import rejection
+from .municipalities import MunicipalityRegister, UnknownMunicipality
+
+
+class PlacesService:
+    def __init__(self, client: Client, task_queue: str, register: MunicipalityRegister) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._register = register
+
+    async def record_decision(
+        self, municipality_number: str, year: int, decision: RecordPlacesDecision
+    ) -> PlacesLedger:
+        """Record (or revise) a council's decision; starts the ledger if it is the first."""
+        try:
+            self._register.get(municipality_number, date(year, 1, 1))
+        except UnknownMunicipality as exc:
+            raise CommandRejected(str(exc), reason=INVALID_COMMAND) from None
+        start = WithStartWorkflowOperation(
+            MunicipalityPlacesWorkflow.run,
+            PlacesLedger(municipality_number=municipality_number, year=year),
+            id=places_workflow_id(municipality_number, year),
+            task_queue=self._task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        try:
+            ledger: PlacesLedger = await self._client.execute_update_with_start_workflow(
+                MunicipalityPlacesWorkflow.record_decision,
+                decision,
+                start_workflow_operation=start,
+                id=decision.command_id,
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise rejection(exc) from None
+        return ledger
+
+    async def ledger(self, municipality_number: str, year: int) -> PlacesLedger:
+        handle = self._client.get_workflow_handle_for(
+            MunicipalityPlacesWorkflow.run, places_workflow_id(municipality_number, year)
+        )
+        try:
+            return await handle.query(MunicipalityPlacesWorkflow.ledger)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return PlacesLedger(municipality_number=municipality_number, year=year)
+            raise

@@ -1,0 +1,123 @@
+"""MunicipalityPlacesWorkflow: the places ledger of one municipality in one year.
+
+An entity workflow, so that reserving is atomic: updates run one at a time against one
+state, and a validator refuses a reservation that would exceed the decided places before
+anything is written. Every handler is idempotent by its reservation or command id. The
+ledger continues as new when Temporal suggests it, carrying its state."""
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.errors import INVALID_COMMAND
+    from schemas.places import (
+        PlacesLedger,
+        RecordPlacesDecision,
+        ReleasePlaces,
+        Reservation,
+        ReservePlaces,
+        UsePlaces,
+    )
+    from schemas.ports import NO_PLACES_LEFT
+
+
+def _refuse(message: str, error_type: str) -> ApplicationError:
+    return ApplicationError(message, type=error_type, non_retryable=True)
+
+
+@workflow.defn
+class MunicipalityPlacesWorkflow:
+    @workflow.init
+    def __init__(self, ledger: PlacesLedger) -> None:
+        self._ledger = ledger
+
+    @workflow.run
+    async def run(self, ledger: PlacesLedger) -> PlacesLedger:
+        await workflow.wait_condition(
+            lambda: (
+                workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished()
+            )
+        )
+        workflow.continue_as_new(self._ledger)
+
+    @workflow.query
+    def ledger(self) -> PlacesLedger:
+        return self._ledger
+
+    @workflow.update
+    def record_decision(self, decision: RecordPlacesDecision) -> PlacesLedger:
+        self._ledger.decision = decision
+        return self._ledger
+
+    @record_decision.validator
+    def _validate_decision(self, decision: RecordPlacesDecision) -> None:
+        ledger = self._ledger
+        taken = ledger.used + ledger.held(False)
+        if decision.decided < taken:
+            raise _refuse(
+                f"decided: {decision.decided} is below the {taken} places already used or held",
+                INVALID_COMMAND,
+            )
+        taken_um = ledger.used_unaccompanied_minors + ledger.held(True)
+        if decision.decided_unaccompanied_minors < taken_um:
+            raise _refuse(
+                f"decided_unaccompanied_minors: {decision.decided_unaccompanied_minors} is below "
+                f"the {taken_um} places already used or held",
+                INVALID_COMMAND,
+            )
+
+    @workflow.update
+    def reserve(self, request: ReservePlaces) -> PlacesLedger:
+        if request.reservation_id not in self._ledger.reservations:
+            self._ledger.reservations[request.reservation_id] = Reservation(
+                case_id=request.case_id,
+                persons=request.persons,
+                unaccompanied_minors=request.unaccompanied_minors,
+            )
+        return self._ledger
+
+    @reserve.validator
+    def _validate_reserve(self, request: ReservePlaces) -> None:
+        ledger = self._ledger
+        if request.reservation_id in ledger.reservations:
+            return
+        kind = "unaccompanied-minor places" if request.unaccompanied_minors else "places"
+        if ledger.decision is None:
+            raise _refuse(
+                f"municipality {ledger.municipality_number} has decided no {kind} for "
+                f"{ledger.year}",
+                NO_PLACES_LEFT,
+            )
+        left = ledger.left(request.unaccompanied_minors)
+        decided = (
+            ledger.decision.decided_unaccompanied_minors
+            if request.unaccompanied_minors
+            else ledger.decision.decided
+        )
+        if request.persons > left:
+            raise _refuse(
+                f"allocation of {request.persons} persons exceeds the {kind} left in "
+                f"{ledger.municipality_number} for {ledger.year}: {left} of {decided} decided",
+                NO_PLACES_LEFT,
+            )
+
+    @workflow.update
+    def release(self, request: ReleasePlaces) -> PlacesLedger:
+        reservation = self._ledger.reservations.get(request.reservation_id)
+        if reservation is not None:
+            # Places already used stay used; only what is still held goes back.
+            reservation.persons = reservation.used
+        return self._ledger
+
+    @workflow.update
+    def use(self, request: UsePlaces) -> PlacesLedger:
+        reservation = self._ledger.reservations.get(request.reservation_id)
+        if reservation is None:
+            raise _refuse(f"reservation_id: {request.reservation_id!r} is unknown", INVALID_COMMAND)
+        newly = max(0, min(request.settled_persons, reservation.persons) - reservation.used)
+        reservation.used += newly
+        if reservation.unaccompanied_minors:
+            self._ledger.used_unaccompanied_minors += newly
+        else:
+            self._ledger.used += newly
+        return self._ledger
