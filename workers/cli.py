@@ -27,6 +27,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(dev, name="dev")
 app.add_typer(db_app, name="db")
 console = Console()
+if not console.is_terminal:
+    console.width = 110  # tables in logs and pipes: wide enough not to wrap
 
 
 def _run_until_signalled(
@@ -210,10 +212,12 @@ def demo(
 
 async def run_demo(settings: Settings, households: int, seed: int, year: int) -> bool:
     from .cases import CaseService
-    from .demo import drive, event_log_count, report_from_event_log
+    from .demo import decide_places, drive, event_log_count, report_from_event_log
     from .embedded import EmbeddedStack
+    from .municipalities import register as municipality_register
+    from .places import PlacesService
     from .projection.queries import projection_status, waiting_time
-    from .render import report_table
+    from .render import places_table, report_table
     from .synthetic import generate
     from .temporal import connect
 
@@ -233,6 +237,9 @@ async def run_demo(settings: Settings, households: int, seed: int, year: int) ->
     try:
         client = await connect(settings)
         service = CaseService(client, settings.task_queue)
+        municipalities = municipality_register()
+        places = PlacesService(client, settings.task_queue, municipalities)
+        await decide_places(places, plans)
         register = db.make_engine(settings.register_url)
         projection = db.make_engine(settings.projection_url)
         with progress:
@@ -248,12 +255,15 @@ async def run_demo(settings: Settings, households: int, seed: int, year: int) ->
         logged = await event_log_count(db.sessionmaker(register))
         report = await waiting_time(db.sessionmaker(projection), first, last)
         from_log = await report_from_event_log(db.sessionmaker(register), first, last)
+        numbers = sorted({p.allocation.municipality_number for p in plans if p.allocation})
+        ledgers = [await places.ledger(number, year) for number in numbers]
         await register.dispose()
         await projection.dispose()
     finally:
         with console.status("Stopping…"):
             await stack.stop()
     console.print(report_table(report))
+    console.print(places_table(ledgers, municipalities, year))
     agree = report == from_log and logged == expected_events
     console.print(
         f"{len(plans)} households, {expected_events} events: {logged} in the event log, "

@@ -8,11 +8,52 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.event_log import EventLogRow
+from schemas.enums import Category
 from schemas.events import CaseEvent, PersonSettled
+from schemas.places import PlacesLedger, RecordPlacesDecision
+from workflows.rules import household_category
 
 from .cases import CaseService
+from .places import PlacesService
 from .projection.metrics import SettledFact, WaitingTimeReport, waiting_time_report
 from .synthetic import HouseholdPlan
+
+
+async def decide_places(places: PlacesService, plans: list[HouseholdPlan]) -> list[PlacesLedger]:
+    """Each municipality the households go to decides enough places for them, on top of what
+    it had decided before; it was asked for a quarter more than it decides (in 2020 the
+    councils decided 4,911 of the 5,120 requested)."""
+    needs: dict[tuple[str, int], list[int]] = {}
+    for plan in plans:
+        allocations = [a for a, _ in plan.declined]
+        if plan.allocation is not None:
+            allocations.append(plan.allocation)
+        for allocation in allocations:
+            key = (allocation.municipality_number, allocation.allocated_on.year)
+            category = household_category(plan.grant.persons, allocation.allocated_on)
+            need = needs.setdefault(key, [0, 0])
+            need[1 if category is Category.UNACCOMPANIED_MINOR else 0] += len(plan.grant.persons)
+    ledgers = []
+    for (number, year), (others, minors) in sorted(needs.items()):
+        current = await places.ledger(number, year)
+        before = current.decision
+        decided = (before.decided if before else 0) + others
+        decided_minors = (before.decided_unaccompanied_minors if before else 0) + minors
+        ledgers.append(
+            await places.record_decision(
+                number,
+                year,
+                RecordPlacesDecision(
+                    command_id=f"demo-decision-{number}-{year}-{decided}-{decided_minors}",
+                    decided_on=date(year - 1, 12, 1),
+                    requested=round(decided * 1.25),
+                    decided=decided,
+                    requested_unaccompanied_minors=decided_minors,
+                    decided_unaccompanied_minors=decided_minors,
+                ),
+            )
+        )
+    return ledgers
 
 
 async def drive_household(service: CaseService, plan: HouseholdPlan) -> None:

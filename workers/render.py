@@ -1,9 +1,13 @@
 """Presenting the figures: a Rich table for people, JSON for programs."""
 
+import datetime
 from typing import Any
 
 from rich.table import Table
 
+from schemas.places import PlacesLedger
+
+from .municipalities import MunicipalityRegister
 from .projection.metrics import TOTAL, WaitingTimeReport
 
 LABELS = {
@@ -69,3 +73,26 @@ def report_json(report: WaitingTimeReport) -> dict[str, Any]:
             for g in report.groups
         ],
     }
+
+
+def places_table(ledgers: list[PlacesLedger], register: MunicipalityRegister, year: int) -> Table:
+    table = Table(title=f"Places per municipality, {year} (unaccompanied minors apart)")
+    table.add_column("Municipality", no_wrap=True)
+    table.add_column("County", no_wrap=True)
+    for header in ("Requested", "Decided", "Used", "Held", "Left", "Minors decided/used"):
+        table.add_column(header, justify="right")
+    for ledger in ledgers:
+        decision = ledger.decision
+        municipality = register.get(ledger.municipality_number, datetime.date(year, 1, 1))
+        table.add_row(
+            f"{municipality.number} {municipality.name}",
+            municipality.county_name,
+            str(decision.requested if decision else 0),
+            str(decision.decided if decision else 0),
+            str(ledger.used),
+            str(ledger.held(False)),
+            str(ledger.left(False)),
+            f"{decision.decided_unaccompanied_minors if decision else 0} / "
+            f"{ledger.used_unaccompanied_minors}",
+        )
+    return table

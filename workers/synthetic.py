@@ -100,6 +100,9 @@ def generate(
             else None
         )
         declined = []
+        # Places are decided per calendar year and the built-in municipality structure starts
+        # in 2020: nothing is allocated before the reference year begins.
+        day = max(day, date(year, 1, 2))
         if rng.random() < 1 / 7:
             day += timedelta(days=rng.randint(5, 60))
             first = AllocateToMunicipality(

@@ -12,7 +12,10 @@ import pytest
 from tests.conftest import free_port
 from workers import db
 from workers.cases import CaseService
+from workers.demo import decide_places, drive
 from workers.embedded import EmbeddedStack
+from workers.municipalities import register as municipality_register
+from workers.places import PlacesService
 from workers.settings import Settings
 from workers.synthetic import HouseholdPlan
 from workers.temporal import connect
@@ -44,6 +47,7 @@ class RunningStack:
     stack: EmbeddedStack
     settings: Settings
     cases: CaseService
+    places: PlacesService
     register: db.async_sessionmaker[db.AsyncSession]
     projection: db.async_sessionmaker[db.AsyncSession]
     driven: list[HouseholdPlan] = field(default_factory=list)
@@ -51,6 +55,11 @@ class RunningStack:
     @property
     def expected_events(self) -> int:
         return sum(p.event_count for p in self.driven)
+
+    async def drive(self, plans: list[HouseholdPlan]) -> None:
+        """Decide places for the households, then take them through their workflows."""
+        await decide_places(self.places, plans)
+        await drive(self.cases, plans)
 
 
 async def start_stack(settings: Settings) -> AsyncIterator[RunningStack]:
@@ -64,6 +73,7 @@ async def start_stack(settings: Settings) -> AsyncIterator[RunningStack]:
             stack=stack,
             settings=settings,
             cases=CaseService(client, settings.task_queue),
+            places=PlacesService(client, settings.task_queue, municipality_register()),
             register=db.sessionmaker(register),
             projection=db.sessionmaker(projection),
         )

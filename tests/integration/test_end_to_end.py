@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.conftest import RunningStack, eventually
 from tests.oracle import as_comparable, oracle
-from workers.demo import drive, event_log_count, report_from_event_log
+from workers.demo import event_log_count, report_from_event_log
 from workers.projection.queries import projection_status, waiting_time
 from workers.synthetic import generate
 
@@ -40,7 +40,7 @@ async def assert_figures_match_the_oracle(running: RunningStack) -> None:
 
 async def test_projected_figures_equal_an_independent_batch_computation(sqlite_stack):
     plans = generate(60, seed=11, prefix="e2e")
-    await drive(sqlite_stack.cases, plans)
+    await sqlite_stack.drive(plans)
     sqlite_stack.driven += plans
     await assert_figures_match_the_oracle(sqlite_stack)
     total = (await waiting_time(sqlite_stack.projection, *YEAR)).group("total")
@@ -50,7 +50,7 @@ async def test_projected_figures_equal_an_independent_batch_computation(sqlite_s
 async def test_kill_9_of_the_projection_mid_run_changes_no_figure(sqlite_stack):
     plans = generate(80, seed=12, prefix="crash")
     before = (await projection_status(sqlite_stack.projection)).applied_events
-    driving = asyncio.create_task(drive(sqlite_stack.cases, plans))
+    driving = asyncio.create_task(sqlite_stack.drive(plans))
 
     async def projection_busy() -> bool:
         return (await projection_status(sqlite_stack.projection)).applied_events > before + 20
@@ -73,7 +73,7 @@ async def test_with_the_broker_stopped_for_a_minute_cases_complete_and_events_ar
     sqlite_stack.stack.kill("broker", signal.SIGSTOP)
     try:
         # Every step of every case completes while the broker answers nothing.
-        await asyncio.wait_for(drive(sqlite_stack.cases, plans), timeout=60)
+        await asyncio.wait_for(sqlite_stack.drive(plans), timeout=60)
         sqlite_stack.driven += plans
         assert await event_log_count(sqlite_stack.register) == sqlite_stack.expected_events
         status = await projection_status(sqlite_stack.projection)

@@ -14,7 +14,6 @@ import pytest
 from tests.integration.conftest import RunningStack, stack_settings, start_stack
 from tests.integration.test_end_to_end import YEAR, assert_figures_match_the_oracle
 from tests.oracle import oracle
-from workers.demo import drive
 from workers.embedded import settings_env
 from workers.synthetic import generate
 
@@ -33,7 +32,7 @@ async def postgres_stack(tmp_path_factory, postgres) -> AsyncIterator[RunningSta
 
 async def test_cases_reach_the_figures_through_postgresql(postgres_stack):
     plans = generate(40, seed=21, prefix="pg")
-    await drive(postgres_stack.cases, plans)
+    await postgres_stack.drive(plans)
     postgres_stack.driven += plans
     await assert_figures_match_the_oracle(postgres_stack)
 
