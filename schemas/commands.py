@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .enums import CaseType, DeclineReason
+from .enums import CaseType, CorrectionReason, DeclineReason, ExitReason, WithdrawalReason
 from .ids import CaseId, CommandId, MunicipalityNumber, PersonId
 
 ReceptionCentreId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
@@ -104,3 +104,33 @@ class RegisterSettlement(Command):
         if len(set(ids)) != len(ids):
             raise ValueError("settlements: each person_id may appear only once")
         return self
+
+
+class WithdrawAllocation(Command):
+    """The directorate withdraws an allocation, accepted or not; the household returns to
+    allocation and its places are released."""
+
+    withdrawn_on: date
+    reason: WithdrawalReason
+
+
+class RecordExit(Command):
+    """The case leaves the path: members not yet settled will not be settled by agreement."""
+
+    exited_on: date
+    reason: ExitReason
+
+
+class CorrectPermitDate(Command):
+    """Correct t0. Moves the settlement target, and every figure the case is in."""
+
+    permit_date: date
+    reason: CorrectionReason
+
+
+class CorrectSettlementDate(Command):
+    """Correct one person's settlement date (t1), during the case's correction window."""
+
+    person_id: PersonId
+    settled_on: date
+    reason: CorrectionReason

@@ -16,6 +16,8 @@ class CaseStage(StrEnum):
     """The municipality accepted ("søkt ut"); awaiting the move."""
     SETTLED = "settled"
     """Every member has a settlement date (bosettingsdato)."""
+    EXITED = "exited"
+    """The case left the path without (full) settlement; see ExitReason."""
 
 
 class CaseType(StrEnum):
@@ -60,3 +62,30 @@ class DeadlineState(StrEnum):
     """The target date passed with members still unsettled."""
     MET = "met"
     """Every member settled by the target date."""
+
+
+class WithdrawalReason(StrEnum):
+    """Why the directorate withdrew an allocation ("trukket", domain.md §2.2 A7w)."""
+
+    TRAVEL_RESTRICTIONS = "travel_restrictions"
+    """As in March 2020, when every resettlement allocation was withdrawn."""
+    BETTER_MATCH = "better_match"
+    MUNICIPALITY_REQUEST = "municipality_request"
+    OTHER = "other"
+
+
+class ExitReason(StrEnum):
+    """How a case leaves the path without settlement by agreement (issue 3, exits)."""
+
+    WITHDRAWN_BEFORE_DEPARTURE = "withdrawn_before_departure"
+    REFUSED_OFFER = "refused_offer"
+    PERMIT_REVOKED = "permit_revoked"
+    MOVED_ABROAD = "moved_abroad"
+    SETTLED_ON_OWN = "settled_on_own"
+    DECEASED = "deceased"
+
+
+class CorrectionReason(StrEnum):
+    REGISTRATION_ERROR = "registration_error"
+    LATE_INFORMATION = "late_information"
+    OTHER = "other"

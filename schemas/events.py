@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from .enums import CaseType, Category, DeclineReason
+from .enums import CaseType, Category, CorrectionReason, DeclineReason, ExitReason, WithdrawalReason
 from .ids import CaseId, MunicipalityNumber, PersonId
 
 SCHEMA_VERSION = 1
@@ -92,6 +92,35 @@ class SettlementTargetBreached(_Data):
     unsettled_persons: int
 
 
+class AllocationWithdrawn(_Data):
+    type: Literal["AllocationWithdrawn"] = "AllocationWithdrawn"
+    municipality_number: MunicipalityNumber
+    reason: WithdrawalReason
+
+
+class CaseExited(_Data):
+    type: Literal["CaseExited"] = "CaseExited"
+    reason: ExitReason
+    unsettled_persons: int
+
+
+class PermitDateCorrected(_Data):
+    """t0 was wrong; the business date is the corrected permit date."""
+
+    type: Literal["PermitDateCorrected"] = "PermitDateCorrected"
+    previous_date: date
+    reason: CorrectionReason
+
+
+class SettlementDateCorrected(_Data):
+    """One person's t1 was wrong; the business date is the corrected settlement date."""
+
+    type: Literal["SettlementDateCorrected"] = "SettlementDateCorrected"
+    person_id: PersonId
+    previous_date: date
+    reason: CorrectionReason
+
+
 EventData = Annotated[
     ResidencePermitGranted
     | CompetenceMappingRecorded
@@ -101,7 +130,11 @@ EventData = Annotated[
     | AllocationDeclined
     | PersonSettled
     | SettlementTargetApproaching
-    | SettlementTargetBreached,
+    | SettlementTargetBreached
+    | AllocationWithdrawn
+    | CaseExited
+    | PermitDateCorrected
+    | SettlementDateCorrected,
     Field(discriminator="type"),
 ]
 

@@ -6,7 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from .commands import PersonRecord
-from .enums import CaseStage, CaseType, Category, DeadlineState
+from .enums import CaseStage, CaseType, Category, DeadlineState, ExitReason
 from .ids import CaseId, MunicipalityNumber, PersonId
 
 
@@ -40,6 +40,8 @@ class CaseState(BaseModel):
     allocated_on: date | None = None
     accepted_on: date | None = None
     declines: int = 0
+    withdrawals: int = 0
+    exit_reason: ExitReason | None = None
     reservation_id: str | None = None
     """The places reservation held in the allocated municipality's ledger."""
     reservation_year: int | None = None

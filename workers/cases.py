@@ -2,6 +2,9 @@
 the HTTP API to come. It turns commands into Temporal starts and updates, and Temporal's
 failures into our errors."""
 
+import asyncio
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from temporalio.client import (
@@ -18,13 +21,17 @@ from schemas.commands import (
     AcceptAllocation,
     AllocateToMunicipality,
     Command,
+    CorrectPermitDate,
+    CorrectSettlementDate,
     DeclineAllocation,
     GrantPermit,
     RecordCompetenceMapping,
+    RecordExit,
     RecordSettlementInterview,
     RegisterSettlement,
+    WithdrawAllocation,
 )
-from schemas.enums import CaseStage
+from schemas.enums import CaseStage, WithdrawalReason
 from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
 from schemas.ids import workflow_id_for
 from schemas.state import CaseState, CommandResult
@@ -73,6 +80,59 @@ class CaseService:
 
     async def register_settlement(self, case_id: str, cmd: RegisterSettlement) -> CommandResult:
         return await self._update(case_id, SettlementCaseWorkflow.register_settlement, cmd)
+
+    async def withdraw_allocation(self, case_id: str, cmd: WithdrawAllocation) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.withdraw_allocation, cmd)
+
+    async def record_exit(self, case_id: str, cmd: RecordExit) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.record_exit, cmd)
+
+    async def correct_permit_date(self, case_id: str, cmd: CorrectPermitDate) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.correct_permit_date, cmd)
+
+    async def correct_settlement_date(
+        self, case_id: str, cmd: CorrectSettlementDate
+    ) -> CommandResult:
+        return await self._update(case_id, SettlementCaseWorkflow.correct_settlement_date, cmd)
+
+    async def case_ids(self, query: str) -> list[str]:
+        """Ids of the running cases a visibility query finds, e.g.
+        ``CaseStage='accepted' AND CaseType='resettlement'``."""
+        prefix = workflow_id_for("")
+        full = f"WorkflowType='SettlementCaseWorkflow' AND ExecutionStatus='Running' AND ({query})"
+        return [
+            execution.id.removeprefix(prefix)
+            async for execution in self._client.list_workflows(full)
+        ]
+
+    async def withdraw_many(
+        self,
+        case_ids: list[str],
+        withdrawn_on: date,
+        reason: WithdrawalReason,
+        on_done: Callable[[], None] = lambda: None,
+    ) -> dict[str, str]:
+        """Withdraw many allocations at once (as in March 2020). Each case is its own command,
+        idempotent by a command id derived from the batch, so a re-run after an interruption
+        withdraws nothing twice. Returns the cases refused, with why."""
+        refused: dict[str, str] = {}
+        gate = asyncio.Semaphore(16)
+
+        async def one(case_id: str) -> None:
+            async with gate:
+                cmd = WithdrawAllocation(
+                    command_id=f"withdraw/{withdrawn_on.isoformat()}/{reason.value}",
+                    withdrawn_on=withdrawn_on,
+                    reason=reason,
+                )
+                try:
+                    await self.withdraw_allocation(case_id, cmd)
+                except (CommandRejected, CaseNotFound) as exc:
+                    refused[case_id] = str(exc)
+            on_done()
+
+        await asyncio.gather(*(one(c) for c in case_ids))
+        return refused
 
     async def state(self, case_id: str) -> CaseState:
         try:

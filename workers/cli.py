@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from schemas.enums import WithdrawalReason
+
 from . import db
 from .logging import configure_logging
 from .settings import Settings
@@ -24,6 +26,8 @@ app = typer.Typer(
 )
 dev = typer.Typer(help="The embedded stack on this machine.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+cases_app = typer.Typer(help="Act on many cases at once.", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
 app.add_typer(dev, name="dev")
 app.add_typer(db_app, name="db")
 console = Console()
@@ -94,6 +98,54 @@ def db_upgrade() -> None:
 
     asyncio.run(main())
     console.print("register and projection schemas are up to date")
+
+
+@cases_app.command("withdraw")
+def cases_withdraw(
+    query: Annotated[
+        str,
+        typer.Option(
+            help="Visibility query, e.g. \"CaseStage='accepted' AND CaseType='resettlement'\"."
+        ),
+    ],
+    on: Annotated[str, typer.Option(help="Withdrawal date, YYYY-MM-DD.")],
+    reason: Annotated[WithdrawalReason, typer.Option(help="Why.")],
+    dry_run: Annotated[bool, typer.Option(help="Only count the cases the query finds.")] = False,
+) -> None:
+    """Withdraw the allocation of every running case a query finds (as in March 2020).
+    Safe to re-run: each case's withdrawal is idempotent."""
+    from .cases import CaseService
+    from .temporal import connect
+
+    try:
+        withdrawn_on = date.fromisoformat(on)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc} (expected YYYY-MM-DD)", param_hint="--on") from None
+    settings = Settings()
+
+    async def main() -> int:
+        service = CaseService(await connect(settings), settings.task_queue)
+        case_ids = await service.case_ids(query)
+        if dry_run:
+            console.print(f"{len(case_ids)} cases match")
+            return 0
+        with Progress(
+            TextColumn("Withdrawing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("withdraw", total=len(case_ids))
+            refused = await service.withdraw_many(
+                case_ids, withdrawn_on, reason, on_done=lambda: progress.advance(task)
+            )
+        for case_id, why in sorted(refused.items()):
+            console.print(f"[yellow]refused[/] {case_id}: {why}")
+        console.print(f"{len(case_ids) - len(refused)} withdrawn, {len(refused)} refused")
+        return 1 if refused else 0
+
+    raise typer.Exit(asyncio.run(main()))
 
 
 @app.command("search-attributes")

@@ -28,7 +28,28 @@ ALLOWED_STAGES: dict[str, frozenset[CaseStage]] = {
     "accept_allocation": frozenset({CaseStage.ALLOCATED}),
     "decline_allocation": frozenset({CaseStage.ALLOCATED}),
     "register_settlement": frozenset({CaseStage.ACCEPTED}),
+    "withdraw_allocation": frozenset({CaseStage.ALLOCATED, CaseStage.ACCEPTED}),
+    "record_exit": frozenset(
+        {
+            CaseStage.PERMIT_GRANTED,
+            CaseStage.SETTLEMENT_READY,
+            CaseStage.ALLOCATED,
+            CaseStage.ACCEPTED,
+        }
+    ),
+    "correct_permit_date": frozenset(
+        {
+            CaseStage.PERMIT_GRANTED,
+            CaseStage.SETTLEMENT_READY,
+            CaseStage.ALLOCATED,
+            CaseStage.ACCEPTED,
+            CaseStage.SETTLED,
+        }
+    ),
+    "correct_settlement_date": frozenset({CaseStage.ACCEPTED, CaseStage.SETTLED}),
 }
+
+CLOSED_STAGES = frozenset({CaseStage.SETTLED, CaseStage.EXITED})
 
 
 class RuleViolation(Exception):
@@ -80,6 +101,40 @@ def check_settlements(state: CaseState, person_ids: Iterable[str]) -> None:
                 f"settlements: person_id {person_id!r} already has a settlement date",
                 INVALID_COMMAND,
             )
+
+
+def check_permit_correction(state: CaseState, permit_date: date, today: date) -> None:
+    """A corrected t0 may not come after any step that follows it, nor before a birth."""
+    check_not_in_future("permit_date", permit_date, today)
+    later = [
+        ("the settlement interview", state.interview_held_on),
+        ("the allocation", state.allocated_on),
+        ("acceptance", state.accepted_on),
+        *(("a settlement", p.settled_on) for p in state.settled.values()),
+    ]
+    for name, day in later:
+        if day is not None and permit_date > day:
+            raise RuleViolation(
+                f"permit_date: {permit_date.isoformat()} is after {name} {day.isoformat()}",
+                INVALID_COMMAND,
+            )
+    for person in state.persons:
+        if person.birth_date > permit_date:
+            raise RuleViolation(
+                "permit_date: may not be before a member's birth date", INVALID_COMMAND
+            )
+
+
+def check_settlement_correction(
+    state: CaseState, person_id: str, settled_on: date, today: date
+) -> None:
+    if person_id not in state.settled:
+        raise RuleViolation(
+            f"person_id: {person_id!r} has no settlement date to correct", INVALID_COMMAND
+        )
+    check_not_in_future("settled_on", settled_on, today)
+    check_date_order("settled_on", settled_on, "acceptance", state.accepted_on)
+    check_date_order("settled_on", settled_on, "the permit date", state.permit_date)
 
 
 def age_on(birth_date: date, day: date) -> int:

@@ -7,6 +7,7 @@ Kafka) and only then changes the state, so a failed write changes nothing.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,24 +22,32 @@ with workflow.unsafe.imports_passed_through():
         AcceptAllocation,
         AllocateToMunicipality,
         Command,
+        CorrectPermitDate,
+        CorrectSettlementDate,
         DeclineAllocation,
         GrantPermit,
         RecordCompetenceMapping,
+        RecordExit,
         RecordSettlementInterview,
         RegisterSettlement,
+        WithdrawAllocation,
     )
     from schemas.enums import CaseStage, Category, DeadlineState
     from schemas.errors import INVALID_COMMAND
     from schemas.events import (
         AllocationAccepted,
         AllocationDeclined,
+        AllocationWithdrawn,
         CaseEvent,
+        CaseExited,
         CompetenceMappingRecorded,
         EventData,
         EventPerson,
         MunicipalityAllocated,
+        PermitDateCorrected,
         PersonSettled,
         ResidencePermitGranted,
+        SettlementDateCorrected,
         SettlementInterviewHeld,
         SettlementTargetApproaching,
         SettlementTargetBreached,
@@ -73,6 +82,11 @@ SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
 """Patch id: cases started before durable settlement-target timers existed have none."""
 PLACES_LEDGER = "places-ledger"
 """Patch id: cases allocated before the places ledger existed reserve no places."""
+CORRECTION_WINDOW = "correction-window"
+"""Patch id: cases settled before the correction window existed closed at settlement."""
+CORRECTION_WINDOW_LENGTH = timedelta(days=92)
+"""How long a settled case stays open for late registrations and corrections: NIR allows
+two months of late registration (PUB-26); three months leaves room to correct."""
 PLACES_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
@@ -107,6 +121,8 @@ class SettlementCaseWorkflow:
         )
         self._state.target_months = self._target_months
         self._state.target_date = self._target_date
+        self._target_epoch = 0
+        """Bumped when the target moves (a corrected permit date); the watch starts over."""
         self._opened = False
         # Handlers await activities; one at a time keeps event sequence and state in step.
         self._lock = asyncio.Lock()
@@ -124,9 +140,10 @@ class SettlementCaseWorkflow:
             self._opened = True
         if workflow.patched(SETTLEMENT_TARGET_TIMERS):
             await self._watch_settlement_target()
-        await workflow.wait_condition(
-            lambda: self._state.stage is CaseStage.SETTLED and workflow.all_handlers_finished()
-        )
+        await workflow.wait_condition(lambda: self._closed() and workflow.all_handlers_finished())
+        if self._state.stage is CaseStage.SETTLED and workflow.patched(CORRECTION_WINDOW):
+            await workflow.sleep(CORRECTION_WINDOW_LENGTH)
+            await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
     @workflow.query
@@ -202,13 +219,9 @@ class SettlementCaseWorkflow:
             municipality = self._allocated_municipality()
             event = AllocationDeclined(municipality_number=municipality, reason=cmd.reason)
             ids = await self._record([(cmd.declined_on, event)])
-            await self._places_call(RELEASE_PLACES, release=True)
             # A decline returns the household to allocation (domain.md, transition A7x).
-            self._state.municipality_number = None
-            self._state.allocated_on = None
-            self._state.reservation_id = self._state.reservation_year = None
+            await self._return_to_allocation()
             self._state.declines += 1
-            self._state.stage = CaseStage.SETTLEMENT_READY
             return ids
 
         return await self._handle("decline_allocation", cmd, apply)
@@ -252,9 +265,7 @@ class SettlementCaseWorkflow:
             await self._places_call(USE_PLACES, settled=len(state.settled))
             if len(state.settled) == len(state.persons):
                 state.stage = CaseStage.SETTLED
-                # Judged on business dates: a late registration of a timely settlement is met.
-                on_time = all(p.settled_on <= self._target_date for p in state.settled.values())
-                state.deadline_state = DeadlineState.MET if on_time else DeadlineState.BREACHED
+                self._judge_settlement_target()
             return ids
 
         return await self._handle("register_settlement", cmd, apply)
@@ -262,6 +273,102 @@ class SettlementCaseWorkflow:
     @register_settlement.validator
     def _validate_settlement(self, cmd: RegisterSettlement) -> None:
         self._validate("register_settlement", cmd)
+
+    @workflow.update
+    async def withdraw_allocation(self, cmd: WithdrawAllocation) -> CommandResult:
+        async def apply() -> list[UUID]:
+            municipality = self._allocated_municipality()
+            event = AllocationWithdrawn(municipality_number=municipality, reason=cmd.reason)
+            ids = await self._record([(cmd.withdrawn_on, event)])
+            await self._return_to_allocation()
+            self._state.withdrawals += 1
+            return ids
+
+        return await self._handle("withdraw_allocation", cmd, apply)
+
+    @withdraw_allocation.validator
+    def _validate_withdrawal(self, cmd: WithdrawAllocation) -> None:
+        self._validate("withdraw_allocation", cmd)
+
+    @workflow.update
+    async def record_exit(self, cmd: RecordExit) -> CommandResult:
+        async def apply() -> list[UUID]:
+            s = self._state
+            event = CaseExited(reason=cmd.reason, unsettled_persons=len(s.persons) - len(s.settled))
+            ids = await self._record([(cmd.exited_on, event)])
+            await self._places_call(RELEASE_PLACES, release=True)
+            s.exit_reason = cmd.reason
+            s.stage = CaseStage.EXITED
+            return ids
+
+        return await self._handle("record_exit", cmd, apply)
+
+    @record_exit.validator
+    def _validate_exit(self, cmd: RecordExit) -> None:
+        self._validate("record_exit", cmd)
+
+    @workflow.update
+    async def correct_permit_date(self, cmd: CorrectPermitDate) -> CommandResult:
+        async def apply() -> list[UUID]:
+            s = self._state
+            event = PermitDateCorrected(previous_date=s.permit_date, reason=cmd.reason)
+            ids = await self._record([(cmd.permit_date, event)])
+            s.permit_date = cmd.permit_date
+            self._target_months, self._target_date = rules.settlement_target(
+                s.case_type, s.persons, cmd.permit_date
+            )
+            s.target_months, s.target_date = self._target_months, self._target_date
+            self._target_epoch += 1
+            if s.stage is CaseStage.SETTLED:
+                self._judge_settlement_target()
+            return ids
+
+        return await self._handle("correct_permit_date", cmd, apply)
+
+    @correct_permit_date.validator
+    def _validate_permit_correction(self, cmd: CorrectPermitDate) -> None:
+        self._validate("correct_permit_date", cmd)
+
+    @workflow.update
+    async def correct_settlement_date(self, cmd: CorrectSettlementDate) -> CommandResult:
+        async def apply() -> list[UUID]:
+            s = self._state
+            before = s.settled[cmd.person_id]
+            event = SettlementDateCorrected(
+                person_id=cmd.person_id, previous_date=before.settled_on, reason=cmd.reason
+            )
+            ids = await self._record([(cmd.settled_on, event)])
+            # The household's category stays what its first settlement made it.
+            s.settled[cmd.person_id] = SettledPerson(
+                settled_on=cmd.settled_on, category=before.category
+            )
+            if s.stage is CaseStage.SETTLED:
+                self._judge_settlement_target()
+            return ids
+
+        return await self._handle("correct_settlement_date", cmd, apply)
+
+    @correct_settlement_date.validator
+    def _validate_settlement_correction(self, cmd: CorrectSettlementDate) -> None:
+        self._validate("correct_settlement_date", cmd)
+
+    async def _return_to_allocation(self) -> None:
+        """After a decline or a withdrawal: places released, back in the allocation pool."""
+        await self._places_call(RELEASE_PLACES, release=True)
+        s = self._state
+        s.municipality_number = None
+        s.allocated_on = s.accepted_on = None
+        s.reservation_id = s.reservation_year = None
+        s.stage = CaseStage.SETTLEMENT_READY
+
+    def _closed(self) -> bool:
+        return self._state.stage in rules.CLOSED_STAGES
+
+    def _judge_settlement_target(self) -> None:
+        """Judged on business dates: a late registration of a timely settlement is met."""
+        settled = self._state.settled.values()
+        on_time = all(p.settled_on <= self._target_date for p in settled)
+        self._state.deadline_state = DeadlineState.MET if on_time else DeadlineState.BREACHED
 
     def _allocated_municipality(self) -> str:
         municipality = self._state.municipality_number
@@ -340,9 +447,19 @@ class SettlementCaseWorkflow:
         target date and an event when it has passed with members unsettled.
 
         Deadlines measure business time from the permit date. A deadline already past when
-        the case is opened (a historical import) raises no alert: the state says where the
-        case stands and the figures count it, but nobody is paged about 2020 today."""
-        s = self._state
+        it becomes known (a historical import, or a correction that moves it into the past)
+        raises no alert: the state says where the case stands and the figures count it, but
+        nobody is paged about 2020 today. When the permit date is corrected the target moves
+        and the watch starts over from the new dates (the updatable-timer shape)."""
+        while not self._closed():
+            epoch = self._target_epoch
+            await self._watch_target(epoch)
+            await workflow.wait_condition(self._closed_or_moved(epoch))
+
+    def _closed_or_moved(self, epoch: int) -> Callable[[], bool]:
+        return lambda: self._closed() or self._target_epoch != epoch
+
+    async def _watch_target(self, epoch: int) -> None:
         months, target = self._target_months, self._target_date
         warn_on = target - timedelta(days=rules.WARNING_LEAD_DAYS)
         breach_on = target + timedelta(days=1)
@@ -352,40 +469,44 @@ class SettlementCaseWorkflow:
             return
         if today >= warn_on:
             await self._set_deadline_state(DeadlineState.APPROACHING)
-        elif not await self._settled_by(warn_on):
+        else:
+            await self._set_deadline_state(DeadlineState.ON_TRACK)
+            if await self._wait_until(warn_on, epoch) != "due":
+                return
             warning = SettlementTargetApproaching(target_months=months, target_date=target)
             await self._set_deadline_state(DeadlineState.APPROACHING, warn_on, warning)
-        if not await self._settled_by(breach_on):
-            breach = SettlementTargetBreached(
-                target_months=months,
-                target_date=target,
-                unsettled_persons=len(s.persons) - len(s.settled),
-            )
-            await self._set_deadline_state(DeadlineState.BREACHED, breach_on, breach)
+        if await self._wait_until(breach_on, epoch) != "due":
+            return
+        s = self._state
+        breach = SettlementTargetBreached(
+            target_months=months,
+            target_date=target,
+            unsettled_persons=len(s.persons) - len(s.settled),
+        )
+        await self._set_deadline_state(DeadlineState.BREACHED, breach_on, breach)
 
-    async def _settled_by(self, day: date) -> bool:
-        """Wait, durably, until the case is settled or ``day`` begins (UTC)."""
+    async def _wait_until(self, day: date, epoch: int) -> str:
+        """Wait, durably, until ``day`` begins (UTC): "due". Returns early with "closed" when
+        the case closes or "moved" when the target moves."""
         remaining = datetime.combine(day, time(), UTC) - workflow.now()
-        if remaining <= timedelta(0):
-            return self._state.stage is CaseStage.SETTLED
-        try:
-            await workflow.wait_condition(
-                lambda: self._state.stage is CaseStage.SETTLED, timeout=remaining
-            )
-        except TimeoutError:
-            return self._state.stage is CaseStage.SETTLED
-        return True
+        if remaining > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(self._closed_or_moved(epoch), timeout=remaining)
+        if self._closed():
+            return "closed"
+        return "moved" if self._target_epoch != epoch else "due"
 
     async def _set_deadline_state(
         self, new: DeadlineState, business_date: date | None = None, event: EventData | None = None
     ) -> None:
         async with self._lock:
-            if self._state.stage is CaseStage.SETTLED:
+            if self._closed():
                 return
             if event is not None and business_date is not None:
                 await self._record([(business_date, event)])
-            self._state.deadline_state = new
-            self._upsert_search_attributes()
+            if self._state.deadline_state is not new:
+                self._state.deadline_state = new
+                self._upsert_search_attributes()
 
     # -- machinery --------------------------------------------------------------------
 
@@ -418,6 +539,16 @@ class SettlementCaseWorkflow:
             case DeclineAllocation(declined_on=d):
                 rules.check_not_in_future("declined_on", d, today)
                 rules.check_date_order("declined_on", d, "the allocation", s.allocated_on)
+            case WithdrawAllocation(withdrawn_on=d):
+                rules.check_not_in_future("withdrawn_on", d, today)
+                rules.check_date_order("withdrawn_on", d, "the allocation", s.allocated_on)
+            case RecordExit(exited_on=d):
+                rules.check_not_in_future("exited_on", d, today)
+                rules.check_date_order("exited_on", d, "the permit date", s.permit_date)
+            case CorrectPermitDate(permit_date=d):
+                rules.check_permit_correction(s, d, today)
+            case CorrectSettlementDate(person_id=person_id, settled_on=d):
+                rules.check_settlement_correction(s, person_id, d, today)
             case RegisterSettlement(settlements=settlements):
                 rules.check_settlements(s, (x.person_id for x in settlements))
                 for x in settlements:

@@ -1,37 +1,103 @@
 """Record a history of SettlementCaseWorkflow as it is now, for the replay tests.
 
-Run after shipping a workflow version: ``.venv/bin/python -m tests.replay.record_history v1``.
+Run after shipping a workflow version: ``.venv/bin/python -m tests.replay.record_history v2``.
 The JSON lands in tests/replay/histories/ and must be committed; from then on every change to
 the workflow must replay it (put changes behind ``workflow.patched``)."""
 
 import asyncio
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.places import PlacesActivities
 from schemas.commands import (
     AcceptAllocation,
     AllocateToMunicipality,
+    CorrectSettlementDate,
     DeclineAllocation,
     PersonSettlement,
     RecordCompetenceMapping,
     RecordSettlementInterview,
     RegisterSettlement,
 )
-from schemas.enums import DeclineReason
+from schemas.enums import CorrectionReason, DeclineReason
 from schemas.ids import workflow_id_for
+from schemas.places import RecordPlacesDecision
 from tests.factories import household
 from tests.workflows.conftest import FakeEventLog
 from workers.cases import CaseService
 from workers.embedded import wheel_binary
+from workers.municipalities import register
+from workers.places import PlacesService
 from workers.temporal import register_search_attributes
-from workflows.settlement_case import SettlementCaseWorkflow
+from workflows.municipality_places import MunicipalityPlacesWorkflow
+from workflows.settlement_case import CORRECTION_WINDOW_LENGTH, SettlementCaseWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+QUEUE = "replay"
+
+
+async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -> None:
+    for number in ("0301", "4601"):
+        await places.record_decision(
+            number,
+            2020,
+            RecordPlacesDecision(
+                command_id=f"d-{number}", decided_on=date(2019, 12, 1), requested=9, decided=9
+            ),
+        )
+    g = household(case_id, births=(date(1985, 1, 1), date(2015, 6, 1)))
+    await cases.grant_permit(g)
+    await cases.record_competence_mapping(
+        case_id, RecordCompetenceMapping(command_id="m", mapped_on=date(2020, 3, 5))
+    )
+    await cases.record_settlement_interview(
+        case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 9))
+    )
+    await cases.allocate_to_municipality(
+        case_id,
+        AllocateToMunicipality(
+            command_id="a1", municipality_number="4601", allocated_on=date(2020, 3, 20)
+        ),
+    )
+    await cases.decline_allocation(
+        case_id,
+        DeclineAllocation(
+            command_id="d1", declined_on=date(2020, 3, 27), reason=DeclineReason.NO_CAPACITY
+        ),
+    )
+    await cases.allocate_to_municipality(
+        case_id,
+        AllocateToMunicipality(
+            command_id="a2", municipality_number="0301", allocated_on=date(2020, 4, 2)
+        ),
+    )
+    await cases.accept_allocation(
+        case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 6))
+    )
+    for i, person in enumerate(g.persons):
+        await cases.register_settlement(
+            case_id,
+            RegisterSettlement(
+                command_id=f"s{i}",
+                settlements=[
+                    PersonSettlement(person_id=person.person_id, settled_on=date(2020, 5, 4 + i))
+                ],
+            ),
+        )
+    await cases.correct_settlement_date(
+        case_id,
+        CorrectSettlementDate(
+            command_id="c0",
+            person_id=g.persons[0].person_id,
+            settled_on=date(2020, 5, 5),
+            reason=CorrectionReason.REGISTRATION_ERROR,
+        ),
+    )
 
 
 async def record(version: str) -> Path:
@@ -42,59 +108,26 @@ async def record(version: str) -> Path:
     async with env:
         await register_search_attributes(env.client)
         log = FakeEventLog()
+        ledger = PlacesActivities(env.client)
         async with Worker(
             env.client,
-            task_queue="replay",
-            workflows=[SettlementCaseWorkflow],
-            activities=[log.record],
+            task_queue=QUEUE,
+            workflows=[SettlementCaseWorkflow, MunicipalityPlacesWorkflow],
+            activities=[
+                log.record,
+                ledger.reserve_places,
+                ledger.release_places,
+                ledger.use_places,
+            ],
         ):
-            cases = CaseService(env.client, "replay")
             case_id = f"replay-{version}"
-            g = household(case_id, births=(date(1985, 1, 1), date(2015, 6, 1)))
-            await cases.grant_permit(g)
-            await cases.record_competence_mapping(
-                case_id, RecordCompetenceMapping(command_id="m", mapped_on=date(2020, 3, 5))
-            )
-            await cases.record_settlement_interview(
-                case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 9))
-            )
-            await cases.allocate_to_municipality(
+            await walk_a_case(
+                CaseService(env.client, QUEUE),
+                PlacesService(env.client, QUEUE, register()),
                 case_id,
-                AllocateToMunicipality(
-                    command_id="a1", municipality_number="4601", allocated_on=date(2020, 3, 20)
-                ),
             )
-            await cases.decline_allocation(
-                case_id,
-                DeclineAllocation(
-                    command_id="d1",
-                    declined_on=date(2020, 3, 27),
-                    reason=DeclineReason.NO_CAPACITY,
-                ),
-            )
-            await cases.allocate_to_municipality(
-                case_id,
-                AllocateToMunicipality(
-                    command_id="a2", municipality_number="0301", allocated_on=date(2020, 4, 2)
-                ),
-            )
-            await cases.accept_allocation(
-                case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 6))
-            )
-            for i, person in enumerate(g.persons):
-                await cases.register_settlement(
-                    case_id,
-                    RegisterSettlement(
-                        command_id=f"s{i}",
-                        settlements=[
-                            PersonSettlement(
-                                person_id=person.person_id, settled_on=date(2020, 5, 4 + i)
-                            )
-                        ],
-                    ),
-                )
+            await env.sleep(CORRECTION_WINDOW_LENGTH + timedelta(days=1))
             handle = env.client.get_workflow_handle(workflow_id_for(case_id))
-            await handle.result()
             history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
     path = HISTORIES / f"settlement_case_{version}.json"

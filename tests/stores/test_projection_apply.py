@@ -9,8 +9,10 @@ from schemas.envelope import to_kafka
 from schemas.events import (
     CaseEvent,
     EventPerson,
+    PermitDateCorrected,
     PersonSettled,
     ResidencePermitGranted,
+    SettlementDateCorrected,
     SettlementInterviewHeld,
 )
 from workers.projection.apply import Record, apply_batch
@@ -128,3 +130,35 @@ async def test_an_older_event_arriving_late_does_not_move_the_case_backwards(pro
 async def test_lag_is_the_distance_to_the_high_water_mark(projection_db):
     await apply(projection_db, records(case_events()), {0: 10})
     assert (await projection_status(projection_db)).lag == 6
+
+
+async def test_a_corrected_permit_date_moves_the_figures_of_the_past(projection_db):
+    evts = case_events()  # permit 2020-01-10, both settled 2020-05-01: within 6 months
+    await apply(projection_db, records(evts))
+    correction = event(
+        "case-0001",
+        5,
+        PermitDateCorrected(previous_date=date(2020, 1, 10), reason="registration_error"),
+        business_date=date(2019, 9, 1),
+    )
+    await apply(projection_db, records([correction], first_offset=4))
+    total = (await waiting_time(projection_db, date(2020, 1, 1), date(2020, 12, 31))).group("total")
+    assert (total.settled, total.within_6_months, total.within_12_months) == (2, 0, 2)
+    assert total.mean_wait_days == (date(2020, 5, 1) - date(2019, 9, 1)).days
+
+
+async def test_a_corrected_settlement_date_can_move_a_person_to_another_period(projection_db):
+    await apply(projection_db, records(case_events()))
+    correction = event(
+        "case-0001",
+        5,
+        SettlementDateCorrected(
+            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
+        ),
+        business_date=date(2021, 1, 15),
+    )
+    await apply(projection_db, records([correction], first_offset=4))
+    in_2020 = await waiting_time(projection_db, date(2020, 1, 1), date(2020, 12, 31))
+    in_2021 = await waiting_time(projection_db, date(2021, 1, 1), date(2021, 12, 31))
+    assert (in_2020.group("total").settled, in_2021.group("total").settled) == (1, 1)
+    assert in_2021.group("total").within_12_months == 0

@@ -4,6 +4,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from schemas.commands import (
     AcceptAllocation,
@@ -20,7 +21,7 @@ from schemas.events import PersonSettled
 from schemas.ids import workflow_id_for
 from tests.factories import household
 from workers.cases import CaseService
-from workflows.settlement_case import SettlementCaseWorkflow
+from workflows.settlement_case import CORRECTION_WINDOW_LENGTH, SettlementCaseWorkflow
 
 
 def new_case_id() -> str:
@@ -54,8 +55,10 @@ async def test_a_household_walks_from_permit_to_settlement(cases, event_log, tim
     handle = time_skipping_env.client.get_workflow_handle_for(
         SettlementCaseWorkflow.run, workflow_id_for(case_id)
     )
-    final = await handle.result()
-    assert final.stage is CaseStage.SETTLED
+    # Open for late corrections for the correction window, then closed.
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    await time_skipping_env.sleep(CORRECTION_WINDOW_LENGTH + timedelta(days=1))
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     types = [e.type for e in event_log.of(case_id)]
     assert types == [
         "ResidencePermitGranted",
@@ -174,13 +177,14 @@ async def test_settlement_may_not_be_dated_before_acceptance(cases, event_log):
     assert (await cases.state(case_id)).stage is CaseStage.ACCEPTED
 
 
-async def test_a_business_date_in_the_future_is_refused(cases):
+async def test_a_business_date_in_the_future_is_refused(cases, time_skipping_env):
     case_id = new_case_id()
     await cases.grant_permit(household(case_id))
+    # "Today" is the workflow's clock, which the time-skipping server moves.
+    future = (await time_skipping_env.get_current_time()).date() + timedelta(days=30)
     with pytest.raises(CommandRejected, match=r"held_on: .* is in the future"):
         await cases.record_settlement_interview(
-            case_id,
-            RecordSettlementInterview(command_id="i", held_on=date.today() + timedelta(days=30)),  # noqa: DTZ011
+            case_id, RecordSettlementInterview(command_id="i", held_on=future)
         )
 
 
@@ -202,8 +206,18 @@ async def test_members_settle_on_their_own_dates_and_the_case_closes_with_the_la
     assert done.stage is CaseStage.SETTLED
     settled = [e for e in event_log.of(case_id) if isinstance(e.data, PersonSettled)]
     assert [e.business_date for e in settled] == [date(2020, 5, 1), date(2020, 6, 2)]
-    with pytest.raises(CommandRejected, match="is closed") as caught:
+    with pytest.raises(CommandRejected, match="at stage 'settled'") as caught:
         await cases.register_settlement(case_id, settle("s2", case_id, 1, date(2020, 6, 3)))
+    assert caught.value.stage is CaseStage.SETTLED
+
+
+async def test_a_case_past_its_correction_window_says_it_is_closed(cases, time_skipping_env):
+    case_id = new_case_id()
+    await to_accepted(cases, case_id, births=(date(1980, 1, 1),))
+    await cases.register_settlement(case_id, settle("s0", case_id, 0, date(2020, 5, 1)))
+    await time_skipping_env.sleep(CORRECTION_WINDOW_LENGTH + timedelta(days=1))
+    with pytest.raises(CommandRejected, match="is closed") as caught:
+        await cases.register_settlement(case_id, settle("s1", case_id, 0, date(2020, 6, 3)))
     assert caught.value.stage is CaseStage.SETTLED
 
 

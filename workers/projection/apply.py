@@ -12,12 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.enums import Category
 from schemas.envelope import EnvelopeError, from_kafka
-from schemas.events import CaseEvent, PersonSettled, ResidencePermitGranted
+from schemas.events import (
+    CaseEvent,
+    PermitDateCorrected,
+    PersonSettled,
+    ResidencePermitGranted,
+    SettlementDateCorrected,
+)
 
 from .metrics import SettledFact
 from .store import AppliedEvent, CaseProgress, ConsumerPosition, DeadLetter, SettledPersonFact
@@ -155,6 +161,23 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
                 permit_date=data.permit_date,
                 settled_on=event.business_date,
             )
+        )
+    elif isinstance(data, PermitDateCorrected):
+        # A correction changes the past: every figure the case's persons are in moves.
+        case.permit_date = event.business_date
+        await session.execute(
+            update(SettledPersonFact)
+            .where(SettledPersonFact.case_id == event.case_id)
+            .values(permit_date=event.business_date)
+        )
+    elif isinstance(data, SettlementDateCorrected):
+        await session.execute(
+            update(SettledPersonFact)
+            .where(
+                SettledPersonFact.case_id == event.case_id,
+                SettledPersonFact.person_id == data.person_id,
+            )
+            .values(settled_on=event.business_date)
         )
 
 

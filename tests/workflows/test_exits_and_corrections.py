@@ -1,0 +1,201 @@
+"""Withdrawals, exits and corrections on the time-skipping server."""
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from schemas.calendar import add_months
+from schemas.commands import (
+    CorrectPermitDate,
+    CorrectSettlementDate,
+    PersonSettlement,
+    RecordExit,
+    RegisterSettlement,
+    WithdrawAllocation,
+)
+from schemas.enums import (
+    CaseStage,
+    CorrectionReason,
+    DeadlineState,
+    ExitReason,
+    WithdrawalReason,
+)
+from schemas.errors import INVALID_COMMAND, OUT_OF_ORDER, CommandRejected
+from schemas.events import SettlementTargetApproaching, SettlementTargetBreached
+from tests.factories import household
+from tests.workflows.test_settlement_case import to_accepted_after_grant
+from workers.cases import CaseService
+from workers.places import PlacesService
+
+ADULTS = (date(1980, 1, 1), date(1982, 1, 1))
+
+
+def new_case_id() -> str:
+    return f"case-{uuid.uuid4().hex[:10]}"
+
+
+async def accepted_case(cases: CaseService) -> str:
+    case_id = new_case_id()
+    await cases.grant_permit(household(case_id, births=ADULTS))
+    await to_accepted_after_grant(cases, case_id)
+    return case_id
+
+
+async def test_a_withdrawn_allocation_returns_the_household_and_its_places(
+    cases: CaseService, places: PlacesService, event_log
+):
+    case_id = await accepted_case(cases)
+    held = (await places.ledger("0301", 2020)).held(False)
+    result = await cases.withdraw_allocation(
+        case_id,
+        WithdrawAllocation(
+            command_id="w", withdrawn_on=date(2020, 4, 6), reason=WithdrawalReason.BETTER_MATCH
+        ),
+    )
+    assert result.stage is CaseStage.SETTLEMENT_READY
+    state = await cases.state(case_id)
+    assert (state.municipality_number, state.accepted_on, state.withdrawals) == (None, None, 1)
+    assert (await places.ledger("0301", 2020)).held(False) == held - 2
+    assert event_log.of(case_id)[-1].type == "AllocationWithdrawn"
+
+
+async def test_a_household_can_only_be_withdrawn_while_allocated(cases: CaseService):
+    case_id = new_case_id()
+    await cases.grant_permit(household(case_id, births=ADULTS))
+    with pytest.raises(CommandRejected) as caught:
+        await cases.withdraw_allocation(
+            case_id,
+            WithdrawAllocation(
+                command_id="w", withdrawn_on=date(2020, 4, 6), reason=WithdrawalReason.OTHER
+            ),
+        )
+    assert caught.value.reason == OUT_OF_ORDER
+
+
+async def test_bulk_withdrawal_withdraws_each_case_once_and_reports_refusals(
+    cases: CaseService,
+):
+    accepted = [await accepted_case(cases) for _ in range(3)]
+    not_allocated = new_case_id()
+    await cases.grant_permit(household(not_allocated, births=ADULTS))
+    refused = await cases.withdraw_many(
+        [*accepted, not_allocated], date(2020, 4, 6), WithdrawalReason.TRAVEL_RESTRICTIONS
+    )
+    assert list(refused) == [not_allocated]
+    again = await cases.withdraw_many(
+        accepted, date(2020, 4, 6), WithdrawalReason.TRAVEL_RESTRICTIONS
+    )
+    assert again == {}  # the same batch re-run is answered, not re-applied
+    for case_id in accepted:
+        assert (await cases.state(case_id)).withdrawals == 1
+
+
+async def test_an_exit_closes_the_case_and_releases_its_places(
+    cases: CaseService, places: PlacesService, event_log
+):
+    case_id = await accepted_case(cases)
+    held = (await places.ledger("0301", 2020)).held(False)
+    result = await cases.record_exit(
+        case_id,
+        RecordExit(command_id="x", exited_on=date(2020, 4, 10), reason=ExitReason.MOVED_ABROAD),
+    )
+    assert result.stage is CaseStage.EXITED
+    assert (await places.ledger("0301", 2020)).held(False) == held - 2
+    exited = event_log.of(case_id)[-1]
+    assert (exited.type, exited.data.unsettled_persons) == ("CaseExited", 2)
+
+
+async def test_a_corrected_permit_date_moves_the_open_deadline(
+    cases: CaseService, event_log, time_skipping_env
+):
+    env = time_skipping_env
+    case_id = new_case_id()
+    today = (await env.get_current_time()).date()
+    await cases.grant_permit(household(case_id, permit=today, births=(date(1990, 1, 1),)))
+    assert (await cases.state(case_id)).target_date == add_months(today, 6)
+    await env.sleep(timedelta(days=10))
+    # The permit was really granted 5 months ago: the target is a month away, so the case is
+    # inside the warning window at once (no alert for a warning day already past).
+    earlier = add_months(today, -5)
+    await cases.correct_permit_date(
+        case_id,
+        CorrectPermitDate(
+            command_id="c", permit_date=earlier, reason=CorrectionReason.REGISTRATION_ERROR
+        ),
+    )
+    state = await cases.state(case_id)
+    assert (state.permit_date, state.target_date) == (earlier, add_months(earlier, 6))
+    await env.sleep(timedelta(days=1))
+    assert (await cases.state(case_id)).deadline_state is DeadlineState.APPROACHING
+    await env.sleep(add_months(earlier, 6) - today)
+    assert (await cases.state(case_id)).deadline_state is DeadlineState.BREACHED
+    alerts = [
+        e
+        for e in event_log.of(case_id)
+        if isinstance(e.data, SettlementTargetApproaching | SettlementTargetBreached)
+    ]
+    assert [e.type for e in alerts] == ["SettlementTargetBreached"]
+    assert alerts[0].business_date == add_months(earlier, 6) + timedelta(days=1)
+
+
+async def test_a_permit_date_after_the_interview_is_refused_by_name(cases: CaseService):
+    case_id = await accepted_case(cases)  # interview on 2020-03-20
+    with pytest.raises(CommandRejected, match="permit_date: 2020-03-25 is after") as caught:
+        await cases.correct_permit_date(
+            case_id,
+            CorrectPermitDate(
+                command_id="c", permit_date=date(2020, 3, 25), reason=CorrectionReason.OTHER
+            ),
+        )
+    assert caught.value.reason == INVALID_COMMAND
+
+
+async def test_a_settlement_date_is_corrected_after_settlement_and_rejudges_the_target(
+    cases: CaseService, event_log
+):
+    case_id = await accepted_case(cases)  # permit 2020-03-02: target 2020-09-02 (adults, 6 mo)
+    await cases.register_settlement(
+        case_id,
+        RegisterSettlement(
+            command_id="s",
+            settlements=[
+                PersonSettlement(person_id=f"{case_id}-p{i}", settled_on=date(2020, 5, 1))
+                for i in range(2)
+            ],
+        ),
+    )
+    assert (await cases.state(case_id)).deadline_state is DeadlineState.MET
+    result = await cases.correct_settlement_date(
+        case_id,
+        CorrectSettlementDate(
+            command_id="cs",
+            person_id=f"{case_id}-p1",
+            settled_on=date(2020, 10, 1),
+            reason=CorrectionReason.LATE_INFORMATION,
+        ),
+    )
+    assert result.stage is CaseStage.SETTLED
+    state = await cases.state(case_id)
+    assert state.settled[f"{case_id}-p1"].settled_on == date(2020, 10, 1)
+    assert state.deadline_state is DeadlineState.BREACHED
+    corrected = event_log.of(case_id)[-1]
+    assert (corrected.type, corrected.business_date) == (
+        "SettlementDateCorrected",
+        date(2020, 10, 1),
+    )
+    assert corrected.data.previous_date == date(2020, 5, 1)
+
+
+async def test_correcting_someone_not_yet_settled_is_refused(cases: CaseService):
+    case_id = await accepted_case(cases)
+    with pytest.raises(CommandRejected, match="has no settlement date to correct"):
+        await cases.correct_settlement_date(
+            case_id,
+            CorrectSettlementDate(
+                command_id="cs",
+                person_id=f"{case_id}-p0",
+                settled_on=date(2020, 5, 1),
+                reason=CorrectionReason.OTHER,
+            ),
+        )
