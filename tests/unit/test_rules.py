@@ -73,10 +73,20 @@ def test_each_step_is_allowed_at_its_stage(command, stage):
     rules.check_stage(_state(stage), command)
 
 
-def test_nothing_is_allowed_once_settled():
+def test_once_settled_only_corrections_are_allowed():
+    corrections = {"correct_permit_date", "correct_settlement_date"}
+    for command in rules.ALLOWED_STAGES:
+        if command in corrections:
+            rules.check_stage(_state(CaseStage.SETTLED), command)
+        else:
+            with pytest.raises(rules.RuleViolation):
+                rules.check_stage(_state(CaseStage.SETTLED), command)
+
+
+def test_nothing_is_allowed_once_exited():
     for command in rules.ALLOWED_STAGES:
         with pytest.raises(rules.RuleViolation):
-            rules.check_stage(_state(CaseStage.SETTLED), command)
+            rules.check_stage(_state(CaseStage.EXITED), command)
 
 
 def test_a_step_dated_before_the_step_it_follows_is_refused_naming_the_field():
