@@ -148,6 +148,64 @@ def cases_withdraw(
     raise typer.Exit(asyncio.run(main()))
 
 
+@app.command("import")
+def import_cases(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file.")],
+    dry_run: Annotated[bool, typer.Option(help="Validate every line; import nothing.")] = False,
+) -> None:
+    """Import cases from an existing register (format bosetting.case/1, see the README).
+
+    Every line is validated first; valid cases are then imported through the workflows.
+    Re-running the same file resumes an interrupted import without repeating anything."""
+    from .cases import CaseService
+    from .demo import decide_places
+    from .importer import import_plans, parse_lines
+    from .municipalities import register as municipality_register
+    from .places import PlacesService
+    from .temporal import connect
+
+    with path.open(encoding="utf-8") as lines:
+        parsed = parse_lines(lines, municipality_register())
+    for problem in parsed.rejected[:50]:
+        console.print(f"[red]rejected[/] {problem}")
+    if len(parsed.rejected) > 50:
+        console.print(f"… and {len(parsed.rejected) - 50} more rejected lines")
+    console.print(f"{len(parsed.plans)} valid cases, {len(parsed.rejected)} rejected lines")
+    if dry_run:
+        raise typer.Exit(1 if parsed.rejected else 0)
+    settings = Settings()
+
+    async def main() -> int:
+        client = await connect(settings)
+        service = CaseService(client, settings.task_queue)
+        plans = [plan for _, plan in parsed.plans]
+        # The old register's council decisions are not in the format: each municipality-year
+        # is given at least the places the imported allocations need.
+        places = PlacesService(client, settings.task_queue, municipality_register())
+        await decide_places(places, plans, requested_factor=1.0, label="import")
+        with Progress(
+            TextColumn("Importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("import", total=len(plans))
+            result = await import_plans(
+                service, parsed.plans, on_done=lambda: progress.advance(task)
+            )
+        for problem in result.failed:
+            console.print(f"[red]failed[/] {problem}")
+        console.print(
+            f"imported {result.imported} cases ({result.persons} persons); "
+            f"{result.already_closed} already imported and closed; "
+            f"{len(result.failed)} failed; {len(parsed.rejected)} lines rejected"
+        )
+        return 1 if result.failed or parsed.rejected else 0
+
+    raise typer.Exit(asyncio.run(main()))
+
+
 @app.command("search-attributes")
 def search_attributes() -> None:
     """Register the case search attributes on the Temporal namespace (idempotent)."""

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.event_log import EventLogRow
+from schemas.commands import DeclineAllocation
 from schemas.enums import Category
 from schemas.events import CaseEvent, PersonSettled
 from schemas.places import PlacesLedger, RecordPlacesDecision
@@ -19,13 +20,19 @@ from .projection.metrics import SettledFact, WaitingTimeReport, waiting_time_rep
 from .synthetic import HouseholdPlan
 
 
-async def decide_places(places: PlacesService, plans: list[HouseholdPlan]) -> list[PlacesLedger]:
+async def decide_places(
+    places: PlacesService,
+    plans: list[HouseholdPlan],
+    *,
+    requested_factor: float = 1.25,
+    label: str = "demo",
+) -> list[PlacesLedger]:
     """Each municipality the households go to decides enough places for them, on top of what
-    it had decided before; it was asked for a quarter more than it decides (in 2020 the
-    councils decided 4,911 of the 5,120 requested)."""
+    it had decided before. In the demo it was asked for a quarter more than it decides (in
+    2020 the councils decided 4,911 of the 5,120 requested)."""
     needs: dict[tuple[str, int], list[int]] = {}
     for plan in plans:
-        allocations = [a for a, _ in plan.declined]
+        allocations = [a for a, _ in plan.returned]
         if plan.allocation is not None:
             allocations.append(plan.allocation)
         for allocation in allocations:
@@ -44,9 +51,9 @@ async def decide_places(places: PlacesService, plans: list[HouseholdPlan]) -> li
                 number,
                 year,
                 RecordPlacesDecision(
-                    command_id=f"demo-decision-{number}-{year}-{decided}-{decided_minors}",
+                    command_id=f"{label}-decision-{number}-{year}-{decided}-{decided_minors}",
                     decided_on=date(year - 1, 12, 1),
-                    requested=round(decided * 1.25),
+                    requested=round(decided * requested_factor),
                     decided=decided,
                     requested_unaccompanied_minors=decided_minors,
                     decided_unaccompanied_minors=decided_minors,
@@ -61,16 +68,22 @@ async def drive_household(service: CaseService, plan: HouseholdPlan) -> None:
     await service.grant_permit(plan.grant)
     if plan.mapping is not None:
         await service.record_competence_mapping(case_id, plan.mapping)
-    await service.record_settlement_interview(case_id, plan.interview)
-    for allocation, decline in plan.declined:
+    if plan.interview is not None:
+        await service.record_settlement_interview(case_id, plan.interview)
+    for allocation, answer in plan.returned:
         await service.allocate_to_municipality(case_id, allocation)
-        await service.decline_allocation(case_id, decline)
+        if isinstance(answer, DeclineAllocation):
+            await service.decline_allocation(case_id, answer)
+        else:
+            await service.withdraw_allocation(case_id, answer)
     if plan.allocation is not None:
         await service.allocate_to_municipality(case_id, plan.allocation)
     if plan.acceptance is not None:
         await service.accept_allocation(case_id, plan.acceptance)
     if plan.settlement is not None:
         await service.register_settlement(case_id, plan.settlement)
+    if plan.exit is not None:
+        await service.record_exit(case_id, plan.exit)
 
 
 async def drive(

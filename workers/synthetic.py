@@ -15,8 +15,10 @@ from schemas.commands import (
     PersonRecord,
     PersonSettlement,
     RecordCompetenceMapping,
+    RecordExit,
     RecordSettlementInterview,
     RegisterSettlement,
+    WithdrawAllocation,
 )
 from schemas.enums import CaseType, DeclineReason
 
@@ -28,12 +30,16 @@ MUNICIPALITIES = ("0301", "4601", "5001", "1103", "3005", "1804", "5401", "4204"
 @dataclass(frozen=True)
 class HouseholdPlan:
     grant: GrantPermit
-    interview: RecordSettlementInterview
+    interview: RecordSettlementInterview | None
     mapping: RecordCompetenceMapping | None
-    declined: list[tuple[AllocateToMunicipality, DeclineAllocation]] = field(default_factory=list)
+    returned: list[tuple[AllocateToMunicipality, DeclineAllocation | WithdrawAllocation]] = field(
+        default_factory=list
+    )
+    """Allocations that came back: declined by the municipality or withdrawn."""
     allocation: AllocateToMunicipality | None = None
     acceptance: AcceptAllocation | None = None
     settlement: RegisterSettlement | None = None
+    exit: RecordExit | None = None
 
     @property
     def case_id(self) -> str:
@@ -44,12 +50,14 @@ class HouseholdPlan:
         """How many events this household's steps record."""
         settled = len(self.settlement.settlements) if self.settlement else 0
         return (
-            2
+            1
+            + (self.interview is not None)
             + (self.mapping is not None)
-            + 2 * len(self.declined)
+            + 2 * len(self.returned)
             + (self.allocation is not None)
             + (self.acceptance is not None)
             + settled
+            + (self.exit is not None)
         )
 
 
@@ -99,7 +107,7 @@ def generate(
             if rng.random() < 0.7
             else None
         )
-        declined = []
+        returned: list[tuple[AllocateToMunicipality, DeclineAllocation | WithdrawAllocation]] = []
         # Places are decided per calendar year and the built-in municipality structure starts
         # in 2020: nothing is allocated before the reference year begins.
         day = max(day, date(year, 1, 2))
@@ -111,7 +119,7 @@ def generate(
                 allocated_on=day,
             )
             day += timedelta(days=rng.randint(1, 14))
-            declined.append(
+            returned.append(
                 (
                     first,
                     DeclineAllocation(
@@ -149,7 +157,7 @@ def generate(
                 ),
                 interview=interview,
                 mapping=mapping,
-                declined=declined,
+                returned=returned,
                 allocation=allocation,
                 acceptance=acceptance,
                 settlement=settlement,

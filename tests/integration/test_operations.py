@@ -1,4 +1,5 @@
-"""Bulk withdrawal through the CLI and the dev server's visibility store, as in March 2020."""
+"""Operations through the CLI on the real stack: bulk withdrawal (as in March 2020) through
+the dev server's visibility store, and bulk import from an existing register."""
 
 import asyncio
 import os
@@ -6,15 +7,18 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from schemas.commands import AllocateToMunicipality
 from schemas.enums import CaseStage
+from tests.import_lines import as_import_line
 from tests.integration.conftest import RunningStack, eventually, stack_settings, start_stack
-from workers.demo import decide_places, drive_household
+from tests.oracle import as_comparable, oracle
+from workers.demo import decide_places, drive_household, event_log_count
 from workers.embedded import settings_env
+from workers.projection.queries import projection_status, waiting_time
 from workers.synthetic import generate
 
 pytestmark = pytest.mark.integration
@@ -45,11 +49,11 @@ async def test_withdraw_every_allocation_a_query_finds(stack: RunningStack):
     plans = [
         replace(
             plan,
-            declined=[],
+            returned=[],
             allocation=AllocateToMunicipality(
                 command_id=f"{plan.case_id}/allocate",
                 municipality_number="1804",
-                allocated_on=max(plan.interview.held_on, date(2020, 1, 2)),
+                allocated_on=max(plan.grant.permit_date, date(2020, 1, 2)) + timedelta(days=45),
             ),
             acceptance=None,
             settlement=None,
@@ -98,3 +102,42 @@ async def test_withdraw_every_allocation_a_query_finds(stack: RunningStack):
         state = await stack.cases.state(plan.case_id)
         assert (state.stage, state.withdrawals) == (CaseStage.SETTLEMENT_READY, 1)
     assert (await stack.places.ledger("1804", 2020)).reserved == 0
+
+
+async def test_import_validates_every_line_and_a_second_run_repeats_nothing(
+    stack: RunningStack, tmp_path
+):
+    plans = generate(15, seed=41, prefix="imp")
+    lines = [as_import_line(p) for p in plans]
+    lines.insert(3, "{not json")
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+
+    before = await event_log_count(stack.register)
+    dry = await asyncio.to_thread(bosetting, stack, "import", str(path), "--dry-run")
+    assert dry.returncode == 1
+    assert "line 4: not JSON" in dry.stdout
+    assert "15 valid cases, 1 rejected lines" in dry.stdout
+    assert await event_log_count(stack.register) == before  # a dry run writes nothing
+    assert await stack.cases.case_ids("CaseStage='settled'") == []
+
+    first = await asyncio.to_thread(bosetting, stack, "import", str(path))
+    assert first.returncode == 1, first.stderr  # one line was rejected
+    assert "imported 15 cases" in first.stdout
+    expected = sum(p.event_count for p in plans)
+    assert await event_log_count(stack.register) - before == expected
+
+    again = await asyncio.to_thread(bosetting, stack, "import", str(path))
+    assert "imported 15 cases" in again.stdout
+    assert "0 failed" in again.stdout
+    assert await event_log_count(stack.register) - before == expected  # nothing twice
+
+    for plan in plans:
+        assert (await stack.cases.state(plan.case_id)).stage is CaseStage.SETTLED
+
+    async def projected() -> bool:
+        return (await projection_status(stack.projection)).applied_events >= before + expected
+
+    await eventually(projected, within_s=60, what="the projection to catch up")
+    report = await waiting_time(stack.projection, date(2020, 1, 1), date(2020, 12, 31))
+    assert as_comparable(report) == oracle(plans, date(2020, 1, 1), date(2020, 12, 31))

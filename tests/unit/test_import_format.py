@@ -1,0 +1,96 @@
+import json
+
+import pytest
+
+from tests.import_lines import as_import_line
+from workers.importer import parse_lines
+from workers.municipalities import register
+from workers.synthetic import generate
+
+PLAN = generate(1, seed=3)[0]
+GOOD = as_import_line(PLAN)
+
+
+def line(**changes) -> str:
+    data = json.loads(GOOD)
+    data.update(changes)
+    return json.dumps(data)
+
+
+def problems(*lines: str) -> list[str]:
+    return [str(p) for p in parse_lines(lines, register()).rejected]
+
+
+def test_a_line_becomes_the_same_steps_the_household_went_through():
+    parsed = parse_lines([GOOD], register())
+    assert parsed.rejected == []
+    [(number, plan)] = parsed.plans
+    assert number == 1
+    assert plan.event_count == PLAN.event_count
+    assert plan.grant.case_id == PLAN.case_id
+    assert plan.settlement.settlements == PLAN.settlement.settlements
+    assert plan.grant.command_id == f"import/{PLAN.case_id}/permit"
+
+
+def test_every_bad_line_is_named_with_its_field_and_the_good_ones_pass():
+    allocations = json.loads(GOOD)["allocations"]
+    accepted_first = [dict(allocations[-1]), *allocations]
+    bad = [
+        "{not json",
+        line(format="bosetting.case/0"),
+        line(permit_date="2020-02-30"),
+        line(allocations=accepted_first),
+        line(case_id="hh-01018512345"),
+    ]
+    found = problems(GOOD, *bad, "", GOOD)
+    assert found[0].startswith("line 2: not JSON")
+    assert found[1].startswith("line 3: format: Input should be 'bosetting.case/1'")
+    assert found[2].startswith("line 4: permit_date:")
+    assert found[3] == "line 5: allocations.0.outcome: only the last allocation may be accepted"
+    assert found[4].startswith("line 6: case_id: must be a pseudonymous reference")
+    assert "01018512345" not in found[4]  # the identity-shaped value is not echoed back
+    assert found[5] == "line 8: case_id: already on line 1"
+    assert len(found) == 6
+
+
+def test_an_accepted_allocation_needs_its_answer_date():
+    allocations = json.loads(GOOD)["allocations"]
+    allocations[-1]["answered_on"] = None
+    [problem] = problems(line(allocations=allocations))
+    assert "answered_on: required when the outcome is accepted" in problem
+
+
+def test_settlement_before_acceptance_is_refused():
+    settlements = json.loads(GOOD)["settlements"]
+    settlements[0]["settled_on"] = "2019-01-01"
+    [problem] = problems(line(settlements=settlements))
+    assert "settled_on may not be before acceptance" in problem
+
+
+@pytest.mark.parametrize(
+    ("number", "day", "expected"),
+    [
+        ("1201", "2020-06-01", "1201 is not a municipality on 2020-06-01"),
+        ("4601", "2019-06-01", "no municipality classification covers 2019-06-01"),
+    ],
+)
+def test_an_allocation_to_a_number_that_was_no_municipality_then_is_refused(number, day, expected):
+    data = json.loads(GOOD)
+    data.update(
+        permit_date="2019-01-01",
+        interview_held_on="2019-01-01",
+        allocations=[{"municipality_number": number, "allocated_on": day, "outcome": "pending"}],
+        settlements=[],
+    )
+    for p in data["persons"]:
+        p["birth_date"] = min(p["birth_date"], "2018-12-31")
+    [problem] = problems(json.dumps(data))
+    assert problem.startswith("line 1: allocations.0:")
+    assert expected in problem
+
+
+def test_a_birth_after_the_permit_is_refused():
+    data = json.loads(GOOD)
+    data["persons"][0]["birth_date"] = "2021-01-01"
+    [problem] = problems(json.dumps(data))
+    assert "birth_date may not be after permit_date" in problem
