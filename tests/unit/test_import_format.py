@@ -94,3 +94,19 @@ def test_a_birth_after_the_permit_is_refused():
     data["persons"][0]["birth_date"] = "2021-01-01"
     [problem] = problems(json.dumps(data))
     assert "birth_date may not be after permit_date" in problem
+
+
+def test_the_readme_example_is_a_valid_line():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = readme.split('```json\n{"format": "bosetting.case/1"', 1)[1].split("```", 1)[0]
+    one_line = json.dumps(json.loads('{"format": "bosetting.case/1"' + example))
+    parsed = parse_lines([one_line], register())
+    assert parsed.rejected == []
+    [(_, plan)] = parsed.plans
+    assert (len(plan.returned), plan.acceptance is not None, len(plan.settlement.settlements)) == (
+        1,
+        True,
+        2,
+    )
