@@ -111,9 +111,14 @@ class MunicipalityPlacesWorkflow:
 
     @workflow.update
     def use(self, request: UsePlaces) -> PlacesLedger:
-        reservation = self._ledger.reservations.get(request.reservation_id)
-        if reservation is None:
-            raise _refuse(f"reservation_id: {request.reservation_id!r} is unknown", INVALID_COMMAND)
+        """Never refused: a settlement is a fact, and the ledger records what happened even
+        when it had no reservation for it (places used can exceed places decided)."""
+        reservation = self._ledger.reservations.setdefault(
+            request.reservation_id,
+            Reservation(
+                case_id=request.reservation_id.split("/", 1)[0], persons=request.settled_persons
+            ),
+        )
         newly = max(0, min(request.settled_persons, reservation.persons) - reservation.used)
         reservation.used += newly
         if reservation.unaccompanied_minors:

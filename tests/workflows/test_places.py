@@ -174,3 +174,26 @@ async def test_a_number_that_is_no_municipality_that_year_is_refused_by_name(pla
                 command_id="x", decided_on=date(2019, 12, 1), requested=1, decided=1
             ),
         )
+
+
+async def test_settlement_is_recorded_in_the_ledger_even_without_a_reservation(
+    places, time_skipping_env
+):
+    from schemas.places import UsePlaces, places_workflow_id
+    from workflows.municipality_places import MunicipalityPlacesWorkflow
+
+    number = await small_municipality(places, decided=0)
+    before = await places.ledger(number, 2021)
+    handle = time_skipping_env.client.get_workflow_handle_for(
+        MunicipalityPlacesWorkflow.run, places_workflow_id(number, 2021)
+    )
+    orphan = f"case-{uuid.uuid4().hex[:8]}/a"
+    after = await handle.execute_update(
+        MunicipalityPlacesWorkflow.use, UsePlaces(reservation_id=orphan, settled_persons=3)
+    )
+    again = await handle.execute_update(
+        MunicipalityPlacesWorkflow.use, UsePlaces(reservation_id=orphan, settled_persons=3)
+    )
+    assert after.used - before.used == 3
+    assert again.used == after.used  # the same count twice uses nothing more
+    assert after.left(False) == before.left(False) - 3 < 0  # over the decision: reality wins
