@@ -92,6 +92,15 @@ class SettlementTargetBreached(_Data):
     unsettled_persons: int
 
 
+class MunicipalityReplyOverdue(_Data):
+    """The municipality has not answered within its reply window; the business date is the
+    first day past it. The directorate reminds it; the allocation stands."""
+
+    type: Literal["MunicipalityReplyOverdue"] = "MunicipalityReplyOverdue"
+    municipality_number: MunicipalityNumber
+    reply_due_on: date
+
+
 class AllocationWithdrawn(_Data):
     type: Literal["AllocationWithdrawn"] = "AllocationWithdrawn"
     municipality_number: MunicipalityNumber
@@ -132,6 +141,7 @@ EventData = Annotated[
     | SettlementTargetApproaching
     | SettlementTargetBreached
     | AllocationWithdrawn
+    | MunicipalityReplyOverdue
     | CaseExited
     | PermitDateCorrected
     | SettlementDateCorrected,

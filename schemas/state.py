@@ -42,6 +42,9 @@ class CaseState(BaseModel):
     declines: int = 0
     withdrawals: int = 0
     exit_reason: ExitReason | None = None
+    reply_due_on: date | None = None
+    """When the municipality should have answered the current allocation, if a window applies."""
+    reply_overdue: bool = False
     reservation_id: str | None = None
     """The places reservation held in the allocated municipality's ledger."""
     reservation_year: int | None = None

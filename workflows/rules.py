@@ -2,7 +2,7 @@
 follow which, and how the statistics derive a household's category. No IO, no Temporal."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from schemas.calendar import add_months
 from schemas.commands import PersonRecord
@@ -182,3 +182,13 @@ def settlement_target(
     permit date (the category at settlement may differ if a minor comes of age meanwhile)."""
     months = settlement_target_months(case_type, household_category(persons, permit_date))
     return months, add_months(permit_date, months)
+
+
+REPLY_WINDOW_DAYS: dict[CaseType, int] = {CaseType.RESETTLEMENT: 7}
+"""How long a municipality has to answer an allocation: one week for resettlement refugees
+(domain.md §2.3 R4, PUB-9). No window is documented for the other tracks."""
+
+
+def reply_due(case_type: CaseType, allocated_on: date) -> date | None:
+    days = REPLY_WINDOW_DAYS.get(case_type)
+    return None if days is None else allocated_on + timedelta(days=days)

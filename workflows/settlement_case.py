@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         EventData,
         EventPerson,
         MunicipalityAllocated,
+        MunicipalityReplyOverdue,
         PermitDateCorrected,
         PersonSettled,
         ResidencePermitGranted,
@@ -82,6 +83,8 @@ SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
 """Patch id: cases started before durable settlement-target timers existed have none."""
 PLACES_LEDGER = "places-ledger"
 """Patch id: cases allocated before the places ledger existed reserve no places."""
+REPLY_WINDOW = "reply-window"
+"""Patch id: allocations made before reply windows existed have none."""
 CORRECTION_WINDOW = "correction-window"
 """Patch id: cases settled before the correction window existed closed at settlement."""
 CORRECTION_WINDOW_LENGTH = timedelta(days=92)
@@ -123,6 +126,9 @@ class SettlementCaseWorkflow:
         self._state.target_date = self._target_date
         self._target_epoch = 0
         """Bumped when the target moves (a corrected permit date); the watch starts over."""
+        self._allocations = 0
+        """Counts allocations, so a reply watch knows whether its allocation still stands."""
+        self._reply_watch: asyncio.Task[None] | None = None
         self._opened = False
         # Handlers await activities; one at a time keeps event sequence and state in step.
         self._lock = asyncio.Lock()
@@ -186,9 +192,19 @@ class SettlementCaseWorkflow:
                 await self._reserve_places(cmd)
             event = MunicipalityAllocated(municipality_number=cmd.municipality_number)
             ids = await self._record([(cmd.allocated_on, event)])
-            self._state.municipality_number = cmd.municipality_number
-            self._state.allocated_on = cmd.allocated_on
-            self._state.stage = CaseStage.ALLOCATED
+            s = self._state
+            s.municipality_number = cmd.municipality_number
+            s.allocated_on = cmd.allocated_on
+            s.stage = CaseStage.ALLOCATED
+            self._allocations += 1
+            s.reply_overdue = False
+            s.reply_due_on = None
+            if workflow.patched(REPLY_WINDOW):
+                s.reply_due_on = rules.reply_due(s.case_type, cmd.allocated_on)
+                if s.reply_due_on is not None:
+                    self._reply_watch = asyncio.create_task(
+                        self._watch_reply(self._allocations, s.reply_due_on)
+                    )
             return ids
 
         return await self._handle("allocate_to_municipality", cmd, apply)
@@ -471,11 +487,11 @@ class SettlementCaseWorkflow:
             await self._set_deadline_state(DeadlineState.APPROACHING)
         else:
             await self._set_deadline_state(DeadlineState.ON_TRACK)
-            if await self._wait_until(warn_on, epoch) != "due":
+            if await self._sleep_until(warn_on, self._closed_or_moved(epoch)):
                 return
             warning = SettlementTargetApproaching(target_months=months, target_date=target)
             await self._set_deadline_state(DeadlineState.APPROACHING, warn_on, warning)
-        if await self._wait_until(breach_on, epoch) != "due":
+        if await self._sleep_until(breach_on, self._closed_or_moved(epoch)):
             return
         s = self._state
         breach = SettlementTargetBreached(
@@ -485,16 +501,34 @@ class SettlementCaseWorkflow:
         )
         await self._set_deadline_state(DeadlineState.BREACHED, breach_on, breach)
 
-    async def _wait_until(self, day: date, epoch: int) -> str:
-        """Wait, durably, until ``day`` begins (UTC): "due". Returns early with "closed" when
-        the case closes or "moved" when the target moves."""
+    async def _sleep_until(self, day: date, unless: Callable[[], bool]) -> bool:
+        """Wait, durably, until ``day`` begins (UTC) unless ``unless()`` becomes true first.
+        Returns whether it did."""
         remaining = datetime.combine(day, time(), UTC) - workflow.now()
         if remaining > timedelta(0):
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(self._closed_or_moved(epoch), timeout=remaining)
-        if self._closed():
-            return "closed"
-        return "moved" if self._target_epoch != epoch else "due"
+                await workflow.wait_condition(unless, timeout=remaining)
+        return unless()
+
+    async def _watch_reply(self, allocation: int, due_on: date) -> None:
+        """One week for the municipality to answer (resettlement): an event the day after, if
+        the allocation still stands unanswered. A window already past raises nothing."""
+        overdue_on = due_on + timedelta(days=1)
+        if workflow.now().date() >= overdue_on:
+            return
+
+        def answered() -> bool:
+            return self._allocations != allocation or self._state.stage is not CaseStage.ALLOCATED
+
+        if await self._sleep_until(overdue_on, answered):
+            return
+        async with self._lock:
+            if answered():
+                return
+            municipality = self._allocated_municipality()
+            event = MunicipalityReplyOverdue(municipality_number=municipality, reply_due_on=due_on)
+            await self._record([(overdue_on, event)])
+            self._state.reply_overdue = True
 
     async def _set_deadline_state(
         self, new: DeadlineState, business_date: date | None = None, event: EventData | None = None

@@ -57,7 +57,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 TASK_QUEUE = "cases-under-test"
-DECIDED = 60
+DECIDED = 500  # generous: the ledgers are shared by every test in the session
 
 
 @pytest.fixture(scope="session")
