@@ -8,7 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +20,11 @@ from . import db
 from .logging import configure_logging
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from schemas.places import PlacesLedger
+
+    from .places import PlacesService
+
 app = typer.Typer(
     help="Bosetting: settlement cases on Temporal and Kafka, with exact waiting-time figures.",
     no_args_is_help=True,
@@ -28,6 +33,8 @@ dev = typer.Typer(help="The embedded stack on this machine.", no_args_is_help=Tr
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 cases_app = typer.Typer(help="Act on many cases at once.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
+places_app = typer.Typer(help="Municipalities' decided places and their use.", no_args_is_help=True)
+app.add_typer(places_app, name="places")
 app.add_typer(dev, name="dev")
 app.add_typer(db_app, name="db")
 console = Console()
@@ -204,6 +211,84 @@ def import_cases(
         return 1 if result.failed or parsed.rejected else 0
 
     raise typer.Exit(asyncio.run(main()))
+
+
+Municipality = Annotated[
+    str, typer.Option("--municipality", help="Municipality number, e.g. 0301.")
+]
+Year = Annotated[int, typer.Option(help="Settlement year the places are for.")]
+
+
+@places_app.command("decide")
+def places_decide(
+    municipality: Municipality,
+    year: Year,
+    requested: Annotated[
+        int, typer.Option(min=0, help="Refugees the municipality was asked to settle.")
+    ],
+    decided: Annotated[int, typer.Option(min=0, help="Places the council decided (minors apart).")],
+    on: Annotated[str, typer.Option(help="Date of the decision, YYYY-MM-DD.")],
+    adjusted: Annotated[int | None, typer.Option(min=0, help="Adjusted request, if any.")] = None,
+    minors_requested: Annotated[int, typer.Option(min=0)] = 0,
+    minors_decided: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """Record a council's decision on places for a year (or revise it)."""
+    from schemas.errors import CommandRejected
+    from schemas.places import RecordPlacesDecision
+
+    try:
+        decided_on = date.fromisoformat(on)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc} (expected YYYY-MM-DD)", param_hint="--on") from None
+    decision = RecordPlacesDecision(
+        command_id=f"cli/{municipality}/{year}/{decided_on}/{requested}/{adjusted}/{decided}/"
+        f"{minors_requested}/{minors_decided}",
+        decided_on=decided_on,
+        requested=requested,
+        adjusted=adjusted,
+        decided=decided,
+        requested_unaccompanied_minors=minors_requested,
+        decided_unaccompanied_minors=minors_decided,
+    )
+    settings = Settings()
+
+    async def main() -> None:
+        ledger = await (await _places_service(settings)).record_decision(
+            municipality, year, decision
+        )
+        _print_ledger(ledger, year)
+
+    try:
+        asyncio.run(main())
+    except CommandRejected as exc:
+        console.print(f"[red]refused:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@places_app.command("show")
+def places_show(municipality: Municipality, year: Year) -> None:
+    """A municipality's places for a year: decided, used, held by allocations, left."""
+    settings = Settings()
+
+    async def main() -> None:
+        _print_ledger(await (await _places_service(settings)).ledger(municipality, year), year)
+
+    asyncio.run(main())
+
+
+async def _places_service(settings: Settings) -> "PlacesService":
+    from .municipalities import register as municipality_register
+    from .places import PlacesService
+    from .temporal import connect
+
+    return PlacesService(await connect(settings), settings.task_queue, municipality_register())
+
+
+def _print_ledger(ledger: "PlacesLedger", year: int) -> None:
+    from .municipalities import register as municipality_register
+    from .render import places_table
+
+    console.print(places_table([ledger], municipality_register(), year))
 
 
 @app.command("search-attributes")

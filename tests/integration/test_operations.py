@@ -141,3 +141,51 @@ async def test_import_validates_every_line_and_a_second_run_repeats_nothing(
     await eventually(projected, within_s=60, what="the projection to catch up")
     report = await waiting_time(stack.projection, date(2020, 1, 1), date(2020, 12, 31))
     assert as_comparable(report) == oracle(plans, date(2020, 1, 1), date(2020, 12, 31))
+
+
+async def test_a_caseworker_records_and_reads_a_council_decision(stack: RunningStack):
+    decide = await asyncio.to_thread(
+        bosetting,
+        stack,
+        "places",
+        "decide",
+        "--municipality",
+        "5401",
+        "--year",
+        "2020",
+        "--requested",
+        "12",
+        "--decided",
+        "9",
+        "--minors-decided",
+        "2",
+        "--on",
+        "2019-11-20",
+    )
+    assert decide.returncode == 0, decide.stdout + decide.stderr
+    assert "5401 Tromsø" in decide.stdout
+    ledger = await stack.places.ledger("5401", 2020)
+    assert ledger.decision is not None
+    assert (ledger.decision.requested, ledger.decision.decided, ledger.left(True)) == (12, 9, 2)
+    show = await asyncio.to_thread(
+        bosetting, stack, "places", "show", "--municipality", "5401", "--year", "2020"
+    )
+    assert "Troms og Finnmark" in show.stdout
+    refused = await asyncio.to_thread(
+        bosetting,
+        stack,
+        "places",
+        "decide",
+        "--municipality",
+        "1201",
+        "--year",
+        "2020",
+        "--requested",
+        "1",
+        "--decided",
+        "1",
+        "--on",
+        "2019-11-20",
+    )
+    assert refused.returncode == 1
+    assert "municipality_number: 1201 is not a municipality" in refused.stdout
