@@ -2,10 +2,11 @@
 log to Kafka (the outbox publisher) in the same process."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.event_log import EventLogActivities
@@ -43,6 +44,25 @@ def build_publisher(
     return OutboxPublisher(sessions, connect_sink)
 
 
+def build_worker(
+    client: Client, task_queue: str, record_case_events: Callable[..., Awaitable[object]]
+) -> Worker:
+    """What a case worker runs: both workflows and every activity they call. Tests build
+    theirs here too, with a fake of the event log, so they cannot drift from production."""
+    places = PlacesActivities(client)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[SettlementCaseWorkflow, MunicipalityPlacesWorkflow],
+        activities=[
+            record_case_events,
+            places.reserve_places,
+            places.release_places,
+            places.use_places,
+        ],
+    )
+
+
 async def run_case_worker(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
@@ -50,20 +70,9 @@ async def run_case_worker(
     engine = db.make_engine(settings.register_url)
     sessions = db.sessionmaker(engine)
     publisher = build_publisher(settings, sessions)
-    activities = EventLogActivities(sessions, on_append=publisher.wake)
+    event_log = EventLogActivities(sessions, on_append=publisher.wake)
     client = await connect(settings)
-    places = PlacesActivities(client)
-    worker = Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=[SettlementCaseWorkflow, MunicipalityPlacesWorkflow],
-        activities=[
-            activities.record_case_events,
-            places.reserve_places,
-            places.release_places,
-            places.use_places,
-        ],
-    )
+    worker = build_worker(client, settings.task_queue, event_log.record_case_events)
     publishing = asyncio.create_task(publisher.run(stop), name="outbox-publisher")
     async with worker:
         log.info("case worker ready", task_queue=settings.task_queue)

@@ -42,6 +42,17 @@ if not console.is_terminal:
     console.width = 110  # tables in logs and pipes: wide enough not to wrap
 
 
+def progress_bar() -> Progress:
+    """The one progress bar style of the CLI: what, how far, how long."""
+    return Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
 def _run_until_signalled(
     main: Callable[[asyncio.Event, Callable[[], None]], Awaitable[None]],
 ) -> None:
@@ -136,14 +147,8 @@ def cases_withdraw(
         if dry_run:
             console.print(f"{len(case_ids)} cases match")
             return 0
-        with Progress(
-            TextColumn("Withdrawing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("withdraw", total=len(case_ids))
+        with progress_bar() as progress:
+            task = progress.add_task("Withdrawing", total=len(case_ids))
             refused = await service.withdraw_many(
                 case_ids, withdrawn_on, reason, on_done=lambda: progress.advance(task)
             )
@@ -190,14 +195,8 @@ def import_cases(
         # is given at least the places the imported allocations need.
         places = PlacesService(client, settings.task_queue, municipality_register())
         await decide_places(places, plans, requested_factor=1.0, label="import")
-        with Progress(
-            TextColumn("Importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("import", total=len(plans))
+        with progress_bar() as progress:
+            task = progress.add_task("Importing", total=len(plans))
             result = await import_plans(
                 service, parsed.plans, on_done=lambda: progress.advance(task)
             )
@@ -419,13 +418,7 @@ async def run_demo(settings: Settings, households: int, seed: int, year: int) ->
     plans = generate(households, seed=seed, year=year)
     expected_events = sum(p.event_count for p in plans)
     first, last = date(year, 1, 1), date(year, 12, 31)
-    progress = Progress(
-        TextColumn("{task.description:<34}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
+    progress = progress_bar()
     with console.status("Starting Temporal, the broker, the case worker and the projection…"):
         stack = EmbeddedStack(settings)
         await stack.start()

@@ -11,9 +11,7 @@ from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.places import PlacesActivities
 from schemas.commands import (
     AcceptAllocation,
     AllocateToMunicipality,
@@ -29,13 +27,13 @@ from schemas.ids import workflow_id_for
 from schemas.places import RecordPlacesDecision
 from tests.factories import household
 from tests.workflows.conftest import FakeEventLog
+from workers.case_worker import build_worker
 from workers.cases import CaseService
 from workers.embedded import wheel_binary
 from workers.municipalities import register
 from workers.places import PlacesService
 from workers.temporal import register_search_attributes
-from workflows.municipality_places import MunicipalityPlacesWorkflow
-from workflows.settlement_case import CORRECTION_WINDOW_LENGTH, SettlementCaseWorkflow
+from workflows.settlement_case import CORRECTION_WINDOW_LENGTH
 
 HISTORIES = Path(__file__).parent / "histories"
 QUEUE = "replay"
@@ -108,18 +106,7 @@ async def record(version: str) -> Path:
     async with env:
         await register_search_attributes(env.client)
         log = FakeEventLog()
-        ledger = PlacesActivities(env.client)
-        async with Worker(
-            env.client,
-            task_queue=QUEUE,
-            workflows=[SettlementCaseWorkflow, MunicipalityPlacesWorkflow],
-            activities=[
-                log.record,
-                ledger.reserve_places,
-                ledger.release_places,
-                ledger.use_places,
-            ],
-        ):
+        async with build_worker(env.client, QUEUE, log.record):
             case_id = f"replay-{version}"
             await walk_a_case(
                 CaseService(env.client, QUEUE),

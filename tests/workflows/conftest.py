@@ -9,17 +9,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.places import PlacesActivities
 from schemas.events import CaseEvent
 from schemas.places import RecordPlacesDecision
 from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
+from workers.case_worker import build_worker
 from workers.cases import CaseService
 from workers.embedded import wheel_binary
 from workers.municipalities import load_classification, register
 from workers.places import PlacesService
 from workers.temporal import register_search_attributes
-from workflows.municipality_places import MunicipalityPlacesWorkflow
-from workflows.settlement_case import SettlementCaseWorkflow
 
 
 class FakeEventLog:
@@ -69,18 +67,7 @@ def event_log() -> FakeEventLog:
 @pytest.fixture(scope="session")
 async def worker(time_skipping_env, event_log) -> AsyncIterator[Worker]:
     # One task queue for the whole session: the places ledgers are entities shared by tests.
-    places = PlacesActivities(time_skipping_env.client)
-    async with Worker(
-        time_skipping_env.client,
-        task_queue=TASK_QUEUE,
-        workflows=[SettlementCaseWorkflow, MunicipalityPlacesWorkflow],
-        activities=[
-            event_log.record,
-            places.reserve_places,
-            places.release_places,
-            places.use_places,
-        ],
-    ) as running:
+    async with build_worker(time_skipping_env.client, TASK_QUEUE, event_log.record) as running:
         yield running
 
 
