@@ -10,16 +10,23 @@ def as_import_line(plan: HouseholdPlan) -> str:
     g = plan.grant
     allocations = []
     for allocate, answer in plan.returned:
-        assert isinstance(answer, DeclineAllocation)
-        allocations.append(
-            {
-                "municipality_number": allocate.municipality_number,
-                "allocated_on": allocate.allocated_on.isoformat(),
+        returned = {
+            "municipality_number": allocate.municipality_number,
+            "allocated_on": allocate.allocated_on.isoformat(),
+        }
+        if isinstance(answer, DeclineAllocation):
+            returned |= {
                 "outcome": "declined",
                 "answered_on": answer.declined_on.isoformat(),
                 "decline_reason": answer.reason.value,
             }
-        )
+        else:
+            returned |= {
+                "outcome": "withdrawn",
+                "answered_on": answer.withdrawn_on.isoformat(),
+                "withdrawal_reason": answer.reason.value,
+            }
+        allocations.append(returned)
     if plan.allocation:
         allocations.append(
             {
@@ -43,5 +50,8 @@ def as_import_line(plan: HouseholdPlan) -> str:
             "settlements": [s.model_dump(mode="json") for s in plan.settlement.settlements]
             if plan.settlement
             else [],
+            "exit": {"exited_on": plan.exit.exited_on.isoformat(), "reason": plan.exit.reason.value}
+            if plan.exit
+            else None,
         }
     )

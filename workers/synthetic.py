@@ -20,7 +20,7 @@ from schemas.commands import (
     RegisterSettlement,
     WithdrawAllocation,
 )
-from schemas.enums import CaseType, DeclineReason
+from schemas.enums import CaseType, DeclineReason, ExitReason, WithdrawalReason
 
 # A handful of real municipality numbers of the 2020 structure (Oslo, Bergen, Trondheim,
 # Stavanger, Drammen, Bodø, Tromsø, Kristiansand, Bærum, Ålesund).
@@ -90,7 +90,8 @@ def generate(
     count: int, *, seed: int = 2020, prefix: str = "demo", year: int = 2020
 ) -> list[HouseholdPlan]:
     """Households with permits from September the year before to October of ``year``,
-    waits of one to about fourteen months, and one decline in seven households."""
+    waits of one to about fourteen months; one household in seven has an allocation declined
+    or withdrawn first, and one in twenty-five leaves the path instead of settling."""
     rng = random.Random(seed)
     first_permit = date(year - 1, 9, 1)
     span = (date(year, 10, 31) - first_permit).days
@@ -119,16 +120,21 @@ def generate(
                 allocated_on=day,
             )
             day += timedelta(days=rng.randint(1, 14))
-            returned.append(
-                (
-                    first,
-                    DeclineAllocation(
-                        command_id=f"{case_id}/decline-0",
-                        declined_on=day,
-                        reason=rng.choice(list(DeclineReason)),
-                    ),
+            # Most come back declined by the municipality; some the directorate withdraws.
+            answer: DeclineAllocation | WithdrawAllocation = (
+                WithdrawAllocation(
+                    command_id=f"{case_id}/withdraw-0",
+                    withdrawn_on=day,
+                    reason=rng.choice(list(WithdrawalReason)),
+                )
+                if rng.random() < 0.25
+                else DeclineAllocation(
+                    command_id=f"{case_id}/decline-0",
+                    declined_on=day,
+                    reason=rng.choice(list(DeclineReason)),
                 )
             )
+            returned.append((first, answer))
         # A long tail: one household in ten waits half a year more (special needs, no place).
         day += timedelta(
             days=rng.randint(5, 90) + (rng.randint(120, 240) if rng.random() < 0.1 else 0)
@@ -141,10 +147,22 @@ def generate(
         day += timedelta(days=rng.randint(1, 14))
         acceptance = AcceptAllocation(command_id=f"{case_id}/accept", accepted_on=day)
         day += timedelta(days=rng.randint(7, 100))
-        settlement = RegisterSettlement(
+        settlement: RegisterSettlement | None = RegisterSettlement(
             command_id=f"{case_id}/settle",
             settlements=[PersonSettlement(person_id=p.person_id, settled_on=day) for p in persons],
         )
+        exit_ = None
+        if rng.random() < 0.04:
+            # A few leave the path after acceptance: they refuse the offer, move abroad, or
+            # find a home on their own. Their places go back; they count in no waiting figure.
+            settlement = None
+            exit_ = RecordExit(
+                command_id=f"{case_id}/exit",
+                exited_on=day,
+                reason=rng.choice(
+                    [ExitReason.REFUSED_OFFER, ExitReason.MOVED_ABROAD, ExitReason.SETTLED_ON_OWN]
+                ),
+            )
         plans.append(
             HouseholdPlan(
                 grant=GrantPermit(
@@ -161,6 +179,7 @@ def generate(
                 allocation=allocation,
                 acceptance=acceptance,
                 settlement=settlement,
+                exit=exit_,
             )
         )
     return plans
