@@ -102,5 +102,11 @@ class PlacesLedger(BaseModel):
         return self.decision.decided - self.used - self.held(False)
 
 
+def reservation_id_for(case_id: str, allocation_command_id: str) -> str:
+    """The reservation an allocation makes: one per allocation command, so a retried or
+    repeated allocation never reserves twice, and anyone can ask the ledger whether it has."""
+    return f"{case_id}/{allocation_command_id}"
+
+
 def places_workflow_id(municipality_number: str, year: int) -> str:
     return f"municipality-places/{municipality_number}/{year}"

@@ -48,8 +48,8 @@ class CaseState(BaseModel):
     reservation_id: str | None = None
     """The places reservation held in the allocated municipality's ledger."""
     reservation_year: int | None = None
-    target_months: int | None = None
-    target_date: date | None = None
+    target_months: int
+    target_date: date
     """Settle every member by this day: t0 + 3 or 6 calendar months."""
     deadline_state: DeadlineState = DeadlineState.ON_TRACK
     category: Category | None = None

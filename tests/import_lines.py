@@ -3,7 +3,7 @@
 import json
 
 from schemas.commands import DeclineAllocation
-from workers.synthetic import HouseholdPlan
+from workers.plans import HouseholdPlan
 
 
 def as_import_line(plan: HouseholdPlan) -> str:

@@ -6,7 +6,7 @@ import calendar
 from datetime import date
 from fractions import Fraction
 
-from workers.synthetic import HouseholdPlan
+from workers.plans import HouseholdPlan
 
 
 def _plus_months(d: date, n: int) -> date:

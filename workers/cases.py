@@ -2,7 +2,6 @@
 the HTTP API to come. It turns commands into Temporal starts and updates, and Temporal's
 failures into our errors."""
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -37,6 +36,8 @@ from schemas.ids import workflow_id_for
 from schemas.state import CaseState, CommandResult
 from workflows import search_attributes as sa
 from workflows.settlement_case import SettlementCaseWorkflow
+
+from .fanout import for_each
 
 
 class CaseService:
@@ -116,22 +117,19 @@ class CaseService:
         idempotent by a command id derived from the batch, so a re-run after an interruption
         withdraws nothing twice. Returns the cases refused, with why."""
         refused: dict[str, str] = {}
-        gate = asyncio.Semaphore(16)
+        cmd = WithdrawAllocation(
+            command_id=f"withdraw/{withdrawn_on.isoformat()}/{reason.value}",
+            withdrawn_on=withdrawn_on,
+            reason=reason,
+        )
 
         async def one(case_id: str) -> None:
-            async with gate:
-                cmd = WithdrawAllocation(
-                    command_id=f"withdraw/{withdrawn_on.isoformat()}/{reason.value}",
-                    withdrawn_on=withdrawn_on,
-                    reason=reason,
-                )
-                try:
-                    await self.withdraw_allocation(case_id, cmd)
-                except (CommandRejected, CaseNotFound) as exc:
-                    refused[case_id] = str(exc)
-            on_done()
+            try:
+                await self.withdraw_allocation(case_id, cmd)
+            except (CommandRejected, CaseNotFound) as exc:
+                refused[case_id] = str(exc)
 
-        await asyncio.gather(*(one(c) for c in case_ids))
+        await for_each(case_ids, one, on_done=on_done)
         return refused
 
     async def state(self, case_id: str) -> CaseState:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas.enums import WithdrawalReason
 
 from . import db
 from .logging import configure_logging
+from .render import progress_bar
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -42,15 +42,12 @@ if not console.is_terminal:
     console.width = 110  # tables in logs and pipes: wide enough not to wrap
 
 
-def progress_bar() -> Progress:
-    """The one progress bar style of the CLI: what, how far, how long."""
-    return Progress(
-        TextColumn("{task.description:<34}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
+def _iso_date(value: str, option: str) -> date:
+    """A date option, or a usage error that names the option and the expected form."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc} (expected YYYY-MM-DD)", param_hint=option) from None
 
 
 def _run_until_signalled(
@@ -135,10 +132,7 @@ def cases_withdraw(
     from .cases import CaseService
     from .temporal import connect
 
-    try:
-        withdrawn_on = date.fromisoformat(on)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{exc} (expected YYYY-MM-DD)", param_hint="--on") from None
+    withdrawn_on = _iso_date(on, "--on")
     settings = Settings()
 
     async def main() -> int:
@@ -147,7 +141,7 @@ def cases_withdraw(
         if dry_run:
             console.print(f"{len(case_ids)} cases match")
             return 0
-        with progress_bar() as progress:
+        with progress_bar(console) as progress:
             task = progress.add_task("Withdrawing", total=len(case_ids))
             refused = await service.withdraw_many(
                 case_ids, withdrawn_on, reason, on_done=lambda: progress.advance(task)
@@ -170,10 +164,10 @@ def import_cases(
     Every line is validated first; valid cases are then imported through the workflows.
     Re-running the same file resumes an interrupted import without repeating anything."""
     from .cases import CaseService
-    from .demo import decide_places
     from .importer import import_plans, parse_lines
     from .municipalities import register as municipality_register
     from .places import PlacesService
+    from .plans import ensure_places
     from .temporal import connect
 
     with path.open(encoding="utf-8") as lines:
@@ -194,8 +188,8 @@ def import_cases(
         # The old register's council decisions are not in the format: each municipality-year
         # is given at least the places the imported allocations need.
         places = PlacesService(client, settings.task_queue, municipality_register())
-        await decide_places(places, plans, requested_factor=1.0, label="import")
-        with progress_bar() as progress:
+        await ensure_places(places, plans, label="import")
+        with progress_bar(console) as progress:
             task = progress.add_task("Importing", total=len(plans))
             result = await import_plans(
                 service, parsed.plans, on_done=lambda: progress.advance(task)
@@ -235,10 +229,7 @@ def places_decide(
     from schemas.errors import CommandRejected
     from schemas.places import RecordPlacesDecision
 
-    try:
-        decided_on = date.fromisoformat(on)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{exc} (expected YYYY-MM-DD)", param_hint="--on") from None
+    decided_on = _iso_date(on, "--on")
     decision = RecordPlacesDecision(
         command_id=f"cli/{municipality}/{year}/{decided_on}/{requested}/{adjusted}/{decided}/"
         f"{minors_requested}/{minors_decided}",
@@ -361,14 +352,11 @@ def metrics(
     from .projection.queries import waiting_time
     from .render import report_json, report_table
 
-    try:
-        first, last = _period(
-            year,
-            date.fromisoformat(start) if start else None,
-            date.fromisoformat(end) if end else None,
-        )
-    except ValueError as exc:
-        raise typer.BadParameter(f"--from/--to: {exc} (expected YYYY-MM-DD)") from None
+    first, last = _period(
+        year,
+        _iso_date(start, "--from") if start else None,
+        _iso_date(end, "--to") if end else None,
+    )
     settings = Settings()
 
     async def main() -> None:
@@ -400,69 +388,12 @@ def demo(
         shutil.rmtree(state_dir)
     settings = settings.model_copy(update={"state_dir": state_dir})
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}), component="demo")
-    ok = _exit_on_stack_error(lambda: asyncio.run(run_demo(settings, households, seed, year)))
-    raise typer.Exit(0 if ok else 1)
+    from .demo import run_demo
 
-
-async def run_demo(settings: Settings, households: int, seed: int, year: int) -> bool:
-    from .cases import CaseService
-    from .demo import decide_places, drive, event_log_count, report_from_event_log
-    from .embedded import EmbeddedStack
-    from .municipalities import register as municipality_register
-    from .places import PlacesService
-    from .projection.queries import projection_status, waiting_time
-    from .render import places_table, report_table
-    from .synthetic import generate
-    from .temporal import connect
-
-    plans = generate(households, seed=seed, year=year)
-    expected_events = sum(p.event_count for p in plans)
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    progress = progress_bar()
-    with console.status("Starting Temporal, the broker, the case worker and the projection…"):
-        stack = EmbeddedStack(settings)
-        await stack.start()
-    try:
-        client = await connect(settings)
-        service = CaseService(client, settings.task_queue)
-        municipalities = municipality_register()
-        places = PlacesService(client, settings.task_queue, municipalities)
-        await decide_places(places, plans)
-        register = db.make_engine(settings.register_url)
-        projection = db.make_engine(settings.projection_url)
-        with progress:
-            cases = progress.add_task("Households through their workflows", total=len(plans))
-            await drive(service, plans, on_done=lambda: progress.advance(cases))
-            projected = progress.add_task("Events projected from Kafka", total=expected_events)
-            while True:
-                status = await projection_status(db.sessionmaker(projection))
-                progress.update(projected, completed=status.applied_events)
-                if status.applied_events >= expected_events:
-                    break
-                await asyncio.sleep(0.3)
-        logged = await event_log_count(db.sessionmaker(register))
-        report = await waiting_time(db.sessionmaker(projection), first, last)
-        from_log = await report_from_event_log(db.sessionmaker(register), first, last)
-        numbers = sorted({p.allocation.municipality_number for p in plans if p.allocation})
-        ledgers = [await places.ledger(number, year) for number in numbers]
-        await register.dispose()
-        await projection.dispose()
-    finally:
-        with console.status("Stopping…"):
-            await stack.stop()
-    console.print(report_table(report))
-    console.print(places_table(ledgers, municipalities, year))
-    agree = report == from_log and logged == expected_events
-    console.print(
-        f"{len(plans)} households, {expected_events} events: {logged} in the event log, "
-        f"{status.applied_events} projected, {status.dead_letters} dead letters. "
-        + (
-            "[green]Projection equals the event log.[/]"
-            if agree
-            else "[red]Projection and event log DIFFER.[/]"
-        )
+    ok = _exit_on_stack_error(
+        lambda: asyncio.run(run_demo(settings, households, seed, year, console))
     )
-    return agree
+    raise typer.Exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

@@ -1,105 +1,27 @@
 """The demo: synthetic households driven through the real workflows, the way staff would."""
 
 import asyncio
-from collections.abc import Callable
 from datetime import date
 
+from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.event_log import EventLogRow
-from schemas.commands import DeclineAllocation
-from schemas.enums import Category
 from schemas.events import CaseEvent, PersonSettled
-from schemas.places import PlacesLedger, RecordPlacesDecision
-from workflows.rules import household_category
 
+from . import db
 from .cases import CaseService
+from .embedded import EmbeddedStack
+from .municipalities import register as municipality_register
 from .places import PlacesService
+from .plans import drive, ensure_places
 from .projection.metrics import SettledFact, WaitingTimeReport, waiting_time_report
-from .synthetic import HouseholdPlan
-
-
-async def decide_places(
-    places: PlacesService,
-    plans: list[HouseholdPlan],
-    *,
-    requested_factor: float = 1.25,
-    label: str = "demo",
-) -> list[PlacesLedger]:
-    """Each municipality the households go to decides enough places for them, on top of what
-    it had decided before. In the demo it was asked for a quarter more than it decides (in
-    2020 the councils decided 4,911 of the 5,120 requested)."""
-    needs: dict[tuple[str, int], list[int]] = {}
-    for plan in plans:
-        allocations = [a for a, _ in plan.returned]
-        if plan.allocation is not None:
-            allocations.append(plan.allocation)
-        for allocation in allocations:
-            key = (allocation.municipality_number, allocation.allocated_on.year)
-            category = household_category(plan.grant.persons, allocation.allocated_on)
-            need = needs.setdefault(key, [0, 0])
-            need[1 if category is Category.UNACCOMPANIED_MINOR else 0] += len(plan.grant.persons)
-    ledgers = []
-    for (number, year), (others, minors) in sorted(needs.items()):
-        current = await places.ledger(number, year)
-        before = current.decision
-        decided = (before.decided if before else 0) + others
-        decided_minors = (before.decided_unaccompanied_minors if before else 0) + minors
-        ledgers.append(
-            await places.record_decision(
-                number,
-                year,
-                RecordPlacesDecision(
-                    command_id=f"{label}-decision-{number}-{year}-{decided}-{decided_minors}",
-                    decided_on=date(year - 1, 12, 1),
-                    requested=round(decided * requested_factor),
-                    decided=decided,
-                    requested_unaccompanied_minors=decided_minors,
-                    decided_unaccompanied_minors=decided_minors,
-                ),
-            )
-        )
-    return ledgers
-
-
-async def drive_household(service: CaseService, plan: HouseholdPlan) -> None:
-    case_id = plan.case_id
-    await service.grant_permit(plan.grant)
-    if plan.mapping is not None:
-        await service.record_competence_mapping(case_id, plan.mapping)
-    if plan.interview is not None:
-        await service.record_settlement_interview(case_id, plan.interview)
-    for allocation, answer in plan.returned:
-        await service.allocate_to_municipality(case_id, allocation)
-        if isinstance(answer, DeclineAllocation):
-            await service.decline_allocation(case_id, answer)
-        else:
-            await service.withdraw_allocation(case_id, answer)
-    if plan.allocation is not None:
-        await service.allocate_to_municipality(case_id, plan.allocation)
-    if plan.acceptance is not None:
-        await service.accept_allocation(case_id, plan.acceptance)
-    if plan.settlement is not None:
-        await service.register_settlement(case_id, plan.settlement)
-    if plan.exit is not None:
-        await service.record_exit(case_id, plan.exit)
-
-
-async def drive(
-    service: CaseService,
-    plans: list[HouseholdPlan],
-    on_done: Callable[[], None] = lambda: None,
-    concurrency: int = 24,
-) -> None:
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(plan: HouseholdPlan) -> None:
-        async with gate:
-            await drive_household(service, plan)
-        on_done()
-
-    await asyncio.gather(*(one(p) for p in plans))
+from .projection.queries import projection_status, waiting_time
+from .render import places_table, progress_bar, report_table
+from .settings import Settings
+from .synthetic import generate
+from .temporal import connect
 
 
 async def event_log_count(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -129,3 +51,59 @@ async def report_from_event_log(
                 )
             )
     return waiting_time_report(facts, period_start, period_end)
+
+
+async def run_demo(
+    settings: Settings, households: int, seed: int, year: int, console: Console
+) -> bool:
+    """Start the embedded stack, drive a synthetic cohort through the real workflows, wait
+    for the projection to catch up, print the figures and the places, stop everything.
+    True when the projection equals the event log."""
+    plans = generate(households, seed=seed, year=year)
+    expected_events = sum(p.event_count for p in plans)
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    progress = progress_bar(console)
+    with console.status("Starting Temporal, the broker, the case worker and the projection…"):
+        stack = EmbeddedStack(settings)
+        await stack.start()
+    try:
+        client = await connect(settings)
+        service = CaseService(client, settings.task_queue)
+        municipalities = municipality_register()
+        places = PlacesService(client, settings.task_queue, municipalities)
+        await ensure_places(places, plans, requested_factor=1.25, label="demo")
+        register = db.make_engine(settings.register_url)
+        projection = db.make_engine(settings.projection_url)
+        with progress:
+            cases = progress.add_task("Households through their workflows", total=len(plans))
+            await drive(service, plans, on_done=lambda: progress.advance(cases))
+            projected = progress.add_task("Events projected from Kafka", total=expected_events)
+            while True:
+                status = await projection_status(db.sessionmaker(projection))
+                progress.update(projected, completed=status.applied_events)
+                if status.applied_events >= expected_events:
+                    break
+                await asyncio.sleep(0.3)
+        logged = await event_log_count(db.sessionmaker(register))
+        report = await waiting_time(db.sessionmaker(projection), first, last)
+        from_log = await report_from_event_log(db.sessionmaker(register), first, last)
+        numbers = sorted({p.allocation.municipality_number for p in plans if p.allocation})
+        ledgers = [await places.ledger(number, year) for number in numbers]
+        await register.dispose()
+        await projection.dispose()
+    finally:
+        with console.status("Stopping…"):
+            await stack.stop()
+    console.print(report_table(report))
+    console.print(places_table(ledgers, municipalities, year))
+    agree = report == from_log and logged == expected_events
+    console.print(
+        f"{len(plans)} households, {expected_events} events: {logged} in the event log, "
+        f"{status.applied_events} projected, {status.dead_letters} dead letters. "
+        + (
+            "[green]Projection equals the event log.[/]"
+            if agree
+            else "[red]Projection and event log DIFFER.[/]"
+        )
+    )
+    return agree

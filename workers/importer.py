@@ -7,7 +7,6 @@ derived from the case id and the step, so an import that was interrupted is simp
 steps already applied are answered from the workflow and not repeated, and no case is left
 half-imported. Historical deadlines raise no alerts (see the settlement-target timers)."""
 
-import asyncio
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,9 +30,9 @@ from schemas.errors import CaseNotFound, CommandRejected
 from schemas.imports import ImportedCase
 
 from .cases import CaseService
-from .demo import drive_household
+from .fanout import for_each
 from .municipalities import MunicipalityRegister, UnknownMunicipality
-from .synthetic import HouseholdPlan
+from .plans import HouseholdPlan, drive_household
 
 
 @dataclass(frozen=True)
@@ -190,21 +189,19 @@ async def import_plans(
     concurrency: int = 16,
 ) -> ImportResult:
     result = ImportResult()
-    gate = asyncio.Semaphore(concurrency)
 
-    async def one(line: int, plan: HouseholdPlan) -> None:
-        async with gate:
-            try:
-                await drive_household(service, plan)
-                result.imported += 1
-                result.persons += len(plan.grant.persons)
-            except WorkflowAlreadyStartedError:
-                # Imported before and closed since: nothing to do.
-                result.already_closed += 1
-            except (CommandRejected, CaseNotFound) as exc:
-                result.failed.append(LineProblem(line, f"{plan.case_id}: {exc}"))
-        on_done()
+    async def one(numbered: tuple[int, HouseholdPlan]) -> None:
+        line, plan = numbered
+        try:
+            await drive_household(service, plan)
+            result.imported += 1
+            result.persons += len(plan.grant.persons)
+        except WorkflowAlreadyStartedError:
+            # Imported before and closed since: nothing to do.
+            result.already_closed += 1
+        except (CommandRejected, CaseNotFound) as exc:
+            result.failed.append(LineProblem(line, f"{plan.case_id}: {exc}"))
 
-    await asyncio.gather(*(one(line, plan) for line, plan in plans))
+    await for_each(plans, one, concurrency=concurrency, on_done=on_done)
     result.failed.sort(key=lambda p: p.line)
     return result

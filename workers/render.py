@@ -3,6 +3,8 @@
 import datetime
 from typing import Any
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from schemas.places import PlacesLedger
@@ -96,3 +98,14 @@ def places_table(ledgers: list[PlacesLedger], register: MunicipalityRegister, ye
             f"{ledger.used_unaccompanied_minors}",
         )
     return table
+
+
+def progress_bar(console: Console) -> Progress:
+    """The one progress bar style of the CLI: what, how far, how long."""
+    return Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )

@@ -4,7 +4,6 @@ types and categories, each with the dated steps it will go through.
 No real person is in here: ids are pseudonyms, birth dates are drawn at random."""
 
 import random
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from schemas.commands import (
@@ -22,43 +21,11 @@ from schemas.commands import (
 )
 from schemas.enums import CaseType, DeclineReason, ExitReason, WithdrawalReason
 
+from .plans import HouseholdPlan
+
 # A handful of real municipality numbers of the 2020 structure (Oslo, Bergen, Trondheim,
 # Stavanger, Drammen, Bodø, Tromsø, Kristiansand, Bærum, Ålesund).
 MUNICIPALITIES = ("0301", "4601", "5001", "1103", "3005", "1804", "5401", "4204", "3024", "1507")
-
-
-@dataclass(frozen=True)
-class HouseholdPlan:
-    grant: GrantPermit
-    interview: RecordSettlementInterview | None
-    mapping: RecordCompetenceMapping | None
-    returned: list[tuple[AllocateToMunicipality, DeclineAllocation | WithdrawAllocation]] = field(
-        default_factory=list
-    )
-    """Allocations that came back: declined by the municipality or withdrawn."""
-    allocation: AllocateToMunicipality | None = None
-    acceptance: AcceptAllocation | None = None
-    settlement: RegisterSettlement | None = None
-    exit: RecordExit | None = None
-
-    @property
-    def case_id(self) -> str:
-        return self.grant.case_id
-
-    @property
-    def event_count(self) -> int:
-        """How many events this household's steps record."""
-        settled = len(self.settlement.settlements) if self.settlement else 0
-        return (
-            1
-            + (self.interview is not None)
-            + (self.mapping is not None)
-            + 2 * len(self.returned)
-            + (self.allocation is not None)
-            + (self.acceptance is not None)
-            + settled
-            + (self.exit is not None)
-        )
 
 
 def _birth(rng: random.Random, on: date, low: int, high: int) -> date:

@@ -53,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
         SettlementTargetApproaching,
         SettlementTargetBreached,
     )
-    from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces
+    from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces, reservation_id_for
     from schemas.ports import (
         NO_PLACES_LEFT,
         RECORD_CASE_EVENTS,
@@ -111,6 +111,9 @@ def _reject(violation: rules.RuleViolation, state: CaseState) -> ApplicationErro
 class SettlementCaseWorkflow:
     @workflow.init
     def __init__(self, command: GrantPermit) -> None:
+        target_months, target_date = rules.settlement_target(
+            command.case_type, command.persons, command.permit_date
+        )
         self._state = CaseState(
             case_id=command.case_id,
             case_type=command.case_type,
@@ -118,12 +121,9 @@ class SettlementCaseWorkflow:
             permit_date=command.permit_date,
             persons=list(command.persons),
             reception_centre=command.reception_centre,
+            target_months=target_months,
+            target_date=target_date,
         )
-        self._target_months, self._target_date = rules.settlement_target(
-            command.case_type, command.persons, command.permit_date
-        )
-        self._state.target_months = self._target_months
-        self._state.target_date = self._target_date
         self._target_epoch = 0
         """Bumped when the target moves (a corrected permit date); the watch starts over."""
         self._allocations = 0
@@ -278,7 +278,7 @@ class SettlementCaseWorkflow:
                 state.settled[s.person_id] = SettledPerson(
                     settled_on=s.settled_on, category=category
                 )
-            await self._places_call(USE_PLACES, settled=len(state.settled))
+            await self._use_places(len(state.settled))
             if len(state.settled) == len(state.persons):
                 state.stage = CaseStage.SETTLED
                 self._judge_settlement_target()
@@ -312,7 +312,7 @@ class SettlementCaseWorkflow:
             s = self._state
             event = CaseExited(reason=cmd.reason, unsettled_persons=len(s.persons) - len(s.settled))
             ids = await self._record([(cmd.exited_on, event)])
-            await self._places_call(RELEASE_PLACES, release=True)
+            await self._release_places()
             s.exit_reason = cmd.reason
             s.stage = CaseStage.EXITED
             return ids
@@ -330,10 +330,9 @@ class SettlementCaseWorkflow:
             event = PermitDateCorrected(previous_date=s.permit_date, reason=cmd.reason)
             ids = await self._record([(cmd.permit_date, event)])
             s.permit_date = cmd.permit_date
-            self._target_months, self._target_date = rules.settlement_target(
+            s.target_months, s.target_date = rules.settlement_target(
                 s.case_type, s.persons, cmd.permit_date
             )
-            s.target_months, s.target_date = self._target_months, self._target_date
             self._target_epoch += 1
             if s.stage is CaseStage.SETTLED:
                 self._judge_settlement_target()
@@ -370,7 +369,7 @@ class SettlementCaseWorkflow:
 
     async def _return_to_allocation(self) -> None:
         """After a decline or a withdrawal: places released, back in the allocation pool."""
-        await self._places_call(RELEASE_PLACES, release=True)
+        await self._release_places()
         s = self._state
         s.municipality_number = None
         s.allocated_on = s.accepted_on = None
@@ -383,7 +382,7 @@ class SettlementCaseWorkflow:
     def _judge_settlement_target(self) -> None:
         """Judged on business dates: a late registration of a timely settlement is met."""
         settled = self._state.settled.values()
-        on_time = all(p.settled_on <= self._target_date for p in settled)
+        on_time = all(p.settled_on <= self._state.target_date for p in settled)
         self._state.deadline_state = DeadlineState.MET if on_time else DeadlineState.BREACHED
 
     def _allocated_municipality(self) -> str:
@@ -399,40 +398,51 @@ class SettlementCaseWorkflow:
         the allocation; refused (and nothing recorded) if too few are left."""
         s = self._state
         persons = [p for p in s.persons if p.person_id not in s.settled]
-        minors = rules.household_category(persons, cmd.allocated_on)
-        s.reservation_id = f"{s.case_id}/{cmd.command_id}"
-        s.reservation_year = cmd.allocated_on.year
-        request = PlacesRequest(
-            municipality_number=cmd.municipality_number,
-            year=cmd.allocated_on.year,
-            reserve=ReservePlaces(
-                reservation_id=s.reservation_id,
-                case_id=s.case_id,
-                persons=len(persons),
-                unaccompanied_minors=minors is Category.UNACCOMPANIED_MINOR,
+        category = rules.household_category(persons, cmd.allocated_on)
+        reservation_id = reservation_id_for(s.case_id, cmd.command_id)
+        await self._run_places_activity(
+            RESERVE_PLACES,
+            PlacesRequest(
+                municipality_number=cmd.municipality_number,
+                year=cmd.allocated_on.year,
+                reserve=ReservePlaces(
+                    reservation_id=reservation_id,
+                    case_id=s.case_id,
+                    persons=len(persons),
+                    unaccompanied_minors=category is Category.UNACCOMPANIED_MINOR,
+                ),
             ),
         )
-        try:
-            await self._run_places_activity(RESERVE_PLACES, request)
-        except BaseException:
-            s.reservation_id = s.reservation_year = None
-            raise
+        s.reservation_id, s.reservation_year = reservation_id, cmd.allocated_on.year
 
-    async def _places_call(
-        self, activity_name: str, *, release: bool = False, settled: int = 0
-    ) -> None:
+    async def _release_places(self) -> None:
+        """Give back what the current reservation still holds (places used stay used)."""
+        if target := self._reservation():
+            municipality, year, reservation_id = target
+            request = PlacesRequest(
+                municipality_number=municipality,
+                year=year,
+                release=ReleasePlaces(reservation_id=reservation_id),
+            )
+            await self._run_places_activity(RELEASE_PLACES, request)
+
+    async def _use_places(self, settled_persons: int) -> None:
+        if target := self._reservation():
+            municipality, year, reservation_id = target
+            request = PlacesRequest(
+                municipality_number=municipality,
+                year=year,
+                use=UsePlaces(reservation_id=reservation_id, settled_persons=settled_persons),
+            )
+            await self._run_places_activity(USE_PLACES, request)
+
+    def _reservation(self) -> tuple[str, int, str] | None:
+        """Municipality, year and id of the current reservation; none for a case allocated
+        before the ledger existed."""
         s = self._state
         if s.reservation_id is None or s.reservation_year is None or s.municipality_number is None:
-            return  # allocated before the ledger existed
-        request = PlacesRequest(
-            municipality_number=s.municipality_number,
-            year=s.reservation_year,
-            release=ReleasePlaces(reservation_id=s.reservation_id) if release else None,
-            use=UsePlaces(reservation_id=s.reservation_id, settled_persons=settled)
-            if settled
-            else None,
-        )
-        await self._run_places_activity(activity_name, request)
+            return None
+        return s.municipality_number, s.reservation_year, s.reservation_id
 
     async def _run_places_activity(self, activity_name: str, request: PlacesRequest) -> None:
         try:
@@ -476,7 +486,7 @@ class SettlementCaseWorkflow:
         return lambda: self._closed() or self._target_epoch != epoch
 
     async def _watch_target(self, epoch: int) -> None:
-        months, target = self._target_months, self._target_date
+        months, target = self._state.target_months, self._state.target_date
         warn_on = target - timedelta(days=rules.WARNING_LEAD_DAYS)
         breach_on = target + timedelta(days=1)
         today = workflow.now().date()

@@ -12,12 +12,11 @@ import pytest
 from tests.conftest import free_port
 from workers import db
 from workers.cases import CaseService
-from workers.demo import decide_places, drive
 from workers.embedded import EmbeddedStack
 from workers.municipalities import register as municipality_register
 from workers.places import PlacesService
+from workers.plans import HouseholdPlan, drive, ensure_places
 from workers.settings import Settings
-from workers.synthetic import HouseholdPlan
 from workers.temporal import connect
 
 
@@ -58,7 +57,7 @@ class RunningStack:
 
     async def drive(self, plans: list[HouseholdPlan]) -> None:
         """Decide places for the households, then take them through their workflows."""
-        await decide_places(self.places, plans)
+        await ensure_places(self.places, plans, label="test")
         await drive(self.cases, plans)
 
 

@@ -7,7 +7,8 @@ import pytest
 from tests.integration.conftest import stack_settings
 from tests.oracle import as_comparable, oracle
 from workers import db
-from workers.cli import run_demo
+from workers.cli import console
+from workers.demo import run_demo
 from workers.projection.queries import waiting_time
 from workers.synthetic import generate
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 async def test_demo_figures_equal_an_independent_batch_computation_of_its_own_cases(tmp_path):
     settings = stack_settings(tmp_path)
-    assert await run_demo(settings, households=40, seed=5, year=2020)
+    assert await run_demo(settings, households=40, seed=5, year=2020, console=console)
     engine = db.make_engine(settings.projection_url)
     try:
         report = await waiting_time(db.sessionmaker(engine), date(2020, 1, 1), date(2020, 12, 31))

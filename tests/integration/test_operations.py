@@ -16,8 +16,9 @@ from schemas.enums import CaseStage
 from tests.import_lines import as_import_line
 from tests.integration.conftest import RunningStack, eventually, stack_settings, start_stack
 from tests.oracle import as_comparable, oracle
-from workers.demo import decide_places, drive_household, event_log_count
+from workers.demo import event_log_count
 from workers.embedded import settings_env
+from workers.plans import drive_household, ensure_places
 from workers.projection.queries import projection_status, waiting_time
 from workers.synthetic import generate
 
@@ -60,7 +61,7 @@ async def test_withdraw_every_allocation_a_query_finds(stack: RunningStack):
         )
         for plan in generate(12, seed=31, prefix="bulk")
     ]
-    await decide_places(stack.places, plans)
+    await ensure_places(stack.places, plans, label="test")
     await asyncio.gather(*(drive_household(stack.cases, p) for p in plans))
     held = (await stack.places.ledger("1804", 2020)).reserved
     assert held == sum(len(p.grant.persons) for p in plans)
@@ -69,33 +70,12 @@ async def test_withdraw_every_allocation_a_query_finds(stack: RunningStack):
         return len(await stack.cases.case_ids(QUERY)) == len(plans)
 
     await eventually(all_visible, within_s=30, what="the cases to show in visibility")
-    dry = await asyncio.to_thread(
-        bosetting,
-        stack,
-        "cases",
-        "withdraw",
-        "--query",
-        QUERY,
-        "--on",
-        "2020-12-31",
-        "--reason",
-        "travel_restrictions",
-        "--dry-run",
-    )
+    withdraw = ["cases", "withdraw", "--query", QUERY, "--on", "2020-12-31"]
+    withdraw += ["--reason", "travel_restrictions"]
+    dry = await asyncio.to_thread(bosetting, stack, *withdraw, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert f"{len(plans)} cases match" in dry.stdout
-    run = await asyncio.to_thread(
-        bosetting,
-        stack,
-        "cases",
-        "withdraw",
-        "--query",
-        QUERY,
-        "--on",
-        "2020-12-31",
-        "--reason",
-        "travel_restrictions",
-    )
+    run = await asyncio.to_thread(bosetting, stack, *withdraw)
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"{len(plans)} withdrawn, 0 refused" in run.stdout
     for plan in plans:
@@ -127,10 +107,16 @@ async def test_import_validates_every_line_and_a_second_run_repeats_nothing(
     expected = sum(p.event_count for p in plans)
     assert await event_log_count(stack.register) - before == expected
 
+    touched = sorted(
+        {(a.municipality_number, a.allocated_on.year) for p in plans for a in p.allocations}
+    )
+    ledgers = [await stack.places.ledger(n, y) for n, y in touched]
     again = await asyncio.to_thread(bosetting, stack, "import", str(path))
     assert "imported 15 cases" in again.stdout
     assert "0 failed" in again.stdout
     assert await event_log_count(stack.register) - before == expected  # nothing twice
+    # ...and no municipality was given more places for cases it already has.
+    assert [await stack.places.ledger(n, y) for n, y in touched] == ledgers
 
     for plan in plans:
         expected_stage = CaseStage.SETTLED if plan.settlement else CaseStage.EXITED

@@ -80,5 +80,6 @@ def test_metrics_command_rejects_a_bad_period_naming_the_option(tmp_path):
         check=False,
     )
     assert out.returncode == 2
-    assert "--from/--to" in out.stderr
+    assert "Invalid value for --from" in out.stderr
+    assert "expected YYYY-MM-DD" in out.stderr
     assert not (tmp_path / "projection.db").exists()

@@ -11,12 +11,15 @@ from workflows import rules
 
 def _state(stage: CaseStage) -> CaseState:
     g = household()
+    months, target = rules.settlement_target(g.case_type, g.persons, g.permit_date)
     return CaseState(
         case_id=g.case_id,
         case_type=g.case_type,
         stage=stage,
         permit_date=g.permit_date,
         persons=g.persons,
+        target_months=months,
+        target_date=target,
     )
 
 
