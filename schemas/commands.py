@@ -9,7 +9,17 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .enums import CaseType, CorrectionReason, DeclineReason, ExitReason, WithdrawalReason
+from .enums import (
+    CaseType,
+    CorrectionReason,
+    DeclineReason,
+    EducationLevel,
+    ExitReason,
+    MemberJoinReason,
+    RecommendationReason,
+    ServiceNeed,
+    WithdrawalReason,
+)
 from .ids import CaseId, CommandId, MunicipalityNumber, PersonId
 
 ReceptionCentreId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
@@ -42,6 +52,9 @@ class GrantPermit(Command):
     permit_date: date
     persons: list[PersonRecord] = Field(min_length=1, max_length=30)
     reception_centre: ReceptionCentreId | None = None
+    dossier: bool = False
+    """Resettlement selected on written dossier, without an interview: no pre-arrival
+    competence mapping (domain.md §2.3 R2d)."""
 
     @model_validator(mode="after")
     def _household_is_consistent(self) -> "GrantPermit":
@@ -58,12 +71,55 @@ class RecordCompetenceMapping(Command):
     """Kompetansekartlegging done (may happen any time before settlement)."""
 
     mapped_on: date
+    education_level: EducationLevel | None = None
+    """The highest education among the household's adults; the suggestions match it."""
+
+
+APPLICATION_MONTHS = 6
+"""Private address: apply for settlement within 6 months of the permit (PUB-3)."""
+
+
+class RecordSettlementApplication(Command):
+    """Private address: the refugee applied to the directorate for settlement. Required
+    within 6 months of the permit before the settlement interview (domain.md §2.2 A2p)."""
+
+    applied_on: date
 
 
 class RecordSettlementInterview(Command):
     """Bosettingssamtale held: the household becomes settlement-ready."""
 
     held_on: date
+    close_family_municipality: MunicipalityNumber | None = None
+    """Where close relatives live, if in Norway (A4: family and network)."""
+    service_needs: list[ServiceNeed] = Field(default=[], max_length=len(ServiceNeed))
+    """Coarse needs codes; stay in the register, never on an event."""
+
+
+class RecordRecommendation(Command):
+    """An integration reception centre recommends a municipality (domain.md §2.2 A6-IM); the
+    directorate usually follows it."""
+
+    municipality_number: MunicipalityNumber
+    recommended_on: date
+    reason: RecommendationReason
+
+
+class AddHouseholdMember(Command):
+    """A person joins the household before it is settled: a member whose permit came later, a
+    child born while waiting, or family reunification with a household still in reception.
+    The household is allocated and settled together (domain.md §2.2 family rule)."""
+
+    person: PersonRecord
+    permit_date: date
+    """The member's own permit date, from which their waiting time counts."""
+    reason: MemberJoinReason
+
+    @model_validator(mode="after")
+    def _born_before_permit(self) -> "AddHouseholdMember":
+        if self.person.birth_date > self.permit_date:
+            raise ValueError("person.birth_date: may not be after permit_date")
+        return self
 
 
 class AllocateToMunicipality(Command):
@@ -71,12 +127,70 @@ class AllocateToMunicipality(Command):
 
     municipality_number: MunicipalityNumber
     allocated_on: date
+    reasons: list[RecommendationReason] = Field(default=[], max_length=len(RecommendationReason))
+    """Why this municipality (A6 "match reasons"), e.g. as the suggestion list gave them."""
 
 
 class AcceptAllocation(Command):
     """The municipality accepts the household ("søkt ut")."""
 
     accepted_on: date
+
+
+class PlanSettlement(Command):
+    """The municipality and the reception centre agree the move (A8), or the municipality sets
+    a resettlement household's settlement date (R5). The directorate is reminded if the date
+    passes with members unsettled. Planning again moves the date."""
+
+    planned_on: date
+    registered_on: date
+
+    @model_validator(mode="after")
+    def _planned_after_registered(self) -> "PlanSettlement":
+        if self.planned_on < self.registered_on:
+            raise ValueError("planned_on: may not be before registered_on")
+        return self
+
+
+TRAVEL_NOTICE_DAYS = 14
+"""IOM confirms an arrival at least two weeks ahead (PUB-10)."""
+
+
+class BookTravel(Command):
+    """Resettlement: travel booked; IOM confirms the arrival at least two weeks ahead (R6)."""
+
+    booked_on: date
+    arrival_on: date
+
+    @model_validator(mode="after")
+    def _two_weeks_ahead(self) -> "BookTravel":
+        if (self.arrival_on - self.booked_on).days < TRAVEL_NOTICE_DAYS:
+            raise ValueError(
+                f"arrival_on: must be at least {TRAVEL_NOTICE_DAYS} days after booked_on"
+            )
+        return self
+
+
+class RecordArrival(Command):
+    """Resettlement: the household arrived in Norway. Arrival in the municipality is
+    settlement (R8); the exception is placement in a reception centre first (R8m), after
+    which the household is allocated again like an asylum-based one."""
+
+    arrived_on: date
+    placed_in_reception: bool = False
+
+
+class ExtendEntryPermit(Command):
+    """Resettlement: the entry permit lapses 6 months after the decision unless extended."""
+
+    decided_on: date
+    valid_until: date
+
+    @model_validator(mode="after")
+    def _extends_into_the_future(self) -> "ExtendEntryPermit":
+        if self.valid_until <= self.decided_on:
+            raise ValueError("valid_until: must be after decided_on")
+        return self
 
 
 class DeclineAllocation(Command):

@@ -83,6 +83,63 @@ class ExitReason(StrEnum):
     MOVED_ABROAD = "moved_abroad"
     SETTLED_ON_OWN = "settled_on_own"
     DECEASED = "deceased"
+    NO_APPLICATION = "no_application"
+    """Private address: no settlement application within 6 months of the permit (A2p); the
+    case is out of the directorate's scope."""
+
+
+class SettlingAuthority(StrEnum):
+    """Who settles the household (domain.md §2.4): the directorate (IMDi), or child welfare
+    (Bufetat) for unaccompanied minors under 15."""
+
+    IMDI = "imdi"
+    BUFETAT = "bufetat"
+
+
+class MemberJoinReason(StrEnum):
+    """Why a person joins a household case after its permit (domain.md §2.2 family rule, §2.5)."""
+
+    LATE_PERMIT = "late_permit"
+    """A member whose own permit was granted after the household's."""
+    BORN_WHILE_WAITING = "born_while_waiting"
+    FAMILY_REUNIFICATION = "family_reunification"
+    """Joins a reference person still in reception: settled with public help and counted."""
+
+
+class RecommendationReason(StrEnum):
+    """Why an integration reception centre recommends a municipality (A6-IM), and why a
+    caseworker or the suggestion list matches one (A6 "match reasons"). Codes only."""
+
+    COMPETENCE = "competence"
+    """Competence fits the local labour market or education offer."""
+    CLOSE_FAMILY = "close_family"
+    SERVICES = "services"
+    """The household's needs are met by the municipality's services."""
+    PLACES_LEFT = "places_left"
+    LEAST_USED = "least_used"
+    """Near year end: the municipality has used the smallest share of its decided places."""
+    RECOMMENDED = "recommended"
+    """Follows the integration reception centre's recommendation."""
+    OTHER = "other"
+
+
+class EducationLevel(StrEnum):
+    """Highest completed education, from competence mapping (Kompass)."""
+
+    NONE = "none"
+    PRIMARY = "primary"
+    UPPER_SECONDARY = "upper_secondary"
+    HIGHER = "higher"
+
+
+class ServiceNeed(StrEnum):
+    """Coarse codes of services a household needs (PUB-1: needs and services). Kept in the
+    case register only; never on an event."""
+
+    ACCESSIBLE_HOUSING = "accessible_housing"
+    SPECIALIST_HEALTH = "specialist_health"
+    LARGE_DWELLING = "large_dwelling"
+    CHILD_WELFARE = "child_welfare"
 
 
 class CorrectionReason(StrEnum):

@@ -11,7 +11,17 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from .enums import CaseType, Category, CorrectionReason, DeclineReason, ExitReason, WithdrawalReason
+from .enums import (
+    CaseType,
+    Category,
+    CorrectionReason,
+    DeclineReason,
+    ExitReason,
+    MemberJoinReason,
+    RecommendationReason,
+    SettlingAuthority,
+    WithdrawalReason,
+)
 from .ids import CaseId, MunicipalityNumber, PersonId
 
 SCHEMA_VERSION = 1
@@ -47,6 +57,81 @@ class SettlementInterviewHeld(_Data):
 class MunicipalityAllocated(_Data):
     type: Literal["MunicipalityAllocated"] = "MunicipalityAllocated"
     municipality_number: MunicipalityNumber
+    reasons: list[RecommendationReason] = []
+
+
+class SettlementApplicationReceived(_Data):
+    """Private address: the refugee applied for settlement (A2p)."""
+
+    type: Literal["SettlementApplicationReceived"] = "SettlementApplicationReceived"
+
+
+class SettlementApplicationLapsed(_Data):
+    """Private address: no application within 6 months; the case leaves the directorate's
+    scope. The business date is the first day past the deadline."""
+
+    type: Literal["SettlementApplicationLapsed"] = "SettlementApplicationLapsed"
+    application_due_on: date
+
+
+class HouseholdMemberAdded(_Data):
+    """A person joined the household case; the business date is their own permit date."""
+
+    type: Literal["HouseholdMemberAdded"] = "HouseholdMemberAdded"
+    person_id: PersonId
+    protected_identity: bool
+    reason: MemberJoinReason
+
+
+class MunicipalityRecommended(_Data):
+    """An integration reception centre recommended a municipality (A6-IM)."""
+
+    type: Literal["MunicipalityRecommended"] = "MunicipalityRecommended"
+    municipality_number: MunicipalityNumber
+    reason: RecommendationReason
+
+
+class SettlementPlanned(_Data):
+    """The move is agreed; the business date is when it was registered."""
+
+    type: Literal["SettlementPlanned"] = "SettlementPlanned"
+    municipality_number: MunicipalityNumber
+    planned_on: date
+
+
+class PlannedSettlementDatePassed(_Data):
+    """The planned date passed with members unsettled; the directorate reminds the
+    municipality (A8). The business date is the first day past the planned date."""
+
+    type: Literal["PlannedSettlementDatePassed"] = "PlannedSettlementDatePassed"
+    municipality_number: MunicipalityNumber
+    planned_on: date
+
+
+class TravelBooked(_Data):
+    type: Literal["TravelBooked"] = "TravelBooked"
+    arrival_on: date
+
+
+class ResettlementArrived(_Data):
+    """The household arrived; unless placed in reception, settlement events follow at once."""
+
+    type: Literal["ResettlementArrived"] = "ResettlementArrived"
+    placed_in_reception: bool
+
+
+class EntryPermitExtended(_Data):
+    type: Literal["EntryPermitExtended"] = "EntryPermitExtended"
+    previous_valid_until: date
+    valid_until: date
+
+
+class EntryPermitLapsed(_Data):
+    """The entry permit ran out before the household arrived; the business date is the first
+    day past it. Not an exit: UDI may extend it."""
+
+    type: Literal["EntryPermitLapsed"] = "EntryPermitLapsed"
+    valid_until: date
 
 
 class AllocationAccepted(_Data):
@@ -71,7 +156,9 @@ class PersonSettled(_Data):
     protected_identity: bool
     case_type: CaseType
     permit_date: date
+    """The person's own permit date: the household's, or a later member's own."""
     municipality_number: MunicipalityNumber
+    settled_by: SettlingAuthority = SettlingAuthority.IMDI
 
 
 class SettlementTargetApproaching(_Data):
@@ -144,7 +231,17 @@ EventData = Annotated[
     | MunicipalityReplyOverdue
     | CaseExited
     | PermitDateCorrected
-    | SettlementDateCorrected,
+    | SettlementDateCorrected
+    | SettlementApplicationReceived
+    | SettlementApplicationLapsed
+    | HouseholdMemberAdded
+    | MunicipalityRecommended
+    | SettlementPlanned
+    | PlannedSettlementDatePassed
+    | TravelBooked
+    | ResettlementArrived
+    | EntryPermitExtended
+    | EntryPermitLapsed,
     Field(discriminator="type"),
 ]
 

@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .commands import PersonRecord, ReceptionCentreId
+from .calendar import add_months
+from .commands import APPLICATION_MONTHS, PersonRecord, ReceptionCentreId
 from .enums import CaseType, DeclineReason, ExitReason, WithdrawalReason
 from .ids import CaseId, MunicipalityNumber, PersonId
 
@@ -62,6 +63,8 @@ class ImportedCase(_Strict):
     permit_date: date
     reception_centre: ReceptionCentreId | None = None
     persons: list[PersonRecord] = Field(min_length=1, max_length=30)
+    applied_on: date | None = None
+    """Private address only: the settlement application, required before an interview."""
     competence_mapped_on: date | None = None
     interview_held_on: date | None = None
     allocations: list[ImportedAllocation] = []
@@ -70,6 +73,20 @@ class ImportedCase(_Strict):
 
     @model_validator(mode="after")
     def _history_in_order(self) -> "ImportedCase":
+        private = self.case_type is CaseType.PRIVATE_ADDRESS
+        if self.applied_on is not None:
+            if not private:
+                raise ValueError("applied_on: only a private_address case applies for settlement")
+            if self.applied_on < self.permit_date:
+                raise ValueError("applied_on: may not be before permit_date")
+            if self.applied_on > add_months(self.permit_date, APPLICATION_MONTHS):
+                raise ValueError(
+                    f"applied_on: more than {APPLICATION_MONTHS} months after permit_date"
+                )
+            if self.interview_held_on is not None and self.interview_held_on < self.applied_on:
+                raise ValueError("interview_held_on: may not be before applied_on")
+        elif private and self.interview_held_on is not None:
+            raise ValueError("applied_on: required for a private_address case with an interview")
         if self.interview_held_on is not None and self.interview_held_on < self.permit_date:
             raise ValueError("interview_held_on: may not be before permit_date")
         if self.allocations and self.interview_held_on is None:

@@ -32,7 +32,8 @@ class RecordPlacesDecision(BaseModel):
 
 
 class ReservePlaces(BaseModel):
-    """Hold places for a household allocated to the municipality."""
+    """Hold places for the unsettled members of a household allocated to the municipality.
+    Repeated with more persons (a member joined), it grows the reservation."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -64,6 +65,8 @@ class Reservation(BaseModel):
     persons: int
     used: int = 0
     unaccompanied_minors: bool = False
+    released: bool = False
+    """Released by a decline, withdrawal or exit: a late repeat of its reserve holds nothing."""
 
     @property
     def held(self) -> int:

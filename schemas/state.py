@@ -6,7 +6,17 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from .commands import PersonRecord
-from .enums import CaseStage, CaseType, Category, DeadlineState, ExitReason
+from .enums import (
+    CaseStage,
+    CaseType,
+    Category,
+    DeadlineState,
+    EducationLevel,
+    ExitReason,
+    RecommendationReason,
+    ServiceNeed,
+    SettlingAuthority,
+)
 from .ids import CaseId, MunicipalityNumber, PersonId
 
 
@@ -27,6 +37,14 @@ class SettledPerson(BaseModel):
     category: Category
 
 
+class Recommendation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    municipality_number: MunicipalityNumber
+    reason: RecommendationReason
+    recommended_on: date
+
+
 class CaseState(BaseModel):
     case_id: CaseId
     case_type: CaseType
@@ -34,6 +52,26 @@ class CaseState(BaseModel):
     permit_date: date
     persons: list[PersonRecord]
     reception_centre: str | None = None
+    dossier: bool = False
+    settled_by: SettlingAuthority = SettlingAuthority.IMDI
+    member_permit_dates: dict[PersonId, date] = {}
+    """Permit dates of members who joined later; the others have the case's permit date."""
+    application_due_on: date | None = None
+    """Private address: apply for settlement by this day or leave the directorate's scope."""
+    applied_on: date | None = None
+    education_level: EducationLevel | None = None
+    close_family_municipality: MunicipalityNumber | None = None
+    service_needs: list[ServiceNeed] = []
+    recommendation: Recommendation | None = None
+    planned_settlement_on: date | None = None
+    planned_date_passed: bool = False
+    entry_permit_valid_until: date | None = None
+    """Resettlement: the entry permit lapses after this day unless extended."""
+    entry_permit_lapsed: bool = False
+    travel_arrival_on: date | None = None
+    """Resettlement: the arrival date IOM confirmed."""
+    arrived_on: date | None = None
+    placed_in_reception: bool = False
     competence_mapped_on: date | None = None
     interview_held_on: date | None = None
     municipality_number: MunicipalityNumber | None = None
@@ -58,3 +96,9 @@ class CaseState(BaseModel):
     last_sequence: int = 0
     applied_commands: dict[str, CommandResult] = {}
     """Idempotency: results of commands already applied, by command id."""
+
+    def permit_date_of(self, person_id: PersonId) -> date:
+        return self.member_permit_dates.get(person_id, self.permit_date)
+
+    def unsettled(self) -> list[PersonRecord]:
+        return [p for p in self.persons if p.person_id not in self.settled]

@@ -23,9 +23,8 @@ def _years_old(born: date, on: date) -> int:
 
 
 def _group(plan: HouseholdPlan) -> str:
-    assert plan.settlement is not None
-    first = min(s.settled_on for s in plan.settlement.settlements)
-    minors = [_years_old(p.birth_date, first) < 18 for p in plan.grant.persons]
+    first = min(plan.settlements.values())
+    minors = [_years_old(p.birth_date, first) < 18 for p in plan.persons]
     if all(minors):
         return "unaccompanied_minor"
     if any(minors):
@@ -41,16 +40,17 @@ def oracle(plans: list[HouseholdPlan], start: date, end: date) -> dict[str, dict
         "total": [],
     }
     for plan in plans:
-        if plan.settlement is None:
+        settled = plan.settlements
+        if not settled:
             continue
         group = _group(plan)
-        protected = {p.person_id for p in plan.grant.persons if p.protected_identity}
-        for s in plan.settlement.settlements:
-            if not (start <= s.settled_on <= end):
+        protected = {p.person_id for p in plan.persons if p.protected_identity}
+        for person_id, settled_on in settled.items():
+            if not (start <= settled_on <= end):
                 continue
-            pair = (plan.grant.permit_date, s.settled_on)
+            pair = (plan.permit_date_of(person_id), settled_on)
             rows["total"].append(pair)
-            if s.person_id not in protected:
+            if person_id not in protected:
                 rows[group].append(pair)
     out: dict[str, dict[str, object]] = {}
     for group, pairs in rows.items():

@@ -18,14 +18,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.commands import (
     AcceptAllocation,
+    AddHouseholdMember,
     AllocateToMunicipality,
+    BookTravel,
     Command,
     CorrectPermitDate,
     CorrectSettlementDate,
     DeclineAllocation,
+    ExtendEntryPermit,
     GrantPermit,
+    PlanSettlement,
+    RecordArrival,
     RecordCompetenceMapping,
     RecordExit,
+    RecordRecommendation,
+    RecordSettlementApplication,
     RecordSettlementInterview,
     RegisterSettlement,
     WithdrawAllocation,
@@ -38,6 +45,28 @@ from workflows import search_attributes as sa
 from workflows.settlement_case import SettlementCaseWorkflow
 
 from .fanout import for_each
+
+W = SettlementCaseWorkflow
+UPDATES: dict[type[Command], Any] = {
+    RecordSettlementApplication: W.record_settlement_application,
+    RecordCompetenceMapping: W.record_competence_mapping,
+    RecordSettlementInterview: W.record_settlement_interview,
+    RecordRecommendation: W.record_recommendation,
+    AddHouseholdMember: W.add_household_member,
+    AllocateToMunicipality: W.allocate_to_municipality,
+    AcceptAllocation: W.accept_allocation,
+    DeclineAllocation: W.decline_allocation,
+    WithdrawAllocation: W.withdraw_allocation,
+    PlanSettlement: W.plan_settlement,
+    BookTravel: W.book_travel,
+    RecordArrival: W.record_arrival,
+    ExtendEntryPermit: W.extend_entry_permit,
+    RegisterSettlement: W.register_settlement,
+    RecordExit: W.record_exit,
+    CorrectPermitDate: W.correct_permit_date,
+    CorrectSettlementDate: W.correct_settlement_date,
+}
+"""The workflow update that carries each command to a case."""
 
 
 class CaseService:
@@ -57,6 +86,10 @@ class CaseService:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=sa.initial(cmd.case_type.value),
         )
+
+    async def execute(self, case_id: str, cmd: Command) -> CommandResult:
+        """Send any command to its case."""
+        return await self._update(case_id, UPDATES[type(cmd)], cmd)
 
     async def record_competence_mapping(
         self, case_id: str, cmd: RecordCompetenceMapping

@@ -17,11 +17,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from schemas.commands import (
     AcceptAllocation,
     AllocateToMunicipality,
+    Command,
     DeclineAllocation,
     GrantPermit,
     PersonSettlement,
     RecordCompetenceMapping,
     RecordExit,
+    RecordSettlementApplication,
     RecordSettlementInterview,
     RegisterSettlement,
     WithdrawAllocation,
@@ -112,41 +114,71 @@ def to_plan(case: ImportedCase) -> HouseholdPlan:
     def command_id(step: str) -> str:
         return f"import/{cid}/{step}"
 
-    returned: list[tuple[AllocateToMunicipality, DeclineAllocation | WithdrawAllocation]] = []
-    allocation = acceptance = None
+    steps: list[Command] = []
+    if case.applied_on:
+        steps.append(
+            RecordSettlementApplication(
+                command_id=command_id("application"), applied_on=case.applied_on
+            )
+        )
+    if case.competence_mapped_on:
+        steps.append(
+            RecordCompetenceMapping(
+                command_id=command_id("mapping"), mapped_on=case.competence_mapped_on
+            )
+        )
+    if case.interview_held_on:
+        steps.append(
+            RecordSettlementInterview(
+                command_id=command_id("interview"), held_on=case.interview_held_on
+            )
+        )
     for i, a in enumerate(case.allocations):
-        allocate = AllocateToMunicipality(
-            command_id=command_id(f"allocate-{i}"),
-            municipality_number=a.municipality_number,
-            allocated_on=a.allocated_on,
+        steps.append(
+            AllocateToMunicipality(
+                command_id=command_id(f"allocate-{i}"),
+                municipality_number=a.municipality_number,
+                allocated_on=a.allocated_on,
+            )
         )
         if a.outcome == "declined" and a.answered_on and a.decline_reason:
-            decline = DeclineAllocation(
-                command_id=command_id(f"decline-{i}"),
-                declined_on=a.answered_on,
-                reason=a.decline_reason,
-            )
-            returned.append((allocate, decline))
-        elif a.outcome == "withdrawn" and a.answered_on and a.withdrawal_reason:
-            withdraw = WithdrawAllocation(
-                command_id=command_id(f"withdraw-{i}"),
-                withdrawn_on=a.answered_on,
-                reason=a.withdrawal_reason,
-            )
-            returned.append((allocate, withdraw))
-        else:
-            allocation = allocate
-            if a.outcome == "accepted" and a.answered_on:
-                acceptance = AcceptAllocation(
-                    command_id=command_id(f"accept-{i}"), accepted_on=a.answered_on
+            steps.append(
+                DeclineAllocation(
+                    command_id=command_id(f"decline-{i}"),
+                    declined_on=a.answered_on,
+                    reason=a.decline_reason,
                 )
-    interview = (
-        RecordSettlementInterview(
-            command_id=command_id("interview"), held_on=case.interview_held_on
+            )
+        elif a.outcome == "withdrawn" and a.answered_on and a.withdrawal_reason:
+            steps.append(
+                WithdrawAllocation(
+                    command_id=command_id(f"withdraw-{i}"),
+                    withdrawn_on=a.answered_on,
+                    reason=a.withdrawal_reason,
+                )
+            )
+        elif a.outcome == "accepted" and a.answered_on:
+            steps.append(
+                AcceptAllocation(command_id=command_id(f"accept-{i}"), accepted_on=a.answered_on)
+            )
+    if case.settlements:
+        steps.append(
+            RegisterSettlement(
+                command_id=command_id("settle"),
+                settlements=[
+                    PersonSettlement(person_id=s.person_id, settled_on=s.settled_on)
+                    for s in case.settlements
+                ],
+            )
         )
-        if case.interview_held_on
-        else None
-    )
+    if case.exit:
+        steps.append(
+            RecordExit(
+                command_id=command_id("exit"),
+                exited_on=case.exit.exited_on,
+                reason=case.exit.reason,
+            )
+        )
     return HouseholdPlan(
         grant=GrantPermit(
             command_id=command_id("permit"),
@@ -156,29 +188,7 @@ def to_plan(case: ImportedCase) -> HouseholdPlan:
             persons=case.persons,
             reception_centre=case.reception_centre,
         ),
-        interview=interview,
-        mapping=RecordCompetenceMapping(
-            command_id=command_id("mapping"), mapped_on=case.competence_mapped_on
-        )
-        if case.competence_mapped_on
-        else None,
-        returned=returned,
-        allocation=allocation,
-        acceptance=acceptance,
-        settlement=RegisterSettlement(
-            command_id=command_id("settle"),
-            settlements=[
-                PersonSettlement(person_id=s.person_id, settled_on=s.settled_on)
-                for s in case.settlements
-            ],
-        )
-        if case.settlements
-        else None,
-        exit=RecordExit(
-            command_id=command_id("exit"), exited_on=case.exit.exited_on, reason=case.exit.reason
-        )
-        if case.exit
-        else None,
+        steps=steps,
     )
 
 

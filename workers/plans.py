@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from schemas.commands import (
-    AcceptAllocation,
+    AddHouseholdMember,
     AllocateToMunicipality,
-    DeclineAllocation,
+    Command,
     GrantPermit,
-    RecordCompetenceMapping,
+    PersonRecord,
+    RecordArrival,
     RecordExit,
-    RecordSettlementInterview,
     RegisterSettlement,
-    WithdrawAllocation,
 )
 from schemas.enums import Category
 from schemas.places import PlacesLedger, RecordPlacesDecision, reservation_id_for
@@ -28,65 +27,73 @@ from .places import PlacesService
 
 @dataclass(frozen=True)
 class HouseholdPlan:
+    """A household's permit and the commands that follow it, in the order they happen."""
+
     grant: GrantPermit
-    interview: RecordSettlementInterview | None
-    mapping: RecordCompetenceMapping | None
-    returned: list[tuple[AllocateToMunicipality, DeclineAllocation | WithdrawAllocation]] = field(
-        default_factory=list
-    )
-    """Allocations that came back: declined by the municipality or withdrawn."""
-    allocation: AllocateToMunicipality | None = None
-    acceptance: AcceptAllocation | None = None
-    settlement: RegisterSettlement | None = None
-    exit: RecordExit | None = None
+    steps: list[Command] = field(default_factory=list)
 
     @property
     def case_id(self) -> str:
         return self.grant.case_id
 
     @property
-    def event_count(self) -> int:
-        """How many events this household's steps record."""
-        settled = len(self.settlement.settlements) if self.settlement else 0
-        return (
-            1
-            + (self.interview is not None)
-            + (self.mapping is not None)
-            + 2 * len(self.returned)
-            + (self.allocation is not None)
-            + (self.acceptance is not None)
-            + settled
-            + (self.exit is not None)
-        )
+    def persons(self) -> list[PersonRecord]:
+        """Every member: those on the permit and those who joined later."""
+        added = [s.person for s in self.steps if isinstance(s, AddHouseholdMember)]
+        return [*self.grant.persons, *added]
+
+    def permit_date_of(self, person_id: str) -> date:
+        for step in self.steps:
+            if isinstance(step, AddHouseholdMember) and step.person.person_id == person_id:
+                return step.permit_date
+        return self.grant.permit_date
+
+    @property
+    def settlements(self) -> dict[str, date]:
+        """Each settled member's settlement date: registered, or arrival (resettlement)."""
+        settled: dict[str, date] = {}
+        members = [p.person_id for p in self.grant.persons]
+        for step in self.steps:
+            if isinstance(step, AddHouseholdMember):
+                members.append(step.person.person_id)
+            elif isinstance(step, RegisterSettlement):
+                settled |= {x.person_id: x.settled_on for x in step.settlements}
+            elif isinstance(step, RecordArrival) and not step.placed_in_reception:
+                settled |= {m: step.arrived_on for m in members if m not in settled}
+        return settled
+
+    @property
+    def exit(self) -> RecordExit | None:
+        return next((s for s in self.steps if isinstance(s, RecordExit)), None)
 
     @property
     def allocations(self) -> list[AllocateToMunicipality]:
         """Every allocation the household gets, returned ones first."""
-        returned = [allocation for allocation, _ in self.returned]
-        return returned + ([self.allocation] if self.allocation else [])
+        return [s for s in self.steps if isinstance(s, AllocateToMunicipality)]
+
+    @property
+    def event_count(self) -> int:
+        """How many events this household's steps record: one each, one per person for a
+        settlement, and an arrival's settlements besides."""
+        count, members, settled = 1, len(self.grant.persons), 0
+        for step in self.steps:
+            if isinstance(step, AddHouseholdMember):
+                members += 1
+            if isinstance(step, RegisterSettlement):
+                count += len(step.settlements)
+                settled += len(step.settlements)
+            elif isinstance(step, RecordArrival) and not step.placed_in_reception:
+                count += 1 + members - settled
+                settled = members
+            else:
+                count += 1
+        return count
 
 
 async def drive_household(service: CaseService, plan: HouseholdPlan) -> None:
-    case_id = plan.case_id
     await service.grant_permit(plan.grant)
-    if plan.mapping is not None:
-        await service.record_competence_mapping(case_id, plan.mapping)
-    if plan.interview is not None:
-        await service.record_settlement_interview(case_id, plan.interview)
-    for allocation, answer in plan.returned:
-        await service.allocate_to_municipality(case_id, allocation)
-        if isinstance(answer, DeclineAllocation):
-            await service.decline_allocation(case_id, answer)
-        else:
-            await service.withdraw_allocation(case_id, answer)
-    if plan.allocation is not None:
-        await service.allocate_to_municipality(case_id, plan.allocation)
-    if plan.acceptance is not None:
-        await service.accept_allocation(case_id, plan.acceptance)
-    if plan.settlement is not None:
-        await service.register_settlement(case_id, plan.settlement)
-    if plan.exit is not None:
-        await service.record_exit(case_id, plan.exit)
+    for step in plan.steps:
+        await service.execute(plan.case_id, step)
 
 
 async def drive(
@@ -119,8 +126,9 @@ async def ensure_places(
         for allocation in plan.allocations:
             category = household_category(plan.grant.persons, allocation.allocated_on)
             key = (allocation.municipality_number, allocation.allocated_on.year)
+            # Every member, also those who join later: a bound on what the case reserves.
             wanted.setdefault(key, {})[reservation_id_for(plan.case_id, allocation.command_id)] = (
-                len(plan.grant.persons),
+                len(plan.persons),
                 category is Category.UNACCOMPANIED_MINOR,
             )
     ledgers = []

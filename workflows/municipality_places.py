@@ -68,35 +68,41 @@ class MunicipalityPlacesWorkflow:
 
     @workflow.update
     def reserve(self, request: ReservePlaces) -> PlacesLedger:
-        if request.reservation_id not in self._ledger.reservations:
+        """Hold places; a repeat with more persons grows the reservation (a member joined the
+        household), one with the same or fewer changes nothing."""
+        reservation = self._ledger.reservations.get(request.reservation_id)
+        if reservation is None:
             self._ledger.reservations[request.reservation_id] = Reservation(
                 case_id=request.case_id,
                 persons=request.persons,
                 unaccompanied_minors=request.unaccompanied_minors,
             )
+        elif not reservation.released:
+            reservation.persons = max(reservation.persons, request.persons + reservation.used)
         return self._ledger
 
     @reserve.validator
     def _validate_reserve(self, request: ReservePlaces) -> None:
         ledger = self._ledger
-        if request.reservation_id in ledger.reservations:
+        existing = ledger.reservations.get(request.reservation_id)
+        minors = request.unaccompanied_minors if existing is None else existing.unaccompanied_minors
+        wanted = request.persons - (0 if existing is None else existing.held)
+        if wanted <= 0 or (existing is not None and existing.released):
             return
-        kind = "unaccompanied-minor places" if request.unaccompanied_minors else "places"
+        kind = "unaccompanied-minor places" if minors else "places"
         if ledger.decision is None:
             raise _refuse(
                 f"municipality {ledger.municipality_number} has decided no {kind} for "
                 f"{ledger.year}",
                 NO_PLACES_LEFT,
             )
-        left = ledger.left(request.unaccompanied_minors)
+        left = ledger.left(minors)
         decided = (
-            ledger.decision.decided_unaccompanied_minors
-            if request.unaccompanied_minors
-            else ledger.decision.decided
+            ledger.decision.decided_unaccompanied_minors if minors else ledger.decision.decided
         )
-        if request.persons > left:
+        if wanted > left:
             raise _refuse(
-                f"allocation of {request.persons} persons exceeds the {kind} left in "
+                f"allocation of {wanted} persons exceeds the {kind} left in "
                 f"{ledger.municipality_number} for {ledger.year}: {left} of {decided} decided",
                 NO_PLACES_LEFT,
             )
@@ -107,6 +113,7 @@ class MunicipalityPlacesWorkflow:
         if reservation is not None:
             # Places already used stay used; only what is still held goes back.
             reservation.persons = reservation.used
+            reservation.released = True
         return self._ledger
 
     @workflow.update

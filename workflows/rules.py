@@ -5,14 +5,27 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from schemas.calendar import add_months
-from schemas.commands import PersonRecord
-from schemas.enums import CaseStage, CaseType, Category
+from schemas.commands import APPLICATION_MONTHS, PersonRecord
+from schemas.enums import CaseStage, CaseType, Category, SettlingAuthority
 from schemas.errors import INVALID_COMMAND, OUT_OF_ORDER
 from schemas.state import CaseState
 
 ADULT_AGE = 18
 
+_BEFORE_SETTLEMENT = frozenset(
+    {CaseStage.PERMIT_GRANTED, CaseStage.SETTLEMENT_READY, CaseStage.ALLOCATED, CaseStage.ACCEPTED}
+)
+
 ALLOWED_STAGES: dict[str, frozenset[CaseStage]] = {
+    "record_settlement_application": frozenset({CaseStage.PERMIT_GRANTED}),
+    "record_recommendation": frozenset({CaseStage.PERMIT_GRANTED, CaseStage.SETTLEMENT_READY}),
+    # A household is settled together: members join until it is settled (§2.2 family rule).
+    # Family reunification after settlement goes straight to the municipality (§2.5).
+    "add_household_member": _BEFORE_SETTLEMENT,
+    "plan_settlement": frozenset({CaseStage.ACCEPTED}),
+    "book_travel": frozenset({CaseStage.ACCEPTED}),
+    "record_arrival": frozenset({CaseStage.ACCEPTED}),
+    "extend_entry_permit": _BEFORE_SETTLEMENT,
     # Competence mapping runs beside the main path and may be recorded any time before
     # settlement (domain: transition A5).
     "record_competence_mapping": frozenset(
@@ -51,6 +64,20 @@ ALLOWED_STAGES: dict[str, frozenset[CaseStage]] = {
 
 CLOSED_STAGES = frozenset({CaseStage.SETTLED, CaseStage.EXITED})
 
+ONLY_FOR: dict[str, CaseType] = {
+    "record_settlement_application": CaseType.PRIVATE_ADDRESS,
+    "book_travel": CaseType.RESETTLEMENT,
+    "record_arrival": CaseType.RESETTLEMENT,
+    "extend_entry_permit": CaseType.RESETTLEMENT,
+}
+"""Commands that belong to one track."""
+
+MAX_HOUSEHOLD = 30
+ENTRY_PERMIT_MONTHS = 6
+"""Resettlement: the entry permit is valid 6 months from the decision (PUB-10)."""
+BUFETAT_BELOW_AGE = 15
+"""Unaccompanied minors under 15 are settled by Bufetat, 15–17 by IMDi (§2.4)."""
+
 
 class RuleViolation(Exception):
     """A command breaks a rule; ``reason`` is OUT_OF_ORDER or INVALID_COMMAND."""
@@ -60,8 +87,23 @@ class RuleViolation(Exception):
         self.reason = reason
 
 
-def check_stage(state: CaseState, command: str) -> None:
+def allowed_stages(state: CaseState, command: str) -> frozenset[CaseStage]:
     allowed = ALLOWED_STAGES[command]
+    if command == "allocate_to_municipality" and state.case_type is CaseType.RESETTLEMENT:
+        # Resettlement refugees are interviewed abroad, before the entry permit, or selected
+        # on dossier without one (§2.3 R2, R2d): they may be allocated at once.
+        allowed = allowed | {CaseStage.PERMIT_GRANTED}
+    return allowed
+
+
+def check_stage(state: CaseState, command: str) -> None:
+    track = ONLY_FOR.get(command)
+    if track is not None and state.case_type is not track:
+        raise RuleViolation(
+            f"{command} applies to {track.value} cases only (this case is {state.case_type.value})",
+            OUT_OF_ORDER,
+        )
+    allowed = allowed_stages(state, command)
     if state.stage not in allowed:
         expected = ", ".join(sorted(s.value for s in allowed))
         raise RuleViolation(
@@ -103,6 +145,84 @@ def check_settlements(state: CaseState, person_ids: Iterable[str]) -> None:
             )
 
 
+def check_interview(state: CaseState) -> None:
+    if state.dossier:
+        raise RuleViolation(
+            "record_settlement_interview: a dossier case has no pre-arrival interview (R2d)",
+            OUT_OF_ORDER,
+        )
+    if state.application_due_on is not None and state.applied_on is None:
+        raise RuleViolation(
+            "record_settlement_interview: a private-address case needs its settlement "
+            "application first (record_settlement_application)",
+            OUT_OF_ORDER,
+        )
+
+
+def check_application(state: CaseState, applied_on: date, today: date) -> None:
+    check_not_in_future("applied_on", applied_on, today)
+    check_date_order("applied_on", applied_on, "the permit date", state.permit_date)
+    due = state.application_due_on
+    if due is not None and applied_on > due:
+        raise RuleViolation(
+            f"applied_on: {applied_on.isoformat()} is after the application deadline "
+            f"{due.isoformat()}",
+            INVALID_COMMAND,
+        )
+
+
+def check_new_member(
+    state: CaseState, person: PersonRecord, permit_date: date, today: date
+) -> None:
+    if any(p.person_id == person.person_id for p in state.persons):
+        raise RuleViolation(
+            f"person.person_id: {person.person_id!r} is already a member of this household",
+            INVALID_COMMAND,
+        )
+    if len(state.persons) >= MAX_HOUSEHOLD:
+        raise RuleViolation(
+            f"person: a household has at most {MAX_HOUSEHOLD} members", INVALID_COMMAND
+        )
+    check_not_in_future("permit_date", permit_date, today)
+    check_date_order("permit_date", permit_date, "the household's permit date", state.permit_date)
+
+
+def check_travel(state: CaseState, booked_on: date, arrival_on: date, today: date) -> None:
+    check_not_in_future("booked_on", booked_on, today)
+    check_date_order("booked_on", booked_on, "acceptance", state.accepted_on)
+    check_within_entry_permit(state, "arrival_on", arrival_on)
+
+
+def check_arrival(state: CaseState, arrived_on: date, today: date) -> None:
+    if state.travel_arrival_on is None:
+        raise RuleViolation(
+            "record_arrival: travel must be booked first (book_travel)", OUT_OF_ORDER
+        )
+    check_not_in_future("arrived_on", arrived_on, today)
+    check_date_order("arrived_on", arrived_on, "acceptance", state.accepted_on)
+    check_within_entry_permit(state, "arrived_on", arrived_on)
+
+
+def check_within_entry_permit(state: CaseState, field: str, day: date) -> None:
+    valid_until = state.entry_permit_valid_until
+    if valid_until is not None and day > valid_until:
+        raise RuleViolation(
+            f"{field}: {day.isoformat()} is after the entry permit runs out on "
+            f"{valid_until.isoformat()} (extend_entry_permit first)",
+            INVALID_COMMAND,
+        )
+
+
+def check_extension(state: CaseState, valid_until: date) -> None:
+    current = state.entry_permit_valid_until
+    if current is not None and valid_until <= current:
+        raise RuleViolation(
+            f"valid_until: {valid_until.isoformat()} does not extend the entry permit "
+            f"(valid until {current.isoformat()})",
+            INVALID_COMMAND,
+        )
+
+
 def check_permit_correction(state: CaseState, permit_date: date, today: date) -> None:
     """A corrected t0 may not come after any step that follows it, nor before a birth."""
     check_not_in_future("permit_date", permit_date, today)
@@ -111,6 +231,7 @@ def check_permit_correction(state: CaseState, permit_date: date, today: date) ->
         ("the allocation", state.allocated_on),
         ("acceptance", state.accepted_on),
         *(("a settlement", p.settled_on) for p in state.settled.values()),
+        *(("a later member's permit", d) for d in state.member_permit_dates.values()),
     ]
     for name, day in later:
         if day is not None and permit_date > day:
@@ -119,6 +240,8 @@ def check_permit_correction(state: CaseState, permit_date: date, today: date) ->
                 INVALID_COMMAND,
             )
     for person in state.persons:
+        if person.person_id in state.member_permit_dates:
+            continue
         if person.birth_date > permit_date:
             raise RuleViolation(
                 "permit_date: may not be before a member's birth date", INVALID_COMMAND
@@ -158,6 +281,29 @@ def household_category(persons: Iterable[PersonRecord], settled_on: date) -> Cat
     if has_child:
         return Category.FAMILY_WITH_CHILDREN
     return Category.OTHER_ADULT
+
+
+def application_due(permit_date: date) -> date:
+    """Private address: the last day to apply for settlement."""
+    return add_months(permit_date, APPLICATION_MONTHS)
+
+
+def entry_permit_expiry(permit_date: date) -> date:
+    """The last day of a resettlement entry permit's validity."""
+    return add_months(permit_date, ENTRY_PERMIT_MONTHS)
+
+
+def settling_authority(persons: Iterable[PersonRecord], permit_date: date) -> SettlingAuthority:
+    """Bufetat settles unaccompanied minors under 15, IMDi everyone else (§2.4, SEED fn 19).
+
+    Age at arrival is not in the register; age on the permit date stands for it [INFERRED].
+    Siblings stay together, so a household of minors goes to Bufetat if its youngest is
+    under 15 [INFERRED]."""
+    persons = list(persons)
+    if household_category(persons, permit_date) is not Category.UNACCOMPANIED_MINOR:
+        return SettlingAuthority.IMDI
+    youngest = min(age_on(p.birth_date, permit_date) for p in persons)
+    return SettlingAuthority.BUFETAT if youngest < BUFETAT_BELOW_AGE else SettlingAuthority.IMDI
 
 
 WARNING_LEAD_DAYS = 30

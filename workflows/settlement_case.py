@@ -20,19 +20,27 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from schemas.commands import (
         AcceptAllocation,
+        AddHouseholdMember,
         AllocateToMunicipality,
+        BookTravel,
         Command,
         CorrectPermitDate,
         CorrectSettlementDate,
         DeclineAllocation,
+        ExtendEntryPermit,
         GrantPermit,
+        PersonSettlement,
+        PlanSettlement,
+        RecordArrival,
         RecordCompetenceMapping,
         RecordExit,
+        RecordRecommendation,
+        RecordSettlementApplication,
         RecordSettlementInterview,
         RegisterSettlement,
         WithdrawAllocation,
     )
-    from schemas.enums import CaseStage, Category, DeadlineState
+    from schemas.enums import CaseStage, CaseType, Category, DeadlineState, ExitReason
     from schemas.errors import INVALID_COMMAND
     from schemas.events import (
         AllocationAccepted,
@@ -41,17 +49,27 @@ with workflow.unsafe.imports_passed_through():
         CaseEvent,
         CaseExited,
         CompetenceMappingRecorded,
+        EntryPermitExtended,
+        EntryPermitLapsed,
         EventData,
         EventPerson,
+        HouseholdMemberAdded,
         MunicipalityAllocated,
+        MunicipalityRecommended,
         MunicipalityReplyOverdue,
         PermitDateCorrected,
         PersonSettled,
+        PlannedSettlementDatePassed,
+        ResettlementArrived,
         ResidencePermitGranted,
+        SettlementApplicationLapsed,
+        SettlementApplicationReceived,
         SettlementDateCorrected,
         SettlementInterviewHeld,
+        SettlementPlanned,
         SettlementTargetApproaching,
         SettlementTargetBreached,
+        TravelBooked,
     )
     from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces, reservation_id_for
     from schemas.ports import (
@@ -64,7 +82,7 @@ with workflow.unsafe.imports_passed_through():
         RecordCaseEvents,
         RecordCaseEventsResult,
     )
-    from schemas.state import CaseState, CommandResult, SettledPerson
+    from schemas.state import CaseState, CommandResult, Recommendation, SettledPerson
 
     from . import rules
     from . import search_attributes as sa
@@ -87,6 +105,9 @@ REPLY_WINDOW = "reply-window"
 """Patch id: allocations made before reply windows existed have none."""
 CORRECTION_WINDOW = "correction-window"
 """Patch id: cases settled before the correction window existed closed at settlement."""
+TRACKS = "tracks"
+"""Patch id: cases opened before the track deadlines (private-address application, entry
+permit, planned settlement date) existed have none of them."""
 CORRECTION_WINDOW_LENGTH = timedelta(days=92)
 """How long a settled case stays open for late registrations and corrections: NIR allows
 two months of late registration (PUB-26); three months leaves room to correct."""
@@ -121,6 +142,8 @@ class SettlementCaseWorkflow:
             permit_date=command.permit_date,
             persons=list(command.persons),
             reception_centre=command.reception_centre,
+            dossier=command.dossier,
+            settled_by=rules.settling_authority(command.persons, command.permit_date),
             target_months=target_months,
             target_date=target_date,
         )
@@ -129,6 +152,7 @@ class SettlementCaseWorkflow:
         self._allocations = 0
         """Counts allocations, so a reply watch knows whether its allocation still stands."""
         self._reply_watch: asyncio.Task[None] | None = None
+        self._deadline_tasks: list[asyncio.Task[None]] = []
         self._opened = False
         # Handlers await activities; one at a time keeps event sequence and state in step.
         self._lock = asyncio.Lock()
@@ -144,6 +168,8 @@ class SettlementCaseWorkflow:
             event_ids = await self._record([(command.permit_date, granted)])
             self._applied(command.command_id, event_ids)
             self._opened = True
+        if workflow.patched(TRACKS):
+            self._start_track_deadlines()
         if workflow.patched(SETTLEMENT_TARGET_TIMERS):
             await self._watch_settlement_target()
         await workflow.wait_condition(lambda: self._closed() and workflow.all_handlers_finished())
@@ -163,6 +189,8 @@ class SettlementCaseWorkflow:
         async def apply() -> list[UUID]:
             ids = await self._record([(cmd.mapped_on, CompetenceMappingRecorded())])
             self._state.competence_mapped_on = cmd.mapped_on
+            if cmd.education_level is not None:
+                self._state.education_level = cmd.education_level
             return ids
 
         return await self._handle("record_competence_mapping", cmd, apply)
@@ -175,8 +203,11 @@ class SettlementCaseWorkflow:
     async def record_settlement_interview(self, cmd: RecordSettlementInterview) -> CommandResult:
         async def apply() -> list[UUID]:
             ids = await self._record([(cmd.held_on, SettlementInterviewHeld())])
-            self._state.interview_held_on = cmd.held_on
-            self._state.stage = CaseStage.SETTLEMENT_READY
+            s = self._state
+            s.interview_held_on = cmd.held_on
+            s.close_family_municipality = cmd.close_family_municipality
+            s.service_needs = list(cmd.service_needs)
+            s.stage = CaseStage.SETTLEMENT_READY
             return ids
 
         return await self._handle("record_settlement_interview", cmd, apply)
@@ -190,7 +221,9 @@ class SettlementCaseWorkflow:
         async def apply() -> list[UUID]:
             if workflow.patched(PLACES_LEDGER):
                 await self._reserve_places(cmd)
-            event = MunicipalityAllocated(municipality_number=cmd.municipality_number)
+            event = MunicipalityAllocated(
+                municipality_number=cmd.municipality_number, reasons=list(cmd.reasons)
+            )
             ids = await self._record([(cmd.allocated_on, event)])
             s = self._state
             s.municipality_number = cmd.municipality_number
@@ -249,40 +282,7 @@ class SettlementCaseWorkflow:
     @workflow.update
     async def register_settlement(self, cmd: RegisterSettlement) -> CommandResult:
         async def apply() -> list[UUID]:
-            state = self._state
-            municipality = self._allocated_municipality()
-            # The household's category is fixed by its first settlement date.
-            category = state.category or rules.household_category(
-                state.persons, min(s.settled_on for s in cmd.settlements)
-            )
-            persons = {p.person_id: p for p in state.persons}
-            ordered = sorted(cmd.settlements, key=lambda s: (s.settled_on, s.person_id))
-            ids = await self._record(
-                [
-                    (
-                        s.settled_on,
-                        PersonSettled(
-                            person_id=s.person_id,
-                            category=category,
-                            protected_identity=persons[s.person_id].protected_identity,
-                            case_type=state.case_type,
-                            permit_date=state.permit_date,
-                            municipality_number=municipality,
-                        ),
-                    )
-                    for s in ordered
-                ]
-            )
-            state.category = category
-            for s in ordered:
-                state.settled[s.person_id] = SettledPerson(
-                    settled_on=s.settled_on, category=category
-                )
-            await self._use_places(len(state.settled))
-            if len(state.settled) == len(state.persons):
-                state.stage = CaseStage.SETTLED
-                self._judge_settlement_target()
-            return ids
+            return await self._settle(cmd.settlements)
 
         return await self._handle("register_settlement", cmd, apply)
 
@@ -330,8 +330,10 @@ class SettlementCaseWorkflow:
             event = PermitDateCorrected(previous_date=s.permit_date, reason=cmd.reason)
             ids = await self._record([(cmd.permit_date, event)])
             s.permit_date = cmd.permit_date
+            # The target follows the household as it was on its permit, not later members.
+            original = [p for p in s.persons if p.person_id not in s.member_permit_dates]
             s.target_months, s.target_date = rules.settlement_target(
-                s.case_type, s.persons, cmd.permit_date
+                s.case_type, original, cmd.permit_date
             )
             self._target_epoch += 1
             if s.stage is CaseStage.SETTLED:
@@ -367,6 +369,198 @@ class SettlementCaseWorkflow:
     def _validate_settlement_correction(self, cmd: CorrectSettlementDate) -> None:
         self._validate("correct_settlement_date", cmd)
 
+    @workflow.update
+    async def record_settlement_application(
+        self, cmd: RecordSettlementApplication
+    ) -> CommandResult:
+        async def apply() -> list[UUID]:
+            ids = await self._record([(cmd.applied_on, SettlementApplicationReceived())])
+            self._state.applied_on = cmd.applied_on
+            return ids
+
+        return await self._handle("record_settlement_application", cmd, apply)
+
+    @record_settlement_application.validator
+    def _validate_application(self, cmd: RecordSettlementApplication) -> None:
+        self._validate("record_settlement_application", cmd)
+
+    @workflow.update
+    async def record_recommendation(self, cmd: RecordRecommendation) -> CommandResult:
+        async def apply() -> list[UUID]:
+            event = MunicipalityRecommended(
+                municipality_number=cmd.municipality_number, reason=cmd.reason
+            )
+            ids = await self._record([(cmd.recommended_on, event)])
+            self._state.recommendation = Recommendation(
+                municipality_number=cmd.municipality_number,
+                reason=cmd.reason,
+                recommended_on=cmd.recommended_on,
+            )
+            return ids
+
+        return await self._handle("record_recommendation", cmd, apply)
+
+    @record_recommendation.validator
+    def _validate_recommendation(self, cmd: RecordRecommendation) -> None:
+        self._validate("record_recommendation", cmd)
+
+    @workflow.update
+    async def add_household_member(self, cmd: AddHouseholdMember) -> CommandResult:
+        async def apply() -> list[UUID]:
+            s = self._state
+            # An allocated household holds places: the newcomer needs one too, or the
+            # command is refused and nothing is recorded.
+            if target := self._reservation():
+                municipality, year, reservation_id = target
+                await self._run_places_activity(
+                    RESERVE_PLACES,
+                    PlacesRequest(
+                        municipality_number=municipality,
+                        year=year,
+                        reserve=ReservePlaces(
+                            reservation_id=reservation_id,
+                            case_id=s.case_id,
+                            persons=len(s.unsettled()) + 1,
+                            # A reservation keeps the kind of places it was made from.
+                            unaccompanied_minors=False,
+                        ),
+                    ),
+                )
+            person = cmd.person
+            event = HouseholdMemberAdded(
+                person_id=person.person_id,
+                protected_identity=person.protected_identity,
+                reason=cmd.reason,
+            )
+            ids = await self._record([(cmd.permit_date, event)])
+            s.persons.append(person)
+            s.member_permit_dates[person.person_id] = cmd.permit_date
+            return ids
+
+        return await self._handle("add_household_member", cmd, apply)
+
+    @add_household_member.validator
+    def _validate_new_member(self, cmd: AddHouseholdMember) -> None:
+        self._validate("add_household_member", cmd)
+
+    @workflow.update
+    async def plan_settlement(self, cmd: PlanSettlement) -> CommandResult:
+        async def apply() -> list[UUID]:
+            event = SettlementPlanned(
+                municipality_number=self._allocated_municipality(), planned_on=cmd.planned_on
+            )
+            ids = await self._record([(cmd.registered_on, event)])
+            self._state.planned_settlement_on = cmd.planned_on
+            self._state.planned_date_passed = False
+            return ids
+
+        return await self._handle("plan_settlement", cmd, apply)
+
+    @plan_settlement.validator
+    def _validate_plan(self, cmd: PlanSettlement) -> None:
+        self._validate("plan_settlement", cmd)
+
+    @workflow.update
+    async def book_travel(self, cmd: BookTravel) -> CommandResult:
+        async def apply() -> list[UUID]:
+            ids = await self._record([(cmd.booked_on, TravelBooked(arrival_on=cmd.arrival_on))])
+            self._state.travel_arrival_on = cmd.arrival_on
+            return ids
+
+        return await self._handle("book_travel", cmd, apply)
+
+    @book_travel.validator
+    def _validate_travel(self, cmd: BookTravel) -> None:
+        self._validate("book_travel", cmd)
+
+    @workflow.update
+    async def record_arrival(self, cmd: RecordArrival) -> CommandResult:
+        """Arrival in the municipality is settlement (R8); placement in a reception centre
+        first (R8m) returns the household to allocation, its places released."""
+
+        async def apply() -> list[UUID]:
+            s = self._state
+            arrived = ResettlementArrived(placed_in_reception=cmd.placed_in_reception)
+            if cmd.placed_in_reception:
+                ids = await self._record([(cmd.arrived_on, arrived)])
+                await self._return_to_allocation()
+                s.placed_in_reception = True
+            else:
+                everyone = [
+                    PersonSettlement(person_id=p.person_id, settled_on=cmd.arrived_on)
+                    for p in s.unsettled()
+                ]
+                ids = await self._settle(everyone, before=[(cmd.arrived_on, arrived)])
+            s.arrived_on = cmd.arrived_on
+            return ids
+
+        return await self._handle("record_arrival", cmd, apply)
+
+    @record_arrival.validator
+    def _validate_arrival(self, cmd: RecordArrival) -> None:
+        self._validate("record_arrival", cmd)
+
+    @workflow.update
+    async def extend_entry_permit(self, cmd: ExtendEntryPermit) -> CommandResult:
+        async def apply() -> list[UUID]:
+            s = self._state
+            previous = s.entry_permit_valid_until or rules.entry_permit_expiry(s.permit_date)
+            event = EntryPermitExtended(previous_valid_until=previous, valid_until=cmd.valid_until)
+            ids = await self._record([(cmd.decided_on, event)])
+            s.entry_permit_valid_until = cmd.valid_until
+            s.entry_permit_lapsed = False
+            return ids
+
+        return await self._handle("extend_entry_permit", cmd, apply)
+
+    @extend_entry_permit.validator
+    def _validate_extension(self, cmd: ExtendEntryPermit) -> None:
+        self._validate("extend_entry_permit", cmd)
+
+    async def _settle(
+        self,
+        settlements: Sequence[PersonSettlement],
+        before: Sequence[tuple[date, EventData]] = (),
+    ) -> list[UUID]:
+        """Record settlement dates, and the events that lead to them, in one write; then use
+        the places. Each PersonSettled carries the person's own permit date."""
+        state = self._state
+        municipality = self._allocated_municipality()
+        # The household's category is fixed by its first settlement date.
+        category = state.category or rules.household_category(
+            state.persons, min(x.settled_on for x in settlements)
+        )
+        persons = {p.person_id: p for p in state.persons}
+        ordered = sorted(settlements, key=lambda x: (x.settled_on, x.person_id))
+        ids = await self._record(
+            [
+                *before,
+                *(
+                    (
+                        x.settled_on,
+                        PersonSettled(
+                            person_id=x.person_id,
+                            category=category,
+                            protected_identity=persons[x.person_id].protected_identity,
+                            case_type=state.case_type,
+                            permit_date=state.permit_date_of(x.person_id),
+                            municipality_number=municipality,
+                            settled_by=state.settled_by,
+                        ),
+                    )
+                    for x in ordered
+                ),
+            ]
+        )
+        state.category = category
+        for x in ordered:
+            state.settled[x.person_id] = SettledPerson(settled_on=x.settled_on, category=category)
+        await self._use_places(len(state.settled))
+        if len(state.settled) == len(state.persons):
+            state.stage = CaseStage.SETTLED
+            self._judge_settlement_target()
+        return ids
+
     async def _return_to_allocation(self) -> None:
         """After a decline or a withdrawal: places released, back in the allocation pool."""
         await self._release_places()
@@ -374,6 +568,8 @@ class SettlementCaseWorkflow:
         s.municipality_number = None
         s.allocated_on = s.accepted_on = None
         s.reservation_id = s.reservation_year = None
+        s.planned_settlement_on = s.travel_arrival_on = None
+        s.planned_date_passed = False
         s.stage = CaseStage.SETTLEMENT_READY
 
     def _closed(self) -> bool:
@@ -511,6 +707,97 @@ class SettlementCaseWorkflow:
         )
         await self._set_deadline_state(DeadlineState.BREACHED, breach_on, breach)
 
+    def _start_track_deadlines(self) -> None:
+        """The deadlines particular to a track, each an updatable durable timer: the
+        private-address application, the entry permit of a resettlement household, and the
+        planned settlement date of any household."""
+        s = self._state
+        if s.case_type is CaseType.PRIVATE_ADDRESS:
+            s.application_due_on = rules.application_due(s.permit_date)
+            self._deadline_tasks.append(
+                asyncio.create_task(
+                    self._watch_deadline(
+                        lambda: self._state.application_due_on,
+                        lambda: self._state.applied_on is not None,
+                        self._application_lapsed,
+                    )
+                )
+            )
+        if s.case_type is CaseType.RESETTLEMENT:
+            s.entry_permit_valid_until = rules.entry_permit_expiry(s.permit_date)
+            self._deadline_tasks.append(
+                asyncio.create_task(
+                    self._watch_deadline(
+                        lambda: self._state.entry_permit_valid_until,
+                        lambda: self._state.arrived_on is not None,
+                        self._entry_permit_lapsed,
+                    )
+                )
+            )
+        self._deadline_tasks.append(
+            asyncio.create_task(
+                self._watch_deadline(
+                    lambda: self._state.planned_settlement_on,
+                    lambda: False,
+                    self._planned_date_passed,
+                )
+            )
+        )
+
+    async def _watch_deadline(
+        self,
+        due: Callable[[], date | None],
+        done: Callable[[], bool],
+        lapse: Callable[[date], Awaitable[None]],
+    ) -> None:
+        """Call ``lapse`` the day after ``due()`` unless ``done()`` first. When the due date
+        moves the watch starts over; a due date already past when it becomes known lapses
+        nothing (the settlement-target rule: history raises no alerts)."""
+        while not self._closed():
+            current = due()
+
+            def moved(current: date | None = current) -> bool:
+                return self._closed() or due() != current
+
+            def moved_or_done(current: date | None = current) -> bool:
+                return moved(current) or done()
+
+            if current is not None and not done():
+                lapses_on = current + timedelta(days=1)
+                if workflow.now().date() < lapses_on and not await self._sleep_until(
+                    lapses_on, moved_or_done
+                ):
+                    async with self._lock:
+                        if not moved_or_done():
+                            await lapse(current)
+            await workflow.wait_condition(moved)
+
+    async def _application_lapsed(self, due_on: date) -> None:
+        s = self._state
+        lapsed_on = due_on + timedelta(days=1)
+        exited = CaseExited(reason=ExitReason.NO_APPLICATION, unsettled_persons=len(s.persons))
+        await self._record(
+            [
+                (lapsed_on, SettlementApplicationLapsed(application_due_on=due_on)),
+                (lapsed_on, exited),
+            ]
+        )
+        s.exit_reason = ExitReason.NO_APPLICATION
+        s.stage = CaseStage.EXITED
+        self._upsert_search_attributes()
+
+    async def _entry_permit_lapsed(self, valid_until: date) -> None:
+        event = EntryPermitLapsed(valid_until=valid_until)
+        await self._record([(valid_until + timedelta(days=1), event)])
+        self._state.entry_permit_lapsed = True
+
+    async def _planned_date_passed(self, planned_on: date) -> None:
+        event = PlannedSettlementDatePassed(
+            municipality_number=self._allocated_municipality(), planned_on=planned_on
+        )
+        await self._record([(planned_on + timedelta(days=1), event)])
+        self._state.planned_date_passed = True
+
     async def _sleep_until(self, day: date, unless: Callable[[], bool]) -> bool:
         """Wait, durably, until ``day`` begins (UTC) unless ``unless()`` becomes true first.
         Returns whether it did."""
@@ -572,6 +859,7 @@ class SettlementCaseWorkflow:
             case RecordCompetenceMapping(mapped_on=d):
                 rules.check_not_in_future("mapped_on", d, today)
             case RecordSettlementInterview(held_on=d):
+                rules.check_interview(s)
                 rules.check_not_in_future("held_on", d, today)
                 rules.check_date_order("held_on", d, "the permit date", s.permit_date)
             case AllocateToMunicipality(allocated_on=d):
@@ -593,6 +881,23 @@ class SettlementCaseWorkflow:
                 rules.check_permit_correction(s, d, today)
             case CorrectSettlementDate(person_id=person_id, settled_on=d):
                 rules.check_settlement_correction(s, person_id, d, today)
+            case RecordSettlementApplication(applied_on=d):
+                rules.check_application(s, d, today)
+            case RecordRecommendation(recommended_on=d):
+                rules.check_not_in_future("recommended_on", d, today)
+                rules.check_date_order("recommended_on", d, "the permit date", s.permit_date)
+            case AddHouseholdMember(person=person, permit_date=d):
+                rules.check_new_member(s, person, d, today)
+            case PlanSettlement(registered_on=d):
+                rules.check_not_in_future("registered_on", d, today)
+                rules.check_date_order("registered_on", d, "acceptance", s.accepted_on)
+            case BookTravel(booked_on=booked_on, arrival_on=arrival_on):
+                rules.check_travel(s, booked_on, arrival_on, today)
+            case RecordArrival(arrived_on=d):
+                rules.check_arrival(s, d, today)
+            case ExtendEntryPermit(decided_on=d, valid_until=valid_until):
+                rules.check_not_in_future("decided_on", d, today)
+                rules.check_extension(s, valid_until)
             case RegisterSettlement(settlements=settlements):
                 rules.check_settlements(s, (x.person_id for x in settlements))
                 for x in settlements:

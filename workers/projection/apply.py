@@ -19,6 +19,7 @@ from schemas.enums import Category
 from schemas.envelope import EnvelopeError, from_kafka
 from schemas.events import (
     CaseEvent,
+    HouseholdMemberAdded,
     PermitDateCorrected,
     PersonSettled,
     ResidencePermitGranted,
@@ -147,6 +148,8 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
         case.case_type = data.case_type.value
         case.permit_date = event.business_date
         case.persons = len(data.persons)
+    elif isinstance(data, HouseholdMemberAdded):
+        case.persons += 1
     elif isinstance(data, PersonSettled):
         case.settled_persons += 1
         session.add(
@@ -165,9 +168,13 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
     elif isinstance(data, PermitDateCorrected):
         # A correction changes the past: every figure the case's persons are in moves.
         case.permit_date = event.business_date
+        # Members who joined later keep their own permit dates.
         await session.execute(
             update(SettledPersonFact)
-            .where(SettledPersonFact.case_id == event.case_id)
+            .where(
+                SettledPersonFact.case_id == event.case_id,
+                SettledPersonFact.permit_date == data.previous_date,
+            )
             .values(permit_date=event.business_date)
         )
     elif isinstance(data, SettlementDateCorrected):
