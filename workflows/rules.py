@@ -187,13 +187,22 @@ def check_new_member(
     check_date_order("permit_date", permit_date, "the household's permit date", state.permit_date)
 
 
+def check_not_arrived(state: CaseState, command: str) -> None:
+    if state.arrived_on is not None:
+        raise RuleViolation(
+            f"{command}: the household arrived on {state.arrived_on.isoformat()}", OUT_OF_ORDER
+        )
+
+
 def check_travel(state: CaseState, booked_on: date, arrival_on: date, today: date) -> None:
+    check_not_arrived(state, "book_travel")
     check_not_in_future("booked_on", booked_on, today)
     check_date_order("booked_on", booked_on, "acceptance", state.accepted_on)
     check_within_entry_permit(state, "arrival_on", arrival_on)
 
 
 def check_arrival(state: CaseState, arrived_on: date, today: date) -> None:
+    check_not_arrived(state, "record_arrival")
     if state.travel_arrival_on is None:
         raise RuleViolation(
             "record_arrival: travel must be booked first (book_travel)", OUT_OF_ORDER

@@ -159,6 +159,8 @@ class SettlementCaseWorkflow:
 
     @workflow.run
     async def run(self, command: GrantPermit) -> CaseState:
+        if workflow.patched(TRACKS):
+            self._start_track_deadlines()
         async with self._lock:
             persons = [
                 EventPerson(person_id=p.person_id, protected_identity=p.protected_identity)
@@ -168,8 +170,6 @@ class SettlementCaseWorkflow:
             event_ids = await self._record([(command.permit_date, granted)])
             self._applied(command.command_id, event_ids)
             self._opened = True
-        if workflow.patched(TRACKS):
-            self._start_track_deadlines()
         if workflow.patched(SETTLEMENT_TARGET_TIMERS):
             await self._watch_settlement_target()
         await workflow.wait_condition(lambda: self._closed() and workflow.all_handlers_finished())

@@ -14,15 +14,24 @@ from temporalio.testing import WorkflowEnvironment
 
 from schemas.commands import (
     AcceptAllocation,
+    AddHouseholdMember,
     AllocateToMunicipality,
     CorrectSettlementDate,
     DeclineAllocation,
+    PersonRecord,
     PersonSettlement,
+    PlanSettlement,
     RecordCompetenceMapping,
+    RecordRecommendation,
     RecordSettlementInterview,
     RegisterSettlement,
 )
-from schemas.enums import CorrectionReason, DeclineReason
+from schemas.enums import (
+    CorrectionReason,
+    DeclineReason,
+    MemberJoinReason,
+    RecommendationReason,
+)
 from schemas.ids import workflow_id_for
 from schemas.places import RecordPlacesDecision
 from tests.factories import household
@@ -56,6 +65,26 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
     await cases.record_settlement_interview(
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 9))
     )
+    # Since v3: a member who joins late and an integration reception centre's recommendation.
+    joined = PersonRecord(person_id=f"{case_id}-late", birth_date=date(1984, 2, 2))
+    await cases.execute(
+        case_id,
+        AddHouseholdMember(
+            command_id="member",
+            person=joined,
+            permit_date=date(2020, 3, 12),
+            reason=MemberJoinReason.LATE_PERMIT,
+        ),
+    )
+    await cases.execute(
+        case_id,
+        RecordRecommendation(
+            command_id="rec",
+            municipality_number="0301",
+            recommended_on=date(2020, 3, 13),
+            reason=RecommendationReason.COMPETENCE,
+        ),
+    )
     await cases.allocate_to_municipality(
         case_id,
         AllocateToMunicipality(
@@ -77,7 +106,13 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
     await cases.accept_allocation(
         case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 6))
     )
-    for i, person in enumerate(g.persons):
+    await cases.execute(
+        case_id,
+        PlanSettlement(
+            command_id="plan", planned_on=date(2020, 5, 4), registered_on=date(2020, 4, 8)
+        ),
+    )
+    for i, person in enumerate([*g.persons, joined]):
         await cases.register_settlement(
             case_id,
             RegisterSettlement(

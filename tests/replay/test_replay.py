@@ -13,7 +13,11 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("settlement_case_*
 
 
 def test_there_is_a_history_for_every_shipped_version():
-    assert [p.name for p in HISTORIES] == ["settlement_case_v1.json", "settlement_case_v2.json"]
+    assert [p.name for p in HISTORIES] == [
+        "settlement_case_v1.json",
+        "settlement_case_v2.json",
+        "settlement_case_v3.json",
+    ]
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

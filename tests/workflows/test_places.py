@@ -30,7 +30,7 @@ async def small_municipality(places: PlacesService, decided: int, minors: int = 
     number = "1804"  # Bodø
     year = ALLOCATED_ON.year
     current = await places.ledger(number, year)
-    taken = current.used + current.reserved
+    taken = current.used + current.held(False)
     await places.record_decision(
         number,
         year,
