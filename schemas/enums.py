@@ -120,6 +120,8 @@ class RecommendationReason(StrEnum):
     """Near year end: the municipality has used the smallest share of its decided places."""
     RECOMMENDED = "recommended"
     """Follows the integration reception centre's recommendation."""
+    RESETTLEMENT_EXPERIENCE = "resettlement_experience"
+    """Resettlement refugees usually go where the municipality knows the group (PUB-11)."""
     OTHER = "other"
 
 

@@ -23,6 +23,7 @@ from .enums import (
     WithdrawalReason,
 )
 from .ids import CaseId, MunicipalityNumber, PersonId
+from .qualification import EndGoal, MainActivity, NorwegianRight, ProgrammeEndReason, ProgrammeRight
 
 SCHEMA_VERSION = 1
 
@@ -217,6 +218,98 @@ class SettlementDateCorrected(_Data):
     reason: CorrectionReason
 
 
+# -- the qualification record of one adult (stream id: the person id) --------------------
+
+
+class RightsAssessed(_Data):
+    """A settled adult's qualification record opened; the business date is the settlement
+    date. Carries what the figures of the introduction programme need to group by."""
+
+    type: Literal["RightsAssessed"] = "RightsAssessed"
+    case_id: CaseId
+    municipality_number: MunicipalityNumber
+    case_type: CaseType
+    rules: str
+    programme_right: ProgrammeRight
+    norwegian_right: NorwegianRight
+    programme_start_due: date
+    norwegian_start_due: date | None
+    norwegian_completion_due: date | None
+
+
+class QualificationMappingRecorded(_Data):
+    type: Literal["QualificationMappingRecorded"] = "QualificationMappingRecorded"
+
+
+class ProgrammeDecided(_Data):
+    type: Literal["ProgrammeDecided"] = "ProgrammeDecided"
+    end_goal: EndGoal
+    planned_months: int
+
+
+class ProgrammeStarted(_Data):
+    type: Literal["ProgrammeStarted"] = "ProgrammeStarted"
+
+
+class ProgrammeLeaveRecorded(_Data):
+    """The business date is the first day of leave."""
+
+    type: Literal["ProgrammeLeaveRecorded"] = "ProgrammeLeaveRecorded"
+    until_on: date
+
+
+class ProgrammeEnded(_Data):
+    type: Literal["ProgrammeEnded"] = "ProgrammeEnded"
+    reason: ProgrammeEndReason
+    main_activity: MainActivity
+
+
+class ProgrammeStartOverdue(_Data):
+    """No programme start within 3 months of settlement; the business date is the day after."""
+
+    type: Literal["ProgrammeStartOverdue"] = "ProgrammeStartOverdue"
+    due_on: date
+
+
+class NorwegianTrainingStarted(_Data):
+    type: Literal["NorwegianTrainingStarted"] = "NorwegianTrainingStarted"
+
+
+class NorwegianTrainingCompleted(_Data):
+    type: Literal["NorwegianTrainingCompleted"] = "NorwegianTrainingCompleted"
+
+
+class NorwegianTrainingExempted(_Data):
+    type: Literal["NorwegianTrainingExempted"] = "NorwegianTrainingExempted"
+
+
+class NorwegianStartOverdue(_Data):
+    type: Literal["NorwegianStartOverdue"] = "NorwegianStartOverdue"
+    due_on: date
+
+
+class NorwegianCompletionOverdue(_Data):
+    type: Literal["NorwegianCompletionOverdue"] = "NorwegianCompletionOverdue"
+    due_on: date
+
+
+QUALIFICATION_EVENTS = (
+    RightsAssessed,
+    QualificationMappingRecorded,
+    ProgrammeDecided,
+    ProgrammeStarted,
+    ProgrammeLeaveRecorded,
+    ProgrammeEnded,
+    ProgrammeStartOverdue,
+    NorwegianTrainingStarted,
+    NorwegianTrainingCompleted,
+    NorwegianTrainingExempted,
+    NorwegianStartOverdue,
+    NorwegianCompletionOverdue,
+)
+"""Events of a person's qualification record; their envelope's case_id is the person id."""
+
+
 EventData = Annotated[
     ResidencePermitGranted
     | CompetenceMappingRecorded
@@ -241,7 +334,19 @@ EventData = Annotated[
     | TravelBooked
     | ResettlementArrived
     | EntryPermitExtended
-    | EntryPermitLapsed,
+    | EntryPermitLapsed
+    | RightsAssessed
+    | QualificationMappingRecorded
+    | ProgrammeDecided
+    | ProgrammeStarted
+    | ProgrammeLeaveRecorded
+    | ProgrammeEnded
+    | ProgrammeStartOverdue
+    | NorwegianTrainingStarted
+    | NorwegianTrainingCompleted
+    | NorwegianTrainingExempted
+    | NorwegianStartOverdue
+    | NorwegianCompletionOverdue,
     Field(discriminator="type"),
 ]
 
@@ -253,6 +358,8 @@ class CaseEvent(BaseModel):
 
     event_id: UUID
     case_id: CaseId
+    """The stream the event belongs to: a household case, or for the events of a person's
+    qualification record (QUALIFICATION_EVENTS) that person's id."""
     sequence: int = Field(ge=1)
     """Position of the event within its case, from 1, without gaps."""
     business_date: date

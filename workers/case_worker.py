@@ -14,6 +14,7 @@ from activities.kafka_sink import KafkaSink
 from activities.places import PlacesActivities
 from activities.publisher import EventSink, OutboxPublisher
 from workflows.municipality_places import MunicipalityPlacesWorkflow
+from workflows.qualification import QualificationWorkflow
 from workflows.settlement_case import SettlementCaseWorkflow
 
 from . import db
@@ -53,7 +54,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[SettlementCaseWorkflow, MunicipalityPlacesWorkflow],
+        workflows=[SettlementCaseWorkflow, QualificationWorkflow, MunicipalityPlacesWorkflow],
         activities=[
             record_case_events,
             places.reserve_places,

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from schemas.enums import WithdrawalReason
+from schemas.errors import CaseNotFound
 
 from . import db
 from .logging import configure_logging
@@ -113,6 +114,65 @@ def db_upgrade() -> None:
 
     asyncio.run(main())
     console.print("register and projection schemas are up to date")
+
+
+@cases_app.command("suggest")
+def cases_suggest(
+    case_id: Annotated[str, typer.Argument(help="The case to find a municipality for.")],
+    on: Annotated[
+        str | None, typer.Option(help="Allocation date, YYYY-MM-DD (default: today).")
+    ] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(help="Municipality profiles, JSON Lines (default: the configured file)."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Municipalities with room for a household, best first, with the reasons for each."""
+    import structlog
+
+    from .cases import CaseService
+    from .municipalities import register as municipality_register
+    from .places import PlacesService
+    from .render import suggestions_table
+    from .suggestions import ProfileError, load_profiles, suggest
+    from .temporal import connect
+
+    day = _iso_date(on, "--on") if on else datetime.now(UTC).date()
+    settings = Settings()
+    configure_logging(settings, component="cli")
+    path = profiles or settings.municipality_profiles_file
+    try:
+        loaded = load_profiles(path) if path else None
+    except (OSError, ProfileError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--profiles") from None
+
+    async def main() -> None:
+        client = await connect(settings)
+        state = await CaseService(client, settings.task_queue).state(case_id)
+        # The case state is a personal record: say who read it and why.
+        structlog.get_logger().info(
+            "case_read", case_id=case_id, purpose="allocation_suggestions", actor=_actor()
+        )
+        municipalities = municipality_register()
+        ledgers = await PlacesService(client, settings.task_queue, municipalities).ledgers(day.year)
+        found = suggest(state, ledgers, day, loaded, limit)
+        if as_json:
+            print(json.dumps([s.as_json() for s in found], indent=2))
+        else:
+            console.print(suggestions_table(found, municipalities, day))
+
+    try:
+        asyncio.run(main())
+    except CaseNotFound as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+def _actor() -> str:
+    """Who runs the command line, for the audit log."""
+    return os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
 
 
 @cases_app.command("withdraw")

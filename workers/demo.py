@@ -87,7 +87,7 @@ async def run_demo(
         logged = await event_log_count(db.sessionmaker(register))
         report = await waiting_time(db.sessionmaker(projection), first, last)
         from_log = await report_from_event_log(db.sessionmaker(register), first, last)
-        numbers = sorted({p.allocation.municipality_number for p in plans if p.allocation})
+        numbers = sorted({a.municipality_number for p in plans for a in p.allocations})
         ledgers = [await places.ledger(number, year) for number in numbers]
         await register.dispose()
         await projection.dispose()

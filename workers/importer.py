@@ -35,6 +35,7 @@ from .cases import CaseService
 from .fanout import for_each
 from .municipalities import MunicipalityRegister, UnknownMunicipality
 from .plans import HouseholdPlan, drive_household
+from .validation import describe
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,6 @@ class ImportResult:
     failed: list[LineProblem] = field(default_factory=list)
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        loc = ".".join(str(x) for x in error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(f"{loc}: {message}" if loc else message)
-    return "; ".join(parts)
-
-
 def parse_lines(lines: Iterable[str], municipalities: MunicipalityRegister) -> ParsedImport:
     parsed = ParsedImport()
     seen: dict[str, int] = {}
@@ -82,7 +74,7 @@ def parse_lines(lines: Iterable[str], municipalities: MunicipalityRegister) -> P
             parsed.rejected.append(LineProblem(number, f"not JSON: {exc.msg}"))
             continue
         except ValidationError as exc:
-            parsed.rejected.append(LineProblem(number, _describe(exc)))
+            parsed.rejected.append(LineProblem(number, describe(exc)))
             continue
         unknown = _unknown_municipality(case, municipalities)
         if unknown:
@@ -205,7 +197,7 @@ async def import_plans(
         try:
             await drive_household(service, plan)
             result.imported += 1
-            result.persons += len(plan.grant.persons)
+            result.persons += len(plan.persons)
         except WorkflowAlreadyStartedError:
             # Imported before and closed since: nothing to do.
             result.already_closed += 1

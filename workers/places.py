@@ -12,6 +12,7 @@ from schemas.places import PlacesLedger, RecordPlacesDecision, places_workflow_i
 from workflows.municipality_places import MunicipalityPlacesWorkflow
 
 from .cases import rejection
+from .fanout import for_each
 from .municipalities import MunicipalityRegister, UnknownMunicipality
 
 
@@ -46,6 +47,22 @@ class PlacesService:
         except WorkflowUpdateFailedError as exc:
             raise rejection(exc) from None
         return ledger
+
+    async def ledgers(self, year: int) -> list[PlacesLedger]:
+        """Every municipality's ledger for the year that has one (found by visibility)."""
+        query = "WorkflowType='MunicipalityPlacesWorkflow' AND ExecutionStatus='Running'"
+        numbers = []
+        async for execution in self._client.list_workflows(query):
+            number = execution.id.split("/")[1]
+            if execution.id == places_workflow_id(number, year):
+                numbers.append(number)
+        found: list[PlacesLedger] = []
+
+        async def one(number: str) -> None:
+            found.append(await self.ledger(number, year))
+
+        await for_each(sorted(set(numbers)), one)
+        return sorted(found, key=lambda ledger: ledger.municipality_number)
 
     async def ledger(self, municipality_number: str, year: int) -> PlacesLedger:
         handle = self._client.get_workflow_handle_for(

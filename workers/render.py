@@ -11,6 +11,7 @@ from schemas.places import PlacesLedger
 
 from .municipalities import MunicipalityRegister
 from .projection.metrics import TOTAL, WaitingTimeReport
+from .suggestions import Suggestion
 
 LABELS = {
     "unaccompanied_minor": "Unaccompanied minors",
@@ -96,6 +97,31 @@ def places_table(ledgers: list[PlacesLedger], register: MunicipalityRegister, ye
             str(ledger.left(False)),
             f"{decision.decided_unaccompanied_minors if decision else 0} / "
             f"{ledger.used_unaccompanied_minors}",
+        )
+    return table
+
+
+def suggestions_table(
+    suggestions: list[Suggestion], register: MunicipalityRegister, on: datetime.date
+) -> Table:
+    table = Table(title=f"Suggested municipalities on {on.isoformat()}, best first")
+    table.add_column("#", justify="right")
+    table.add_column("Municipality", no_wrap=True)
+    table.add_column("Score", justify="right")
+    table.add_column("Why")
+    table.add_column("Places left", justify="right")
+    table.add_column("Used", justify="right")
+    table.add_column("Needs not met")
+    for rank, s in enumerate(suggestions, 1):
+        municipality = register.get(s.municipality_number, on)
+        table.add_row(
+            str(rank),
+            f"{municipality.number} {municipality.name}",
+            f"{s.score:g}",
+            ", ".join(r.value.replace("_", " ") for r in s.reasons),
+            str(s.places_left),
+            _pct(s.share_used),
+            ", ".join(n.value.replace("_", " ") for n in s.unmet_needs) or "–",
         )
     return table
 

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         None, description="JSON Lines of a newer municipality structure (see municipalities.py)."
     )
     municipality_classification_valid_from: date | None = None
+    municipality_profiles_file: Path | None = Field(
+        None,
+        description="JSON Lines of municipality profiles for allocation suggestions "
+        "(see workers/suggestions.py).",
+    )
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"

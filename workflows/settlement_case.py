@@ -7,15 +7,15 @@ Kafka) and only then changes the state, so a failed write changes nothing.
 """
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from schemas.commands import (
@@ -46,7 +46,6 @@ with workflow.unsafe.imports_passed_through():
         AllocationAccepted,
         AllocationDeclined,
         AllocationWithdrawn,
-        CaseEvent,
         CaseExited,
         CompetenceMappingRecorded,
         EntryPermitExtended,
@@ -74,28 +73,18 @@ with workflow.unsafe.imports_passed_through():
     from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces, reservation_id_for
     from schemas.ports import (
         NO_PLACES_LEFT,
-        RECORD_CASE_EVENTS,
         RELEASE_PLACES,
         RESERVE_PLACES,
         USE_PLACES,
         PlacesRequest,
-        RecordCaseEvents,
-        RecordCaseEventsResult,
     )
+    from schemas.qualification import QualificationStart, qualification_workflow_id
     from schemas.state import CaseState, CommandResult, Recommendation, SettledPerson
 
-    from . import rules
+    from . import qualification_rules, rules
     from . import search_attributes as sa
-
-RECORD_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    # Unlimited attempts: an accepted step waits for the database to come back rather than
-    # being lost. Bad data cannot reach here: pydantic and the validators stop it earlier.
-    maximum_attempts=0,
-)
-
+    from .qualification import QualificationWorkflow
+    from .recording import record_events, sleep_until
 
 SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
 """Patch id: cases started before durable settlement-target timers existed have none."""
@@ -105,6 +94,8 @@ REPLY_WINDOW = "reply-window"
 """Patch id: allocations made before reply windows existed have none."""
 CORRECTION_WINDOW = "correction-window"
 """Patch id: cases settled before the correction window existed closed at settlement."""
+QUALIFICATION = "qualification"
+"""Patch id: adults settled before qualification records existed have none."""
 TRACKS = "tracks"
 """Patch id: cases opened before the track deadlines (private-address application, entry
 permit, planned settlement date) existed have none of them."""
@@ -556,10 +547,49 @@ class SettlementCaseWorkflow:
         for x in ordered:
             state.settled[x.person_id] = SettledPerson(settled_on=x.settled_on, category=category)
         await self._use_places(len(state.settled))
+        if workflow.patched(QUALIFICATION):
+            await self._open_qualification_records(ordered, municipality)
         if len(state.settled) == len(state.persons):
             state.stage = CaseStage.SETTLED
             self._judge_settlement_target()
         return ids
+
+    async def _open_qualification_records(
+        self, settlements: Sequence[PersonSettlement], municipality: str
+    ) -> None:
+        """A child workflow per newly settled adult, for their introduction programme and
+        Norwegian training; it outlives the case (parent close policy: abandon). None for a
+        settlement so old that every deadline of the record is past (an import)."""
+        s = self._state
+        persons = {p.person_id: p for p in s.persons}
+        today = workflow.now().date()
+        for x in settlements:
+            person = persons[x.person_id]
+            if rules.age_on(person.birth_date, x.settled_on) < rules.ADULT_AGE:
+                continue
+            start = QualificationStart(
+                case_id=s.case_id,
+                person_id=x.person_id,
+                birth_date=person.birth_date,
+                permit_date=s.permit_date_of(x.person_id),
+                settled_on=x.settled_on,
+                municipality_number=municipality,
+                case_type=s.case_type,
+                education_level=s.education_level,
+            )
+            if not qualification_rules.is_live(start, today):
+                continue
+            try:
+                await workflow.start_child_workflow(
+                    QualificationWorkflow.run,
+                    args=[start, None],
+                    id=qualification_workflow_id(x.person_id),
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                )
+            except WorkflowAlreadyStartedError:
+                # The person has a record already (settled before in another case): the
+                # settlement stands; the existing record goes on.
+                workflow.logger.warning("qualification record exists", extra={"case": s.case_id})
 
     async def _return_to_allocation(self) -> None:
         """After a decline or a withdrawal: places released, back in the allocation pool."""
@@ -693,11 +723,11 @@ class SettlementCaseWorkflow:
             await self._set_deadline_state(DeadlineState.APPROACHING)
         else:
             await self._set_deadline_state(DeadlineState.ON_TRACK)
-            if await self._sleep_until(warn_on, self._closed_or_moved(epoch)):
+            if await sleep_until(warn_on, self._closed_or_moved(epoch)):
                 return
             warning = SettlementTargetApproaching(target_months=months, target_date=target)
             await self._set_deadline_state(DeadlineState.APPROACHING, warn_on, warning)
-        if await self._sleep_until(breach_on, self._closed_or_moved(epoch)):
+        if await sleep_until(breach_on, self._closed_or_moved(epoch)):
             return
         s = self._state
         breach = SettlementTargetBreached(
@@ -764,7 +794,7 @@ class SettlementCaseWorkflow:
 
             if current is not None and not done():
                 lapses_on = current + timedelta(days=1)
-                if workflow.now().date() < lapses_on and not await self._sleep_until(
+                if workflow.now().date() < lapses_on and not await sleep_until(
                     lapses_on, moved_or_done
                 ):
                     async with self._lock:
@@ -798,15 +828,6 @@ class SettlementCaseWorkflow:
         await self._record([(planned_on + timedelta(days=1), event)])
         self._state.planned_date_passed = True
 
-    async def _sleep_until(self, day: date, unless: Callable[[], bool]) -> bool:
-        """Wait, durably, until ``day`` begins (UTC) unless ``unless()`` becomes true first.
-        Returns whether it did."""
-        remaining = datetime.combine(day, time(), UTC) - workflow.now()
-        if remaining > timedelta(0):
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(unless, timeout=remaining)
-        return unless()
-
     async def _watch_reply(self, allocation: int, due_on: date) -> None:
         """One week for the municipality to answer (resettlement): an event the day after, if
         the allocation still stands unanswered. A window already past raises nothing."""
@@ -817,7 +838,7 @@ class SettlementCaseWorkflow:
         def answered() -> bool:
             return self._allocations != allocation or self._state.stage is not CaseStage.ALLOCATED
 
-        if await self._sleep_until(overdue_on, answered):
+        if await sleep_until(overdue_on, answered):
             return
         async with self._lock:
             if answered():
@@ -929,31 +950,10 @@ class SettlementCaseWorkflow:
         return result
 
     async def _record(self, events: Sequence[tuple[date, EventData]]) -> list[UUID]:
-        """Append events to the event log, all or none, then advance the sequence.
-
-        Ids and recording times are minted here, in the workflow, so that a retried
-        activity writes the very same events (the log skips ids it already has)."""
-        first = self._state.last_sequence + 1
-        case_events = [
-            CaseEvent(
-                event_id=workflow.uuid4(),
-                case_id=self._state.case_id,
-                sequence=first + i,
-                business_date=business_date,
-                recorded_at=workflow.now(),
-                data=data,
-            )
-            for i, (business_date, data) in enumerate(events)
-        ]
-        await workflow.execute_activity(
-            RECORD_CASE_EVENTS,
-            RecordCaseEvents(events=case_events),
-            result_type=RecordCaseEventsResult,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RECORD_RETRY,
-        )
-        self._state.last_sequence += len(case_events)
-        return [e.event_id for e in case_events]
+        """Append events to the event log, all or none, then advance the sequence."""
+        written = await record_events(self._state.case_id, self._state.last_sequence, events)
+        self._state.last_sequence += len(written)
+        return [e.event_id for e in written]
 
     def _upsert_search_attributes(self) -> None:
         s = self._state

@@ -2,6 +2,7 @@
 the dev server's visibility store, and bulk import from an existing register."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,9 @@ from schemas.commands import (
     RecordSettlementApplication,
     RecordSettlementInterview,
 )
-from schemas.enums import CaseStage
+from schemas.enums import CaseStage, ServiceNeed
+from schemas.places import RecordPlacesDecision
+from tests.factories import household
 from tests.import_lines import as_import_line, importable
 from tests.integration.conftest import RunningStack, eventually, stack_settings, start_stack
 from tests.oracle import as_comparable, oracle
@@ -97,7 +100,7 @@ async def test_withdraw_every_allocation_a_query_finds(stack: RunningStack):
 async def test_import_validates_every_line_and_a_second_run_repeats_nothing(
     stack: RunningStack, tmp_path
 ):
-    plans = [p for p in generate(40, seed=41, prefix="imp") if importable(p)][:15]
+    plans = [p for p in generate(150, seed=41, prefix="imp") if importable(p)][:15]
     lines = [as_import_line(p) for p in plans]
     lines.insert(3, "{not json")
     path = tmp_path / "cases.jsonl"
@@ -186,3 +189,52 @@ async def test_a_caseworker_records_and_reads_a_council_decision(stack: RunningS
     )
     assert refused.returncode == 1
     assert "municipality_number: 1201 is not a municipality" in refused.stdout
+
+
+async def test_suggestions_rank_the_municipalities_with_room_and_say_why(
+    stack: RunningStack, tmp_path
+):
+    for number, decided in (("1103", 30), ("5401", 30), ("3005", 30), ("1507", 1)):
+        await stack.places.record_decision(
+            number,
+            2022,
+            RecordPlacesDecision(
+                command_id=f"suggest-{number}",
+                decided_on=date(2021, 11, 1),
+                requested=decided,
+                decided=decided,
+            ),
+        )
+    case_id = "suggest-case-1"
+    births = (date(1980, 1, 1), date(1982, 1, 1))
+    await stack.cases.grant_permit(household(case_id, permit=date(2022, 1, 10), births=births))
+    await stack.cases.execute(
+        case_id,
+        RecordSettlementInterview(
+            command_id="i",
+            held_on=date(2022, 1, 20),
+            close_family_municipality="1103",
+            service_needs=[ServiceNeed.SPECIALIST_HEALTH],
+        ),
+    )
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_text(
+        '{"number": "5401", "services": ["specialist_health"]}\n{"number": "3005"}\n'
+    )
+
+    async def ledgers_visible() -> bool:
+        return len(await stack.places.ledgers(2022)) == 4
+
+    await eventually(ledgers_visible, within_s=30, what="the 2022 ledgers in visibility")
+    args = ["cases", "suggest", case_id, "--on", "2022-02-01", "--profiles", str(profiles)]
+    run = await asyncio.to_thread(bosetting, stack, *args, "--json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    ranked = json.loads(run.stdout)
+    # Bodø (1804) has no places decided for 2022 and 1507 too few for two persons.
+    assert [s["municipality_number"] for s in ranked] == ["1103", "5401", "3005"]
+    assert ranked[0]["reasons"] == ["close_family", "places_left"]
+    assert ranked[1]["reasons"] == ["services", "places_left"]
+    assert ranked[2]["unmet_needs"] == ["specialist_health"]
+    table = await asyncio.to_thread(bosetting, stack, *args)
+    assert "1103 Stavanger" in table.stdout, table.stdout
+    assert "close family" in table.stdout

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.enums import Category
 from schemas.envelope import EnvelopeError, from_kafka
 from schemas.events import (
+    QUALIFICATION_EVENTS,
     CaseEvent,
     HouseholdMemberAdded,
     PermitDateCorrected,
@@ -129,6 +130,8 @@ async def apply_batch(
 
 
 async def _apply(session: AsyncSession, event: CaseEvent) -> None:
+    if isinstance(event.data, QUALIFICATION_EVENTS):
+        return  # a person's qualification record, not a case: no waiting-time figure yet
     case = await session.get(CaseProgress, event.case_id)
     if case is None:
         case = CaseProgress(

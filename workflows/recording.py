@@ -1,0 +1,60 @@
+"""What every event-sourced workflow here shares: appending its events to the event log
+through the activity, and sleeping durably until a business day."""
+
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.events import CaseEvent, EventData
+    from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
+
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    # Unlimited attempts: an accepted step waits for the database to come back rather than
+    # being lost. Bad data cannot reach here: pydantic and the validators stop it earlier.
+    maximum_attempts=0,
+)
+
+
+async def record_events(
+    stream_id: str, last_sequence: int, events: Sequence[tuple[date, EventData]]
+) -> list[CaseEvent]:
+    """Append events to the event log, all or none; returns them as written.
+
+    Ids and recording times are minted here, in the workflow, so that a retried activity
+    writes the very same events (the log skips ids it already has)."""
+    case_events = [
+        CaseEvent(
+            event_id=workflow.uuid4(),
+            case_id=stream_id,
+            sequence=last_sequence + 1 + i,
+            business_date=business_date,
+            recorded_at=workflow.now(),
+            data=data,
+        )
+        for i, (business_date, data) in enumerate(events)
+    ]
+    await workflow.execute_activity(
+        RECORD_CASE_EVENTS,
+        RecordCaseEvents(events=case_events),
+        result_type=RecordCaseEventsResult,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=RECORD_RETRY,
+    )
+    return case_events
+
+
+async def sleep_until(day: date, unless: Callable[[], bool]) -> bool:
+    """Wait, durably, until ``day`` begins (UTC) unless ``unless()`` becomes true first.
+    Returns whether it did."""
+    remaining = datetime.combine(day, time(), UTC) - workflow.now()
+    if remaining > timedelta(0):
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(unless, timeout=remaining)
+    return unless()
