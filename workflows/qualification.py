@@ -122,9 +122,10 @@ class QualificationWorkflow:
                 and workflow.all_handlers_finished()
             )
         )
+        # Timers of deadlines no longer needed go before the workflow closes or continues.
+        for task in tasks:
+            task.cancel()
         if not self._concluded():
-            for task in tasks:
-                task.cancel()
             workflow.continue_as_new(args=[start, self._state])
         return self._state
 

@@ -22,6 +22,7 @@ from schemas.events import (
     ProgrammeStartOverdue,
     RightsAssessed,
 )
+from schemas.ids import workflow_id_for
 from schemas.qualification import (
     CompleteNorwegianTraining,
     DecideProgramme,
@@ -35,7 +36,6 @@ from schemas.qualification import (
     qualification_workflow_id,
 )
 from tests.factories import household
-from tests.workflows.test_tracks import places_this_year
 from workers.cases import CaseService
 from workers.qualification import QualificationService
 
@@ -44,7 +44,6 @@ async def settled_today(cases: CaseService, env, places, births) -> tuple[str, d
     """A household settled today: its adults' records have every deadline ahead."""
     case_id = f"case-{uuid.uuid4().hex[:10]}"
     today = (await env.get_current_time()).date()
-    await places_this_year(places, today)
     await cases.grant_permit(household(case_id, permit=today, births=births))
     await cases.execute(case_id, RecordSettlementInterview(command_id="i", held_on=today))
     await cases.execute(
@@ -97,6 +96,11 @@ async def test_no_start_within_three_months_is_overdue(cases, places, event_log,
     assert late.business_date == add_months(today, 3) + timedelta(days=1)
     assert len(of_type(event_log, adult, NorwegianStartOverdue)) == 1
     state = await QualificationService(env.client).state(adult)
+    # The case closed after its 92-day correction window; the record goes on.
+    case = await env.client.get_workflow_handle(workflow_id_for(case_id)).describe()
+    assert case.status == WorkflowExecutionStatus.COMPLETED
+    record = await env.client.get_workflow_handle(qualification_workflow_id(adult)).describe()
+    assert record.status == WorkflowExecutionStatus.RUNNING
     assert state.programme_start_overdue
     assert state.norwegian_start_overdue
 
@@ -121,9 +125,12 @@ async def test_the_programme_in_order_then_the_record_closes(
     assert len(of_type(event_log, adult, ProgrammeDecided)) == 1
     await records.execute(adult, StartProgramme(command_id="s", started_on=day))
     await records.execute(adult, StartNorwegianTraining(command_id="n", started_on=day))
-    await env.sleep(timedelta(days=200))
+    # Within the case's correction window: the time-skipping test server wedges when an
+    # abandoned child completes after its parent has closed (sdk-java#1540 and kin); a real
+    # server does not. That the record outlives the case is shown by the overdue test.
+    await env.sleep(timedelta(days=40))
     assert of_type(event_log, adult, ProgrammeStartOverdue) == []
-    later = day + timedelta(days=200)
+    later = day + timedelta(days=40)
     await records.execute(adult, CompleteNorwegianTraining(command_id="c", completed_on=later))
     await records.execute(
         adult,
@@ -136,5 +143,4 @@ async def test_the_programme_in_order_then_the_record_closes(
     )
     handle = env.client.get_workflow_handle(qualification_workflow_id(adult))
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
-    # The case closed long ago; the record outlived it.
     assert (await records.state(adult)).main_activity is MainActivity.WORK

@@ -45,9 +45,7 @@ from schemas.events import (
     ResettlementArrived,
     SettlementApplicationLapsed,
 )
-from schemas.places import RecordPlacesDecision
 from tests.factories import household
-from tests.workflows.conftest import DECIDED
 from tests.workflows.test_places import small_municipality
 from workers.cases import CaseService
 
@@ -60,21 +58,6 @@ def new_id() -> str:
 
 async def today(env) -> date:
     return (await env.get_current_time()).date()
-
-
-async def places_this_year(places, on: date, number: str = "0301") -> None:
-    """The session's clock runs on across tests; decide places for the year it is in now."""
-    await places.record_decision(
-        number,
-        on.year,
-        RecordPlacesDecision(
-            command_id=f"decide-{number}-{on.year}",
-            decided_on=on,
-            requested=DECIDED,
-            decided=DECIDED,
-            decided_unaccompanied_minors=5,
-        ),
-    )
 
 
 def of_type(event_log, case_id, kind):
@@ -202,7 +185,6 @@ async def test_an_entry_permit_lapses_unless_extended(
     env = time_skipping_env
     case_id = new_id()
     permit = await today(env)
-    await places_this_year(places, permit)
     await cases.grant_permit(household(case_id, permit=permit, case_type=CaseType.RESETTLEMENT))
     await cases.execute(case_id, allocate(permit))
     await cases.execute(case_id, AcceptAllocation(command_id="ok", accepted_on=permit))
@@ -457,7 +439,6 @@ async def test_a_planned_date_that_passes_reminds_and_a_new_plan_moves_it(
     env = time_skipping_env
     case_id = new_id()
     now = await today(env)
-    await places_this_year(places, now)
     await cases.grant_permit(household(case_id, permit=now))
     await cases.execute(case_id, RecordSettlementInterview(command_id="i", held_on=now))
     await cases.execute(case_id, allocate(now))
