@@ -102,3 +102,13 @@ class CaseState(BaseModel):
 
     def unsettled(self) -> list[PersonRecord]:
         return [p for p in self.persons if p.person_id not in self.settled]
+
+
+class CarriedCase(BaseModel):
+    """What a case workflow hands to its next run when it continues as new."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: CaseState
+    target_epoch: int
+    allocations: int

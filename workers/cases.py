@@ -165,6 +165,13 @@ class CaseService:
         await for_each(case_ids, one, on_done=on_done)
         return refused
 
+    async def compact(self, case_id: str) -> None:
+        """Ask a case to continue as new at its next quiet moment (operations)."""
+        try:
+            await self._handle(case_id).signal(SettlementCaseWorkflow.compact)
+        except RPCError as exc:
+            raise _not_found_or(exc, case_id) from None
+
     async def state(self, case_id: str) -> CaseState:
         try:
             return await self._handle(case_id).query(SettlementCaseWorkflow.state)

@@ -79,7 +79,13 @@ with workflow.unsafe.imports_passed_through():
         PlacesRequest,
     )
     from schemas.qualification import QualificationStart, qualification_workflow_id
-    from schemas.state import CaseState, CommandResult, Recommendation, SettledPerson
+    from schemas.state import (
+        CarriedCase,
+        CaseState,
+        CommandResult,
+        Recommendation,
+        SettledPerson,
+    )
 
     from . import qualification_rules, rules
     from . import search_attributes as sa
@@ -94,6 +100,8 @@ REPLY_WINDOW = "reply-window"
 """Patch id: allocations made before reply windows existed have none."""
 CORRECTION_WINDOW = "correction-window"
 """Patch id: cases settled before the correction window existed closed at settlement."""
+CONTINUE_AS_NEW = "continue-as-new"
+"""Patch id: cases opened before the case could continue as new watch their target inline."""
 QUALIFICATION = "qualification"
 """Patch id: adults settled before qualification records existed have none."""
 TRACKS = "tracks"
@@ -122,7 +130,19 @@ def _reject(violation: rules.RuleViolation, state: CaseState) -> ApplicationErro
 @workflow.defn
 class SettlementCaseWorkflow:
     @workflow.init
-    def __init__(self, command: GrantPermit) -> None:
+    def __init__(self, start: GrantPermit | CarriedCase) -> None:
+        self._reply_watch: asyncio.Task[None] | None = None
+        self._deadline_tasks: list[asyncio.Task[None]] = []
+        self._compact_requested = False
+        # Handlers await activities; one at a time keeps event sequence and state in step.
+        self._lock = asyncio.Lock()
+        if isinstance(start, CarriedCase):
+            self._state = start.state
+            self._target_epoch = start.target_epoch
+            self._allocations = start.allocations
+            self._opened = True
+            return
+        command = start
         target_months, target_date = rules.settlement_target(
             command.case_type, command.persons, command.permit_date
         )
@@ -142,15 +162,16 @@ class SettlementCaseWorkflow:
         """Bumped when the target moves (a corrected permit date); the watch starts over."""
         self._allocations = 0
         """Counts allocations, so a reply watch knows whether its allocation still stands."""
-        self._reply_watch: asyncio.Task[None] | None = None
-        self._deadline_tasks: list[asyncio.Task[None]] = []
         self._opened = False
-        # Handlers await activities; one at a time keeps event sequence and state in step.
-        self._lock = asyncio.Lock()
 
     @workflow.run
-    async def run(self, command: GrantPermit) -> CaseState:
+    async def run(self, start: GrantPermit | CarriedCase) -> CaseState:
+        """Opened by the permit (GrantPermit), or resumed after continue-as-new."""
+        if isinstance(start, CarriedCase):
+            return await self._resume()
+        command = start
         if workflow.patched(TRACKS):
+            self._set_track_deadlines()
             self._start_track_deadlines()
         async with self._lock:
             persons = [
@@ -162,12 +183,65 @@ class SettlementCaseWorkflow:
             self._applied(command.command_id, event_ids)
             self._opened = True
         if workflow.patched(SETTLEMENT_TARGET_TIMERS):
+            if workflow.patched(CONTINUE_AS_NEW):
+                return await self._live()
             await self._watch_settlement_target()
         await workflow.wait_condition(lambda: self._closed() and workflow.all_handlers_finished())
         if self._state.stage is CaseStage.SETTLED and workflow.patched(CORRECTION_WINDOW):
             await workflow.sleep(CORRECTION_WINDOW_LENGTH)
             await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+    async def _live(self) -> CaseState:
+        """The case's life from its permit (or its last continue-as-new) to its close: the
+        deadline watches run beside the commands. When the history grows long, or operations
+        ask (the ``compact`` signal), the case continues as new with its state, at a moment
+        when no command or deadline is half-way."""
+        target = asyncio.create_task(self._watch_settlement_target())
+        await workflow.wait_condition(
+            lambda: (
+                (self._closed() or self._continue_as_new_due())
+                and workflow.all_handlers_finished()
+                and not self._lock.locked()
+            )
+        )
+        if not self._closed():
+            for task in [target, *self._deadline_tasks, self._reply_watch]:
+                if task is not None:
+                    task.cancel()
+            workflow.continue_as_new(
+                CarriedCase(
+                    state=self._state,
+                    target_epoch=self._target_epoch,
+                    allocations=self._allocations,
+                )
+            )
+        await target
+        if self._state.stage is CaseStage.SETTLED:
+            await workflow.sleep(CORRECTION_WINDOW_LENGTH)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _resume(self) -> CaseState:
+        """A new run after continue-as-new: the same watches over the carried state. A
+        deadline that passed in an earlier run fired there, and raises nothing again."""
+        self._upsert_search_attributes()
+        self._start_track_deadlines()
+        s = self._state
+        if s.stage is CaseStage.ALLOCATED and s.reply_due_on is not None and not s.reply_overdue:
+            self._reply_watch = asyncio.create_task(
+                self._watch_reply(self._allocations, s.reply_due_on)
+            )
+        return await self._live()
+
+    def _continue_as_new_due(self) -> bool:
+        return self._compact_requested or workflow.info().is_continue_as_new_suggested()
+
+    @workflow.signal
+    def compact(self) -> None:
+        """Operations: continue as new at the next quiet moment. Sheds the history, and with
+        it the patch markers of old versions, so that old patch branches can be removed."""
+        self._compact_requested = True
 
     @workflow.query
     def state(self) -> CaseState:
@@ -737,13 +811,19 @@ class SettlementCaseWorkflow:
         )
         await self._set_deadline_state(DeadlineState.BREACHED, breach_on, breach)
 
+    def _set_track_deadlines(self) -> None:
+        s = self._state
+        if s.case_type is CaseType.PRIVATE_ADDRESS:
+            s.application_due_on = rules.application_due(s.permit_date)
+        if s.case_type is CaseType.RESETTLEMENT:
+            s.entry_permit_valid_until = rules.entry_permit_expiry(s.permit_date)
+
     def _start_track_deadlines(self) -> None:
         """The deadlines particular to a track, each an updatable durable timer: the
         private-address application, the entry permit of a resettlement household, and the
         planned settlement date of any household."""
         s = self._state
         if s.case_type is CaseType.PRIVATE_ADDRESS:
-            s.application_due_on = rules.application_due(s.permit_date)
             self._deadline_tasks.append(
                 asyncio.create_task(
                     self._watch_deadline(
@@ -754,7 +834,6 @@ class SettlementCaseWorkflow:
                 )
             )
         if s.case_type is CaseType.RESETTLEMENT:
-            s.entry_permit_valid_until = rules.entry_permit_expiry(s.permit_date)
             self._deadline_tasks.append(
                 asyncio.create_task(
                     self._watch_deadline(
