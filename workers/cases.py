@@ -2,6 +2,7 @@
 the HTTP API to come. It turns commands into Temporal starts and updates, and Temporal's
 failures into our errors."""
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -146,18 +147,22 @@ class CaseService:
         reason: WithdrawalReason,
         on_done: Callable[[], None] = lambda: None,
     ) -> dict[str, str]:
-        """Withdraw many allocations at once (as in March 2020). Each case is its own command,
-        idempotent by a command id derived from the batch, so a re-run after an interruption
-        withdraws nothing twice. Returns the cases refused, with why."""
+        """Withdraw many allocations at once (as in March 2020). Each case gets its own
+        command, whose id names the allocation it withdraws: a re-run after an interruption
+        withdraws nothing twice, and a later allocation of the same case is a new one. Returns
+        the cases refused, with why."""
         refused: dict[str, str] = {}
-        cmd = WithdrawAllocation(
-            command_id=f"withdraw/{withdrawn_on.isoformat()}/{reason.value}",
-            withdrawn_on=withdrawn_on,
-            reason=reason,
-        )
 
         async def one(case_id: str) -> None:
             try:
+                state = await self.state(case_id)
+                allocation = (
+                    state.reservation_id or f"{state.municipality_number}/{state.allocated_on}"
+                )
+                digest = hashlib.sha256(f"{case_id}|{allocation}".encode()).hexdigest()[:24]
+                cmd = WithdrawAllocation(
+                    command_id=f"withdraw/{digest}", withdrawn_on=withdrawn_on, reason=reason
+                )
                 await self.withdraw_allocation(case_id, cmd)
             except (CommandRejected, CaseNotFound) as exc:
                 refused[case_id] = str(exc)
@@ -165,12 +170,28 @@ class CaseService:
         await for_each(case_ids, one, on_done=on_done)
         return refused
 
+    async def compact_many(
+        self, case_ids: list[str], on_done: Callable[[], None] = lambda: None
+    ) -> None:
+        async def one(case_id: str) -> None:
+            await self.compact(case_id)
+
+        await for_each(case_ids, one, on_done=on_done)
+
     async def compact(self, case_id: str) -> None:
         """Ask a case to continue as new at its next quiet moment (operations)."""
         try:
             await self._handle(case_id).signal(SettlementCaseWorkflow.compact)
         except RPCError as exc:
             raise _not_found_or(exc, case_id) from None
+
+    async def run_id(self, case_id: str) -> str:
+        """The id of the case's current run (it changes when the case continues as new)."""
+        try:
+            described = await self._handle(case_id).describe()
+        except RPCError as exc:
+            raise _not_found_or(exc, case_id) from None
+        return described.run_id
 
     async def state(self, case_id: str) -> CaseState:
         try:

@@ -214,6 +214,32 @@ def cases_withdraw(
     raise typer.Exit(asyncio.run(main()))
 
 
+@cases_app.command("compact")
+def cases_compact(
+    query: Annotated[str, typer.Option(help="Visibility query, e.g. \"CaseStage='allocated'\".")],
+    dry_run: Annotated[bool, typer.Option(help="Only count the cases the query finds.")] = False,
+) -> None:
+    """Ask every running case a query finds to continue as new (sheds history and the patch
+    markers of old workflow versions). Safe to repeat."""
+    from .cases import CaseService
+    from .temporal import connect
+
+    settings = Settings()
+
+    async def main() -> None:
+        service = CaseService(await connect(settings), settings.task_queue)
+        case_ids = await service.case_ids(query)
+        if dry_run:
+            console.print(f"{len(case_ids)} cases match")
+            return
+        with progress_bar(console) as progress:
+            task = progress.add_task("Compacting", total=len(case_ids))
+            await service.compact_many(case_ids, on_done=lambda: progress.advance(task))
+        console.print(f"{len(case_ids)} cases asked to continue as new")
+
+    asyncio.run(main())
+
+
 @app.command("import")
 def import_cases(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file.")],

@@ -19,6 +19,7 @@ from schemas.commands import (
     RecordSettlementInterview,
 )
 from schemas.enums import CaseStage, ServiceNeed
+from schemas.ids import workflow_id_for
 from schemas.places import RecordPlacesDecision
 from tests.factories import household
 from tests.import_lines import as_import_line, importable
@@ -125,7 +126,10 @@ async def test_import_validates_every_line_and_a_second_run_repeats_nothing(
     )
     ledgers = [await stack.places.ledger(n, y) for n, y in touched]
     again = await asyncio.to_thread(bosetting, stack, "import", str(path))
-    assert "imported 15 cases" in again.stdout
+    # Exited cases have closed; settled ones are still open for corrections.
+    closed = sum(1 for p in plans if p.exit)
+    assert f"imported {15 - closed} cases" in again.stdout
+    assert f"{closed} already imported and closed" in again.stdout
     assert "0 failed" in again.stdout
     assert await event_log_count(stack.register) - before == expected  # nothing twice
     # ...and no municipality was given more places for cases it already has.
@@ -238,3 +242,28 @@ async def test_suggestions_rank_the_municipalities_with_room_and_say_why(
     table = await asyncio.to_thread(bosetting, stack, *args)
     assert "1103 Stavanger" in table.stdout, table.stdout
     assert "close family" in table.stdout
+
+
+async def test_compact_continues_the_cases_a_query_finds_as_new(stack: RunningStack):
+    case_id = "compact-case-1"
+    await stack.cases.grant_permit(household(case_id, permit=date(2022, 1, 10)))
+    await stack.cases.execute(
+        case_id, RecordSettlementInterview(command_id="i", held_on=date(2022, 1, 20))
+    )
+    before = await stack.cases.state(case_id)
+    first_run = await stack.cases.run_id(case_id)
+    query = f"WorkflowId='{workflow_id_for(case_id)}'"
+
+    async def visible() -> bool:
+        return await stack.cases.case_ids(query) == [case_id]
+
+    await eventually(visible, within_s=30, what="the case in visibility")
+    run = await asyncio.to_thread(bosetting, stack, "cases", "compact", "--query", query)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 cases asked to continue as new" in run.stdout
+
+    async def continued() -> bool:
+        return await stack.cases.run_id(case_id) != first_run
+
+    await eventually(continued, within_s=30, what="a new run of the case")
+    assert await stack.cases.state(case_id) == before

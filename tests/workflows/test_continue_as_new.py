@@ -14,18 +14,16 @@ from schemas.commands import (
 )
 from schemas.enums import CaseStage, CaseType, DeadlineState
 from schemas.events import MunicipalityReplyOverdue, SettlementTargetBreached
-from schemas.ids import workflow_id_for
 from tests.factories import household
 from workers.cases import CaseService
 
 
 async def continued(env, cases: CaseService, case_id: str) -> str:
     """Ask the case to compact and wait until a new run has taken over; returns its run id."""
-    handle = env.client.get_workflow_handle(workflow_id_for(case_id))
-    first = (await handle.describe()).run_id
+    first = await cases.run_id(case_id)
     await cases.compact(case_id)
     for _ in range(100):
-        run_id = (await env.client.get_workflow_handle(workflow_id_for(case_id)).describe()).run_id
+        run_id = await cases.run_id(case_id)
         if run_id != first:
             return run_id
         await asyncio.sleep(0.05)
