@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from .enums import (
     CaseType,
+    CorrectableStep,
     CorrectionReason,
     DeclineReason,
     EducationLevel,
@@ -247,4 +248,13 @@ class CorrectSettlementDate(Command):
 
     person_id: PersonId
     settled_on: date
+    reason: CorrectionReason
+
+
+class CorrectStepDate(Command):
+    """Correct the business date of another step: application, mapping, interview,
+    allocation or acceptance. Dates must still follow each other."""
+
+    step: CorrectableStep
+    on: date
     reason: CorrectionReason

@@ -144,6 +144,17 @@ class ServiceNeed(StrEnum):
     CHILD_WELFARE = "child_welfare"
 
 
+class CorrectableStep(StrEnum):
+    """Steps whose business date can be corrected with CorrectStepDate. The permit date and
+    settlement dates have commands of their own: the figures are made of them."""
+
+    SETTLEMENT_APPLICATION = "settlement_application"
+    COMPETENCE_MAPPING = "competence_mapping"
+    SETTLEMENT_INTERVIEW = "settlement_interview"
+    ALLOCATION = "allocation"
+    ACCEPTANCE = "acceptance"
+
+
 class CorrectionReason(StrEnum):
     REGISTRATION_ERROR = "registration_error"
     LATE_INFORMATION = "late_information"

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from .enums import (
     CaseType,
     Category,
+    CorrectableStep,
     CorrectionReason,
     DeclineReason,
     ExitReason,
@@ -209,6 +210,15 @@ class PermitDateCorrected(_Data):
     reason: CorrectionReason
 
 
+class StepDateCorrected(_Data):
+    """A step's date was wrong; the business date is the corrected date."""
+
+    type: Literal["StepDateCorrected"] = "StepDateCorrected"
+    step: CorrectableStep
+    previous_date: date
+    reason: CorrectionReason
+
+
 class SettlementDateCorrected(_Data):
     """One person's t1 was wrong; the business date is the corrected settlement date."""
 
@@ -232,6 +242,16 @@ class RightsAssessed(_Data):
     rules: str
     programme_right: ProgrammeRight
     norwegian_right: NorwegianRight
+    programme_start_due: date
+    norwegian_start_due: date | None
+    norwegian_completion_due: date | None
+
+
+class QualificationDeadlinesMoved(_Data):
+    """The person's settlement date was corrected; the business date is the corrected one."""
+
+    type: Literal["QualificationDeadlinesMoved"] = "QualificationDeadlinesMoved"
+    previous_settled_on: date
     programme_start_due: date
     norwegian_start_due: date | None
     norwegian_completion_due: date | None
@@ -295,6 +315,7 @@ class NorwegianCompletionOverdue(_Data):
 
 QUALIFICATION_EVENTS = (
     RightsAssessed,
+    QualificationDeadlinesMoved,
     QualificationMappingRecorded,
     ProgrammeDecided,
     ProgrammeStarted,
@@ -325,6 +346,7 @@ EventData = Annotated[
     | CaseExited
     | PermitDateCorrected
     | SettlementDateCorrected
+    | StepDateCorrected
     | SettlementApplicationReceived
     | SettlementApplicationLapsed
     | HouseholdMemberAdded
@@ -336,6 +358,7 @@ EventData = Annotated[
     | EntryPermitExtended
     | EntryPermitLapsed
     | RightsAssessed
+    | QualificationDeadlinesMoved
     | QualificationMappingRecorded
     | ProgrammeDecided
     | ProgrammeStarted

@@ -77,6 +77,8 @@ class CaseState(BaseModel):
     municipality_number: MunicipalityNumber | None = None
     allocated_on: date | None = None
     accepted_on: date | None = None
+    allocations: int = 0
+    """How many allocations the household has had; names the current one."""
     declines: int = 0
     withdrawals: int = 0
     exit_reason: ExitReason | None = None
@@ -93,6 +95,8 @@ class CaseState(BaseModel):
     category: Category | None = None
     """The household's statistical category, fixed at its first settlement date."""
     settled: dict[PersonId, SettledPerson] = {}
+    qualification_records: list[PersonId] = []
+    """Adults whose qualification record (a child workflow) this case opened."""
     last_sequence: int = 0
     applied_commands: dict[str, CommandResult] = {}
     """Idempotency: results of commands already applied, by command id."""

@@ -2,7 +2,6 @@
 the HTTP API to come. It turns commands into Temporal starts and updates, and Temporal's
 failures into our errors."""
 
-import hashlib
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -25,6 +24,7 @@ from schemas.commands import (
     Command,
     CorrectPermitDate,
     CorrectSettlementDate,
+    CorrectStepDate,
     DeclineAllocation,
     ExtendEntryPermit,
     GrantPermit,
@@ -66,6 +66,7 @@ UPDATES: dict[type[Command], Any] = {
     RecordExit: W.record_exit,
     CorrectPermitDate: W.correct_permit_date,
     CorrectSettlementDate: W.correct_settlement_date,
+    CorrectStepDate: W.correct_step_date,
 }
 """The workflow update that carries each command to a case."""
 
@@ -155,13 +156,11 @@ class CaseService:
 
         async def one(case_id: str) -> None:
             try:
-                state = await self.state(case_id)
-                allocation = (
-                    state.reservation_id or f"{state.municipality_number}/{state.allocated_on}"
-                )
-                digest = hashlib.sha256(f"{case_id}|{allocation}".encode()).hexdigest()[:24]
+                allocation = (await self.state(case_id)).allocations
                 cmd = WithdrawAllocation(
-                    command_id=f"withdraw/{digest}", withdrawn_on=withdrawn_on, reason=reason
+                    command_id=f"withdraw/allocation-{allocation}",
+                    withdrawn_on=withdrawn_on,
+                    reason=reason,
                 )
                 await self.withdraw_allocation(case_id, cmd)
             except (CommandRejected, CaseNotFound) as exc:

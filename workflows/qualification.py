@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ProgrammeLeaveRecorded,
         ProgrammeStarted,
         ProgrammeStartOverdue,
+        QualificationDeadlinesMoved,
         QualificationMappingRecorded,
         RightsAssessed,
     )
@@ -51,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
     from . import qualification_rules
-    from .recording import record_events, sleep_until
+    from .recording import record_events, watch_deadline
     from .rules import RuleViolation, check_date_order, check_not_in_future
 
 
@@ -83,6 +84,7 @@ class QualificationWorkflow:
                 norwegian_start_due=rights.norwegian_start_due,
                 norwegian_completion_due=rights.norwegian_completion_due,
             )
+        self._start = start
         self._opened = carried is not None
         self._lock = asyncio.Lock()
 
@@ -106,15 +108,21 @@ class QualificationWorkflow:
                 )
                 await self._record([(s.settled_on, opened)])
                 self._opened = True
-        watches = [self._watch(s.programme_start_due, self._programme_started, self._late_start)]
-        if s.norwegian_start_due is not None:
-            watches.append(
-                self._watch(s.norwegian_start_due, self._norwegian_started, self._late_training)
-            )
-        if s.norwegian_completion_due is not None:
-            watches.append(
-                self._watch(s.norwegian_completion_due, self._norwegian_done, self._late_completion)
-            )
+        watches = [
+            self._watch(
+                lambda: self._state.programme_start_due, self._programme_started, self._late_start
+            ),
+            self._watch(
+                lambda: self._state.norwegian_start_due,
+                self._norwegian_started,
+                self._late_training,
+            ),
+            self._watch(
+                lambda: self._state.norwegian_completion_due,
+                self._norwegian_done,
+                self._late_completion,
+            ),
+        ]
         tasks = [asyncio.create_task(w) for w in watches]
         await workflow.wait_condition(
             lambda: (
@@ -340,18 +348,40 @@ class QualificationWorkflow:
         self._state.norwegian_completion_overdue = True
 
     async def _watch(
-        self, due: date, done: Callable[[], bool], lapse: Callable[[date], Awaitable[None]]
+        self,
+        due: Callable[[], date | None],
+        done: Callable[[], bool],
+        lapse: Callable[[date], Awaitable[None]],
     ) -> None:
-        """An event the day after ``due`` unless ``done()`` first. A deadline already past
-        when the record opens raises nothing, as for the case."""
-        lapses_on = due + timedelta(days=1)
-        if workflow.now().date() >= lapses_on or done():
-            return
-        if await sleep_until(lapses_on, done):
-            return
+        """An event the day after the due date unless ``done()`` first; a corrected settlement
+        date moves it. A deadline already past when the record opens raises nothing."""
+        await watch_deadline(
+            due=due, done=done, closed=self._concluded, lock=self._lock, lapse=lapse
+        )
+
+    @workflow.signal
+    async def settlement_date_corrected(self, settled_on: date) -> None:
+        """From the case: the person's settlement date was corrected; the deadlines that run
+        from it move."""
+        await workflow.wait_condition(lambda: self._opened)
         async with self._lock:
-            if not done():
-                await lapse(due)
+            s = self._state
+            if settled_on == s.settled_on:
+                return
+            rights = qualification_rules.assess(
+                self._start.model_copy(update={"settled_on": settled_on})
+            )
+            event = QualificationDeadlinesMoved(
+                previous_settled_on=s.settled_on,
+                programme_start_due=rights.programme_start_due,
+                norwegian_start_due=rights.norwegian_start_due,
+                norwegian_completion_due=rights.norwegian_completion_due,
+            )
+            await self._record([(settled_on, event)])
+            s.settled_on = settled_on
+            s.programme_start_due = rights.programme_start_due
+            s.norwegian_start_due = rights.norwegian_start_due
+            s.norwegian_completion_due = rights.norwegian_completion_due
 
     # -- machinery ------------------------------------------------------------------------
 

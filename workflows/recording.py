@@ -1,8 +1,9 @@
 """What every event-sourced workflow here shares: appending its events to the event log
 through the activity, and sleeping durably until a business day."""
 
+import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio import workflow
@@ -58,3 +59,34 @@ async def sleep_until(day: date, unless: Callable[[], bool]) -> bool:
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(unless, timeout=remaining)
     return unless()
+
+
+async def watch_deadline(
+    *,
+    due: Callable[[], date | None],
+    done: Callable[[], bool],
+    closed: Callable[[], bool],
+    lock: asyncio.Lock,
+    lapse: Callable[[date], Awaitable[None]],
+) -> None:
+    """An updatable deadline: call ``lapse`` (under ``lock``) the day after ``due()`` unless
+    ``done()`` first. When the due date moves the watch starts over; a due date already past
+    when it becomes known lapses nothing (history raises no alerts). Ends when ``closed()``."""
+    while not closed():
+        current = due()
+
+        def moved(current: date | None = current) -> bool:
+            return closed() or due() != current
+
+        def moved_or_done(current: date | None = current) -> bool:
+            return moved(current) or done()
+
+        if current is not None and not done():
+            lapses_on = current + timedelta(days=1)
+            if workflow.now().date() < lapses_on and not await sleep_until(
+                lapses_on, moved_or_done
+            ):
+                async with lock:
+                    if not moved_or_done():
+                        await lapse(current)
+        await workflow.wait_condition(moved)

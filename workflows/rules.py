@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from schemas.calendar import add_months
 from schemas.commands import APPLICATION_MONTHS, PersonRecord
-from schemas.enums import CaseStage, CaseType, Category, SettlingAuthority
+from schemas.enums import CaseStage, CaseType, Category, CorrectableStep, SettlingAuthority
 from schemas.errors import INVALID_COMMAND, OUT_OF_ORDER
 from schemas.state import CaseState
 
@@ -60,6 +60,15 @@ ALLOWED_STAGES: dict[str, frozenset[CaseStage]] = {
         }
     ),
     "correct_settlement_date": frozenset({CaseStage.ACCEPTED, CaseStage.SETTLED}),
+    "correct_step_date": frozenset(
+        {
+            CaseStage.PERMIT_GRANTED,
+            CaseStage.SETTLEMENT_READY,
+            CaseStage.ALLOCATED,
+            CaseStage.ACCEPTED,
+            CaseStage.SETTLED,
+        }
+    ),
 }
 
 CLOSED_STAGES = frozenset({CaseStage.SETTLED, CaseStage.EXITED})
@@ -254,6 +263,63 @@ def check_permit_correction(state: CaseState, permit_date: date, today: date) ->
         if person.birth_date > permit_date:
             raise RuleViolation(
                 "permit_date: may not be before a member's birth date", INVALID_COMMAND
+            )
+
+
+STEP_FIELDS: dict[CorrectableStep, str] = {
+    CorrectableStep.SETTLEMENT_APPLICATION: "applied_on",
+    CorrectableStep.COMPETENCE_MAPPING: "competence_mapped_on",
+    CorrectableStep.SETTLEMENT_INTERVIEW: "interview_held_on",
+    CorrectableStep.ALLOCATION: "allocated_on",
+    CorrectableStep.ACCEPTANCE: "accepted_on",
+}
+"""The CaseState field holding each correctable step's date."""
+
+
+def check_step_correction(state: CaseState, step: CorrectableStep, day: date, today: date) -> None:
+    """The step must have happened, and its new date must still sit between the steps
+    around it (the same order the commands demand)."""
+    field = STEP_FIELDS[step]
+    if getattr(state, field) is None:
+        raise RuleViolation(f"step: the case has no {step.value} to correct", INVALID_COMMAND)
+    check_not_in_future("on", day, today)
+    settled = [p.settled_on for p in state.settled.values()]
+    before: list[tuple[str, date | None]] = []
+    after: list[tuple[str, date | None]] = []
+    match step:
+        case CorrectableStep.SETTLEMENT_APPLICATION:
+            before = [("the permit date", state.permit_date)]
+            after = [("the settlement interview", state.interview_held_on)]
+            due = state.application_due_on
+            if due is not None and day > due:
+                raise RuleViolation(
+                    f"on: {day.isoformat()} is after the application deadline {due.isoformat()}",
+                    INVALID_COMMAND,
+                )
+        case CorrectableStep.COMPETENCE_MAPPING:
+            pass  # runs beside the path; may even precede the permit (resettlement)
+        case CorrectableStep.SETTLEMENT_INTERVIEW:
+            before = [("the permit date", state.permit_date), ("the application", state.applied_on)]
+            after = [("the allocation", state.allocated_on)]
+        case CorrectableStep.ALLOCATION:
+            before = [("the settlement interview", state.interview_held_on)]
+            after = [("acceptance", state.accepted_on)]
+            allocated = state.allocated_on
+            if allocated is not None and day.year != allocated.year:
+                raise RuleViolation(
+                    f"on: the allocation's places are in the {allocated.year} ledger; a "
+                    "correction may not move it to another year (withdraw and allocate again)",
+                    INVALID_COMMAND,
+                )
+        case CorrectableStep.ACCEPTANCE:
+            before = [("the allocation", state.allocated_on)]
+            after = [*(("a settlement", d) for d in settled)]
+    for name, bound in before:
+        check_date_order("on", day, name, bound)
+    for name, bound in after:
+        if bound is not None and day > bound:
+            raise RuleViolation(
+                f"on: {day.isoformat()} is after {name} {bound.isoformat()}", INVALID_COMMAND
             )
 
 

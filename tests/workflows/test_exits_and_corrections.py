@@ -7,8 +7,10 @@ import pytest
 
 from schemas.calendar import add_months
 from schemas.commands import (
+    AllocateToMunicipality,
     CorrectPermitDate,
     CorrectSettlementDate,
+    CorrectStepDate,
     PersonSettlement,
     RecordExit,
     RegisterSettlement,
@@ -16,13 +18,18 @@ from schemas.commands import (
 )
 from schemas.enums import (
     CaseStage,
+    CorrectableStep,
     CorrectionReason,
     DeadlineState,
     ExitReason,
     WithdrawalReason,
 )
 from schemas.errors import INVALID_COMMAND, OUT_OF_ORDER, CommandRejected
-from schemas.events import SettlementTargetApproaching, SettlementTargetBreached
+from schemas.events import (
+    SettlementTargetApproaching,
+    SettlementTargetBreached,
+    StepDateCorrected,
+)
 from tests.factories import household
 from tests.workflows.test_settlement_case import to_accepted_after_grant
 from workers.cases import CaseService
@@ -89,6 +96,20 @@ async def test_bulk_withdrawal_withdraws_each_case_once_and_reports_refusals(
     assert again == {}  # the same batch re-run is answered, not re-applied
     for case_id in accepted:
         assert (await cases.state(case_id)).withdrawals == 1
+    # Allocated again, a case is caught by a later batch with the same date and reason.
+    await cases.execute(
+        accepted[0],
+        AllocateToMunicipality(
+            command_id="again", municipality_number="4601", allocated_on=date(2020, 4, 6)
+        ),
+    )
+    assert (
+        await cases.withdraw_many(
+            accepted[:1], date(2020, 4, 6), WithdrawalReason.TRAVEL_RESTRICTIONS
+        )
+        == {}
+    )
+    assert (await cases.state(accepted[0])).withdrawals == 2
 
 
 async def test_an_exit_closes_the_case_and_releases_its_places(
@@ -199,3 +220,38 @@ async def test_correcting_someone_not_yet_settled_is_refused(cases: CaseService)
                 reason=CorrectionReason.OTHER,
             ),
         )
+
+
+async def test_any_step_date_is_corrected_within_the_order_of_steps(cases: CaseService, event_log):
+    # accepted_case: permit 2020-03-02, interview 03-20, allocation 04-01, acceptance 04-05.
+    case_id = await accepted_case(cases)
+    result = await cases.execute(
+        case_id,
+        CorrectStepDate(
+            command_id="c1",
+            step=CorrectableStep.SETTLEMENT_INTERVIEW,
+            on=date(2020, 3, 18),
+            reason=CorrectionReason.REGISTRATION_ERROR,
+        ),
+    )
+    assert (await cases.state(case_id)).interview_held_on == date(2020, 3, 18)
+    [event] = [e for e in event_log.of(case_id) if e.event_id in result.event_ids]
+    assert isinstance(event.data, StepDateCorrected)
+    assert (event.business_date, event.data.previous_date) == (date(2020, 3, 18), date(2020, 3, 20))
+    for step, on, message in [
+        (CorrectableStep.ALLOCATION, date(2020, 4, 6), "after acceptance 2020-04-05"),
+        (CorrectableStep.ACCEPTANCE, date(2020, 3, 31), "before the allocation 2020-04-01"),
+        (CorrectableStep.SETTLEMENT_APPLICATION, date(2020, 3, 5), "no settlement_application"),
+        (CorrectableStep.ALLOCATION, date(2019, 12, 31), "2020 ledger"),
+    ]:
+        with pytest.raises(CommandRejected, match=message) as caught:
+            await cases.execute(
+                case_id,
+                CorrectStepDate(
+                    command_id=f"bad-{step}-{on}",
+                    step=step,
+                    on=on,
+                    reason=CorrectionReason.REGISTRATION_ERROR,
+                ),
+            )
+        assert caught.value.reason == INVALID_COMMAND

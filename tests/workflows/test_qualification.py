@@ -1,6 +1,7 @@
 """The qualification record of each settled adult, a child workflow of the case, through
 months of business time on the time-skipping server."""
 
+import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -11,15 +12,18 @@ from schemas.calendar import add_months
 from schemas.commands import (
     AcceptAllocation,
     AllocateToMunicipality,
+    CorrectSettlementDate,
     PersonSettlement,
     RecordSettlementInterview,
     RegisterSettlement,
 )
+from schemas.enums import CorrectionReason
 from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
 from schemas.events import (
     NorwegianStartOverdue,
     ProgrammeDecided,
     ProgrammeStartOverdue,
+    QualificationDeadlinesMoved,
     RightsAssessed,
 )
 from schemas.ids import workflow_id_for
@@ -144,3 +148,37 @@ async def test_the_programme_in_order_then_the_record_closes(
     handle = env.client.get_workflow_handle(qualification_workflow_id(adult))
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     assert (await records.state(adult)).main_activity is MainActivity.WORK
+
+
+async def test_a_corrected_settlement_date_moves_the_records_deadlines(
+    cases, places, event_log, time_skipping_env
+):
+    env = time_skipping_env
+    case_id, today = await settled_today(cases, env, places, (date(1985, 1, 1),))
+    adult = f"{case_id}-p0"
+    await env.sleep(timedelta(days=10))
+    corrected = today + timedelta(days=10)
+    await cases.execute(
+        case_id,
+        CorrectSettlementDate(
+            command_id="c",
+            person_id=adult,
+            settled_on=corrected,
+            reason=CorrectionReason.LATE_INFORMATION,
+        ),
+    )
+    records = QualificationService(env.client)
+    for _ in range(50):
+        state = await records.state(adult)
+        if state.settled_on == corrected:
+            break
+        await asyncio.sleep(0.05)
+    assert state.programme_start_due == add_months(corrected, 3)
+    [moved] = of_type(event_log, adult, QualificationDeadlinesMoved)
+    assert moved.data.previous_settled_on == today
+    # The old due date passes quietly; the new one is what counts.
+    await env.sleep(add_months(today, 3) - corrected + timedelta(days=2))
+    assert of_type(event_log, adult, ProgrammeStartOverdue) == []
+    await env.sleep(timedelta(days=10))
+    [late] = of_type(event_log, adult, ProgrammeStartOverdue)
+    assert late.data.due_on == add_months(corrected, 3)
