@@ -161,6 +161,8 @@ class PersonSettled(_Data):
     """The person's own permit date: the household's, or a later member's own."""
     municipality_number: MunicipalityNumber
     settled_by: SettlingAuthority = SettlingAuthority.IMDI
+    reception_centre: str | None = None
+    """The reception centre the household lived in, for the figures by centre."""
 
 
 class SettlementTargetApproaching(_Data):

@@ -52,7 +52,7 @@ def oracle(plans: list[HouseholdPlan], start: date, end: date) -> dict[str, dict
             rows["total"].append(pair)
             if person_id not in protected:
                 rows[group].append(pair)
-    out: dict[str, dict[str, object]] = {}
+    out: dict[str, dict[str, object]] = {"steering": _steering(plans, start, end)}
     for group, pairs in rows.items():
         days = sorted((t1 - t0).days for t0, t1 in pairs)
         n = len(days)
@@ -72,9 +72,53 @@ def oracle(plans: list[HouseholdPlan], start: date, end: date) -> dict[str, dict
     return out
 
 
+def _steering(plans: list[HouseholdPlan], start: date, end: date) -> dict[str, tuple[int, int]]:
+    """Numerator and denominator of each steering parameter, counted the plain way."""
+    counts: dict[str, list[int]] = {}
+
+    def count(metric: str, hit: bool) -> None:
+        tally = counts.setdefault(metric, [0, 0])
+        tally[0] += hit
+        tally[1] += 1
+
+    for plan in plans:
+        settled = plan.settlements
+        if not settled:
+            continue
+        group = _group(plan)
+        case_type = plan.grant.case_type.value
+        youngest = min(_years_old(p.birth_date, plan.grant.permit_date) for p in plan.grant.persons)
+        bufetat = group == "unaccompanied_minor" and youngest < 15
+        protected = {p.person_id for p in plan.persons if p.protected_identity}
+        family: list[tuple[date, date]] = []
+        for person_id, t1 in settled.items():
+            if not (start <= t1 <= end):
+                continue
+            t0 = plan.permit_date_of(person_id)
+            count("K1", t1 <= _plus_months(t0, 6))
+            count("K2", t1 <= _plus_months(t0, 12))
+            if case_type == "resettlement":
+                count("SP13.1", t1 <= _plus_months(t0, 6))
+            if person_id in protected:
+                continue
+            if group == "other_adult" and case_type == "reception":
+                count("SP13.2", t1 <= _plus_months(t0, 6))
+            if group == "unaccompanied_minor":
+                count("SP13.3", t1 <= _plus_months(t0, 3))
+                count("SP13.3-Bufetat" if bufetat else "SP13.3-IMDi", t1 <= _plus_months(t0, 3))
+            if group == "family_with_children" and case_type == "reception":
+                count("SP13.4-persons", t1 <= _plus_months(t0, 3))
+                family.append((t0, t1))
+        if family:
+            first_t0 = min(t0 for t0, _ in family)
+            first_t1 = min(t1 for _, t1 in family)
+            count("SP13.4", first_t1 <= _plus_months(first_t0, 3))
+    return {metric: (hit, total) for metric, (hit, total) in counts.items()}
+
+
 def as_comparable(report) -> dict[str, dict[str, object]]:
     """The projection's report in the oracle's shape."""
-    return {
+    groups: dict[str, dict[str, object]] = {
         g.group: {
             "settled": g.settled,
             "within_3_months": g.within_3_months,
@@ -85,3 +129,5 @@ def as_comparable(report) -> dict[str, dict[str, object]]:
         }
         for g in report.groups
     }
+    steering = {m.id: (m.numerator, m.denominator) for m in report.steering if m.denominator}
+    return {"steering": steering, **groups}

@@ -410,15 +410,41 @@ def dev_up() -> None:
     _run_until_signalled(main)
 
 
-def _period(year: int | None, start: date | None, end: date | None) -> tuple[date, date]:
+def _period(
+    year: int | None, period: str | None, start: date | None, end: date | None
+) -> tuple[date, date]:
+    from .projection.slices import BadPeriod, parse_period
+
+    if sum(x is not None for x in (year, period, start or end)) > 1:
+        raise typer.BadParameter("give one of --year, --period, or --from with --to")
     if start or end:
         if not (start and end):
-            raise typer.BadParameter("give both --from and --to, or --year")
+            raise typer.BadParameter("give both --from and --to")
         if end < start:
             raise typer.BadParameter("--to must not be before --from")
         return start, end
+    if period is not None:
+        try:
+            return parse_period(period)
+        except BadPeriod as exc:
+            raise typer.BadParameter(str(exc), param_hint="--period") from None
     y = year or datetime.now(UTC).year
     return date(y, 1, 1), date(y, 12, 31)
+
+
+def _as_of(value: str | None) -> datetime | None:
+    """A moment: a date means the end of that day (UTC), a time without zone is UTC."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.max.time(), UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{exc} (expected YYYY-MM-DD or an ISO 8601 time)", param_hint="--as-of"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @app.command()
@@ -426,35 +452,70 @@ def metrics(
     year: Annotated[
         int | None, typer.Option(help="Calendar year of settlement (default: this year).")
     ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="2020, 2020-Q3, 2020-07, or 12m:2020-12 (rolling twelve months)."),
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="First settlement date, YYYY-MM-DD.")
     ] = None,
     end: Annotated[
         str | None, typer.Option("--to", help="Last settlement date, YYYY-MM-DD.")
     ] = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="Break down by category, case_type, municipality, county, reception_centre "
+            "or settled_by."
+        ),
+    ] = "category",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The figures as known then (a date means the end of that day, UTC)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
-    """Waiting-time figures for persons settled in a period, from the projection."""
+    """Waiting-time figures and steering parameters for persons settled in a period."""
+    from .municipalities import register as municipality_register
     from .projection.queries import waiting_time
-    from .render import report_json, report_table
+    from .projection.slices import BREAKDOWNS
+    from .render import report_csv, report_json, report_table, steering_table
 
+    if by not in BREAKDOWNS:
+        raise typer.BadParameter(f"{by!r} is not one of {', '.join(BREAKDOWNS)}", param_hint="--by")
+    if as_json and as_csv:
+        raise typer.BadParameter("give --json or --csv, not both")
     first, last = _period(
         year,
+        period,
         _iso_date(start, "--from") if start else None,
         _iso_date(end, "--to") if end else None,
     )
+    known = _as_of(as_of)
     settings = Settings()
+    municipalities = municipality_register()
+
+    def county_of(number: str, day: date) -> str:
+        return municipalities.get(number, day).county_name
 
     async def main() -> None:
         engine = db.make_engine(settings.projection_url)
         try:
-            report = await waiting_time(db.sessionmaker(engine), first, last)
+            report = await waiting_time(
+                db.sessionmaker(engine), first, last, by=by, as_of=known, county_of=county_of
+            )
         finally:
             await engine.dispose()
         if as_json:
             print(json.dumps(report_json(report), indent=2))
+        elif as_csv:
+            print(report_csv(report), end="")
         else:
             console.print(report_table(report))
+            console.print(steering_table(report))
 
     asyncio.run(main())
 

@@ -16,9 +16,10 @@ from .embedded import EmbeddedStack
 from .municipalities import register as municipality_register
 from .places import PlacesService
 from .plans import drive, ensure_places
-from .projection.metrics import SettledFact, WaitingTimeReport, waiting_time_report
+from .projection.metrics import SettledFact, WaitingTimeReport
 from .projection.queries import projection_status, waiting_time
-from .render import places_table, progress_bar, report_table
+from .projection.report import build_report
+from .render import places_table, progress_bar, report_table, steering_table
 from .settings import Settings
 from .synthetic import generate
 from .temporal import connect
@@ -42,15 +43,8 @@ async def report_from_event_log(
         for payload in payloads:
             event = CaseEvent.model_validate_json(payload)
             assert isinstance(event.data, PersonSettled)
-            facts.append(
-                SettledFact(
-                    category=event.data.category,
-                    protected_identity=event.data.protected_identity,
-                    permit_date=event.data.permit_date,
-                    settled_on=event.business_date,
-                )
-            )
-    return waiting_time_report(facts, period_start, period_end)
+            facts.append(SettledFact.of(event.case_id, event.data, event.business_date))
+    return build_report(facts, period_start, period_end)
 
 
 async def run_demo(
@@ -95,6 +89,7 @@ async def run_demo(
         with console.status("Stopping…"):
             await stack.stop()
     console.print(report_table(report))
+    console.print(steering_table(report))
     console.print(places_table(ledgers, municipalities, year))
     agree = report == from_log and logged == expected_events
     console.print(

@@ -1,6 +1,8 @@
 """Presenting the figures: a Rich table for people, JSON for programs."""
 
+import csv
 import datetime
+import io
 from typing import Any
 
 from rich.console import Console
@@ -10,7 +12,7 @@ from rich.table import Table
 from schemas.places import PlacesLedger
 
 from .municipalities import MunicipalityRegister
-from .projection.metrics import TOTAL, WaitingTimeReport
+from .projection.metrics import TOTAL, GroupFigures, WaitingTimeReport
 from .suggestions import Suggestion
 
 LABELS = {
@@ -29,14 +31,19 @@ def _months(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def _title(report: WaitingTimeReport) -> str:
+    known = f", as known {report.as_of.isoformat()}" if report.as_of else ""
+    return f"Settled {report.period_start} – {report.period_end}{known}  ({report.metric_version})"
+
+
 def report_table(report: WaitingTimeReport) -> Table:
     table = Table(
-        title=f"Settled {report.period_start} – {report.period_end}  ({report.metric_version})",
+        title=_title(report),
         caption="¹ includes persons with protected identity, who count in no category.\n"
         "≤ N mo: settled by the permit date + N calendar months. Waits in months of "
         "30.4375 days.",
     )
-    table.add_column("Category", no_wrap=True)
+    table.add_column(report.by.replace("_", " ").capitalize(), no_wrap=True)
     for header in ("Settled", "≤3 mo", "≤6 mo", "≤12 mo", "Mean wait", "Median wait"):
         table.add_column(header, justify="right")
     for g in report.groups:
@@ -53,28 +60,84 @@ def report_table(report: WaitingTimeReport) -> Table:
     return table
 
 
+def steering_table(report: WaitingTimeReport) -> Table:
+    table = Table(
+        title="Steering parameters (settlement/1)",
+        caption=f"Settled after waiting more than 12 months: {report.waited_over_12_months}",
+    )
+    table.add_column("Id", no_wrap=True)
+    table.add_column("What")
+    for header in ("Unit", "Within", "Of", "Share", "Target", "Met"):
+        table.add_column(header, justify="right")
+    for m in report.steering:
+        table.add_row(
+            m.id,
+            m.name,
+            m.unit,
+            str(m.numerator),
+            str(m.denominator),
+            _pct(m.share),
+            _pct(m.target),
+            {True: "yes", False: "no", None: "–"}[m.met],
+        )
+    return table
+
+
+def _group_row(g: GroupFigures) -> dict[str, Any]:
+    return {
+        "group": g.group,
+        "settled": g.settled,
+        "within_3_months": g.within_3_months,
+        "within_6_months": g.within_6_months,
+        "within_12_months": g.within_12_months,
+        "share_within_3_months": g.share(3),
+        "share_within_6_months": g.share(6),
+        "share_within_12_months": g.share(12),
+        "mean_wait_months": g.mean_wait_months,
+        "median_wait_months": g.median_wait_months,
+        "mean_wait_days": None if g.mean_wait_days is None else str(g.mean_wait_days),
+        "median_wait_days": None if g.median_wait_days is None else str(g.median_wait_days),
+    }
+
+
+def report_csv(report: WaitingTimeReport) -> str:
+    """One row per group, then one per steering parameter, with the period and version."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    head = ["period_start", "period_end", "as_of", "version", "kind", "id"]
+    group_fields = list(_group_row(report.groups[0]).keys())[1:] if report.groups else []
+    writer.writerow([*head, *group_fields, "numerator", "denominator", "share", "target"])
+    common = [
+        report.period_start.isoformat(),
+        report.period_end.isoformat(),
+        report.as_of.isoformat() if report.as_of else "",
+    ]
+    for g in report.groups:
+        row = _group_row(g)
+        writer.writerow(
+            [*common, report.metric_version, report.by, g.group]
+            + ["" if row[k] is None else row[k] for k in group_fields]
+            + ["", "", "", ""]
+        )
+    for m in report.steering:
+        writer.writerow(
+            [*common, m.version, "steering", m.id]
+            + [""] * len(group_fields)
+            + [m.numerator, m.denominator, "" if m.share is None else m.share, m.target or ""]
+        )
+    return out.getvalue()
+
+
 def report_json(report: WaitingTimeReport) -> dict[str, Any]:
     return {
         "metric_version": report.metric_version,
         "period_start": report.period_start.isoformat(),
         "period_end": report.period_end.isoformat(),
-        "groups": [
-            {
-                "group": g.group,
-                "settled": g.settled,
-                "within_3_months": g.within_3_months,
-                "within_6_months": g.within_6_months,
-                "within_12_months": g.within_12_months,
-                "share_within_3_months": g.share(3),
-                "share_within_6_months": g.share(6),
-                "share_within_12_months": g.share(12),
-                "mean_wait_months": g.mean_wait_months,
-                "median_wait_months": g.median_wait_months,
-                "mean_wait_days": None if g.mean_wait_days is None else str(g.mean_wait_days),
-                "median_wait_days": None if g.median_wait_days is None else str(g.median_wait_days),
-            }
-            for g in report.groups
-        ],
+        "as_of": report.as_of.isoformat() if report.as_of else None,
+        "by": report.by,
+        "steering": [m.model_dump() for m in report.steering],
+        "waited_over_12_months": report.waited_over_12_months,
+        "groups": [_group_row(g) for g in report.groups],
     }
 
 

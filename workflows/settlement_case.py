@@ -654,6 +654,7 @@ class SettlementCaseWorkflow:
                             permit_date=state.permit_date_of(x.person_id),
                             municipality_number=municipality,
                             settled_by=state.settled_by,
+                            reception_centre=state.reception_centre,
                         ),
                     )
                     for x in ordered

@@ -162,3 +162,49 @@ async def test_a_corrected_settlement_date_can_move_a_person_to_another_period(p
     in_2021 = await waiting_time(projection_db, date(2021, 1, 1), date(2021, 12, 31))
     assert (in_2020.group("total").settled, in_2021.group("total").settled) == (1, 1)
     assert in_2021.group("total").within_12_months == 0
+
+
+async def test_as_of_before_a_correction_shows_the_old_truth_and_after_it_the_new(projection_db):
+    await apply(projection_db, records(case_events()))
+    learned = datetime.now(UTC)
+    correction = event(
+        "case-0001",
+        5,
+        SettlementDateCorrected(
+            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
+        ),
+        business_date=date(2021, 1, 15),
+    )
+    await apply(projection_db, records([correction], first_offset=4))
+    year = (date(2020, 1, 1), date(2020, 12, 31))
+    before = await waiting_time(projection_db, *year, as_of=learned)
+    after = await waiting_time(projection_db, *year, as_of=correction.recorded_at)
+    now = await waiting_time(projection_db, *year)
+    assert before.group("total").settled == 2
+    assert after.group("total").settled == now.group("total").settled == 1
+    # Before the first settlement was recorded, nothing was known.
+    nothing = await waiting_time(projection_db, *year, as_of=datetime(2020, 1, 1, tzinfo=UTC))
+    assert nothing.group("total").settled == 0
+    # A second correction of the same person keeps one open version.
+    again = event(
+        "case-0001",
+        6,
+        SettlementDateCorrected(
+            person_id="case-0001-p1", previous_date=date(2021, 1, 15), reason="late_information"
+        ),
+        business_date=date(2020, 6, 1),
+    )
+    await apply(projection_db, records([again], first_offset=5))
+    final = await waiting_time(projection_db, *year)
+    assert final.group("total").settled == 2
+    assert (await projection_status(projection_db)).settled_persons == 2
+    assert (await waiting_time(projection_db, *year, as_of=after.as_of)).group("total").settled == 1
+
+
+async def test_figures_break_down_by_municipality_and_reception_centre(projection_db):
+    await apply(projection_db, records(case_events()))
+    year = (date(2020, 1, 1), date(2020, 12, 31))
+    report = await waiting_time(projection_db, *year, by="municipality")
+    assert [(g.group, g.settled) for g in report.groups] == [("0301", 2), ("total", 2)]
+    [sp132] = [m for m in report.steering if m.id == "SP13.2"]
+    assert (sp132.numerator, sp132.denominator) == (2, 2)

@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from schemas.enums import Category
+from schemas.enums import CaseType, Category, SettlingAuthority
 from workers.projection.metrics import (
     TOTAL,
     SettledFact,
@@ -14,9 +14,28 @@ from workers.projection.metrics import (
 )
 
 
-def fact(permit, settled, category=Category.OTHER_ADULT, protected=False):
+def fact(
+    permit,
+    settled,
+    category=Category.OTHER_ADULT,
+    protected=False,
+    *,
+    case_id="case-1",
+    case_type=CaseType.RECEPTION,
+    settled_by=SettlingAuthority.IMDI,
+    municipality="0301",
+    centre="rc-01",
+):
     return SettledFact(
-        category=category, protected_identity=protected, permit_date=permit, settled_on=settled
+        category=category,
+        protected_identity=protected,
+        permit_date=permit,
+        settled_on=settled,
+        case_id=case_id,
+        case_type=case_type,
+        settled_by=settled_by,
+        municipality_number=municipality,
+        reception_centre=centre,
     )
 
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.enums import Category
+from schemas.enums import CaseType, Category, SettlingAuthority
 from schemas.envelope import EnvelopeError, from_kafka
 from schemas.events import (
     QUALIFICATION_EVENTS,
@@ -28,7 +28,13 @@ from schemas.events import (
 )
 
 from .metrics import SettledFact
-from .store import AppliedEvent, CaseProgress, ConsumerPosition, DeadLetter, SettledPersonFact
+from .store import (
+    AppliedEvent,
+    CaseProgress,
+    ConsumerPosition,
+    DeadLetter,
+    SettledPersonVersion,
+)
 
 
 @dataclass(frozen=True)
@@ -156,58 +162,104 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
     elif isinstance(data, PersonSettled):
         case.settled_persons += 1
         session.add(
-            SettledPersonFact(
+            SettledPersonVersion(
                 case_id=event.case_id,
                 person_id=data.person_id,
                 event_id=event.event_id,
                 category=data.category.value,
                 protected_identity=data.protected_identity,
                 case_type=data.case_type.value,
+                settled_by=data.settled_by.value,
                 municipality_number=data.municipality_number,
+                reception_centre=data.reception_centre,
                 permit_date=data.permit_date,
                 settled_on=event.business_date,
+                recorded_at=event.recorded_at,
             )
         )
     elif isinstance(data, PermitDateCorrected):
-        # A correction changes the past: every figure the case's persons are in moves.
+        # A correction changes the past: every figure the case's persons are in moves. Members
+        # who joined later keep their own permit dates.
         case.permit_date = event.business_date
-        # Members who joined later keep their own permit dates.
-        await session.execute(
-            update(SettledPersonFact)
-            .where(
-                SettledPersonFact.case_id == event.case_id,
-                SettledPersonFact.permit_date == data.previous_date,
-            )
-            .values(permit_date=event.business_date)
+        await _supersede(
+            session,
+            event,
+            SettledPersonVersion.case_id == event.case_id,
+            SettledPersonVersion.permit_date == data.previous_date,
+            changes={"permit_date": event.business_date},
         )
     elif isinstance(data, SettlementDateCorrected):
-        await session.execute(
-            update(SettledPersonFact)
-            .where(
-                SettledPersonFact.case_id == event.case_id,
-                SettledPersonFact.person_id == data.person_id,
-            )
-            .values(settled_on=event.business_date)
+        await _supersede(
+            session,
+            event,
+            SettledPersonVersion.case_id == event.case_id,
+            SettledPersonVersion.person_id == data.person_id,
+            changes={"settled_on": event.business_date},
+        )
+
+
+_COPIED = (
+    "case_id",
+    "person_id",
+    "category",
+    "protected_identity",
+    "case_type",
+    "settled_by",
+    "municipality_number",
+    "reception_centre",
+    "permit_date",
+    "settled_on",
+)
+
+
+async def _supersede(
+    session: AsyncSession,
+    event: CaseEvent,
+    *where: ColumnElement[bool],
+    changes: dict[str, object],
+) -> None:
+    """Close the open versions a correction touches and open their successors, so that what
+    was known before the correction stays readable as of then."""
+    current = (
+        await session.scalars(
+            select(SettledPersonVersion).where(SettledPersonVersion.superseded_at.is_(None), *where)
+        )
+    ).all()
+    for version in current:
+        version.superseded_at = event.recorded_at
+        fields = {name: getattr(version, name) for name in _COPIED} | changes
+        session.add(
+            SettledPersonVersion(event_id=event.event_id, recorded_at=event.recorded_at, **fields)
         )
 
 
 async def load_settled_facts(
-    session: AsyncSession, period_start: date, period_end: date
+    session: AsyncSession,
+    period_start: date,
+    period_end: date,
+    as_of: datetime | None = None,
 ) -> list[SettledFact]:
-    rows = await session.execute(
-        select(
-            SettledPersonFact.category,
-            SettledPersonFact.protected_identity,
-            SettledPersonFact.permit_date,
-            SettledPersonFact.settled_on,
-        ).where(SettledPersonFact.settled_on.between(period_start, period_end))
+    """The persons settled in the period, as known now or, with ``as_of``, as known then."""
+    v = SettledPersonVersion
+    known = (
+        v.superseded_at.is_(None)
+        if as_of is None
+        else (v.recorded_at <= as_of) & (v.superseded_at.is_(None) | (v.superseded_at > as_of))
+    )
+    rows = await session.scalars(
+        select(v).where(v.settled_on.between(period_start, period_end), known)
     )
     return [
         SettledFact(
-            category=Category(category),
-            protected_identity=protected,
-            permit_date=permit_date,
-            settled_on=settled_on,
+            category=Category(row.category),
+            protected_identity=row.protected_identity,
+            permit_date=row.permit_date,
+            settled_on=row.settled_on,
+            case_id=row.case_id,
+            case_type=CaseType(row.case_type),
+            settled_by=SettlingAuthority(row.settled_by),
+            municipality_number=row.municipality_number,
+            reception_centre=row.reception_centre,
         )
-        for category, protected, permit_date, settled_on in rows
+        for row in rows
     ]

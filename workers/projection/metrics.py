@@ -12,14 +12,16 @@ Definitions (domain.md §3.4, K1, K2, K7), version ``waiting-time/1``:
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from statistics import median
+from typing import Any
 
 from pydantic import BaseModel
 
 from schemas.calendar import add_months
-from schemas.enums import Category
+from schemas.enums import CaseType, Category, SettlingAuthority
+from schemas.events import PersonSettled
 
 METRIC_VERSION = "waiting-time/1"
 DAYS_PER_MONTH = Fraction(36525, 1200)  # 365.25 / 12, exactly
@@ -29,10 +31,31 @@ TOTAL = "total"
 
 @dataclass(frozen=True)
 class SettledFact:
+    """One settled person, as the figures need them."""
+
     category: Category
     protected_identity: bool
     permit_date: date
     settled_on: date
+    case_id: str
+    case_type: CaseType
+    settled_by: SettlingAuthority
+    municipality_number: str
+    reception_centre: str | None
+
+    @classmethod
+    def of(cls, case_id: str, data: PersonSettled, settled_on: date) -> "SettledFact":
+        return cls(
+            category=data.category,
+            protected_identity=data.protected_identity,
+            permit_date=data.permit_date,
+            settled_on=settled_on,
+            case_id=case_id,
+            case_type=data.case_type,
+            settled_by=data.settled_by,
+            municipality_number=data.municipality_number,
+            reception_centre=data.reception_centre,
+        )
 
 
 def settled_within(fact: SettledFact, months: int) -> bool:
@@ -74,6 +97,13 @@ class WaitingTimeReport(BaseModel):
     period_start: date
     period_end: date
     groups: list[GroupFigures]
+    by: str = "category"
+    """What the groups break the figures down by."""
+    as_of: datetime | None = None
+    """The figures as they were known at this moment; none for as known now."""
+    steering: list[Any] = []
+    """The steering parameters (definitions.MetricResult), if computed."""
+    waited_over_12_months: int | None = None
 
     def group(self, name: str) -> GroupFigures:
         return next(g for g in self.groups if g.group == name)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -66,20 +67,33 @@ class CaseProgress(ProjectionBase):
     settled_persons: Mapped[int] = mapped_column(Integer(), default=0)
 
 
-class SettledPersonFact(ProjectionBase):
-    """One settled person: the unit of the waiting-time statistics."""
+class SettledPersonVersion(ProjectionBase):
+    """One settled person, the unit of the waiting-time statistics, bitemporally: each
+    version holds what was known from ``recorded_at`` until ``superseded_at`` (a correction
+    closes a version and opens the next). The figures now read the open versions; the
+    figures as of a past moment read the versions open then."""
 
-    __tablename__ = "projection_settled_person"
+    __tablename__ = "projection_settled_person_version"
 
-    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    case_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    """The event that made this version: the settlement, or the correction."""
     category: Mapped[str] = mapped_column(String(32))
     protected_identity: Mapped[bool] = mapped_column(Boolean())
     case_type: Mapped[str] = mapped_column(String(32))
+    settled_by: Mapped[str] = mapped_column(String(16))
     municipality_number: Mapped[str] = mapped_column(String(4))
+    reception_centre: Mapped[str | None] = mapped_column(String(32))
     permit_date: Mapped[date] = mapped_column(Date())
     settled_on: Mapped[date] = mapped_column(Date(), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_projection_settled_person_version_person", "case_id", "person_id"),)
 
 
 class DeadLetter(ProjectionBase):
