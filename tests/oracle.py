@@ -131,3 +131,47 @@ def as_comparable(report) -> dict[str, dict[str, object]]:
     }
     steering = {m.id: (m.numerator, m.denominator) for m in report.steering if m.denominator}
     return {"steering": steering, **groups}
+
+
+def oracle_stock(plans: list[HouseholdPlan], on: date) -> dict[str, object]:
+    """Who was waiting at the end of ``on``, counted the plain way: settlement-ready persons
+    in reception (K9) with the median of their waits so far (K8, in days), and resettlement
+    refugees with an entry permit still abroad."""
+    from schemas.commands import (
+        AddHouseholdMember,
+        RecordArrival,
+        RecordSettlementInterview,
+    )
+
+    in_reception: list[int] = []
+    abroad = 0
+    for plan in plans:
+        case_type = plan.grant.case_type.value
+        interview = next(
+            (s.held_on for s in plan.steps if isinstance(s, RecordSettlementInterview)), None
+        )
+        arrived = next((s.arrived_on for s in plan.steps if isinstance(s, RecordArrival)), None)
+        exited = plan.exit.exited_on if plan.exit else None
+        settled = plan.settlements
+        joined = {
+            s.person.person_id: s.permit_date
+            for s in plan.steps
+            if isinstance(s, AddHouseholdMember)
+        }
+        for person in plan.persons:
+            t0 = joined.get(person.person_id, plan.grant.permit_date)
+            t1 = settled.get(person.person_id)
+            if t0 > on or (t1 is not None and t1 <= on) or (exited is not None and exited <= on):
+                continue
+            if case_type == "reception" and interview is not None:
+                ready = max(interview, t0)
+                if ready <= on:
+                    in_reception.append((on - t0).days)
+            if case_type == "resettlement" and (arrived is None or arrived > on):
+                abroad += 1
+    days = sorted(in_reception)
+    n = len(days)
+    median = None
+    if n:
+        median = Fraction(days[n // 2]) if n % 2 else Fraction(days[n // 2 - 1] + days[n // 2], 2)
+    return {"waiting_in_reception": n, "median_wait_days": median, "waiting_abroad": abroad}

@@ -521,6 +521,44 @@ def metrics(
 
 
 @app.command()
+def waiting(
+    on: Annotated[
+        str | None, typer.Option(help="Reference day, YYYY-MM-DD (default: today).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As known then (a date: the end of that day).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Who was waiting at the end of a day: settlement-ready persons in reception and the
+    median of their waits (K9, K8), and resettlement refugees still abroad."""
+    from .projection.queries import waiting_on
+    from .render import stock_table
+
+    day = _iso_date(on, "--on") if on else datetime.now(UTC).date()
+    known = _as_of(as_of)
+    settings = Settings()
+
+    async def main() -> None:
+        engine = db.make_engine(settings.projection_url)
+        try:
+            stock = await waiting_on(db.sessionmaker(engine), day, known)
+        finally:
+            await engine.dispose()
+        if as_json:
+            document = stock.model_dump(mode="json")
+            document["median_wait_days"] = (
+                None if stock.median_wait_days is None else str(stock.median_wait_days)
+            )
+            document["median_wait_months"] = stock.median_wait_months
+            print(json.dumps(document, indent=2))
+        else:
+            console.print(stock_table(stock))
+
+    asyncio.run(main())
+
+
+@app.command()
 def demo(
     households: Annotated[int, typer.Option(min=1, max=20000, help="How many households.")] = 300,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic cohort.")] = 2020,

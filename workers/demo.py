@@ -17,9 +17,9 @@ from .municipalities import register as municipality_register
 from .places import PlacesService
 from .plans import drive, ensure_places
 from .projection.metrics import SettledFact, WaitingTimeReport
-from .projection.queries import projection_status, waiting_time
+from .projection.queries import projection_status, waiting_on, waiting_time
 from .projection.report import build_report
-from .render import places_table, progress_bar, report_table, steering_table
+from .render import places_table, progress_bar, report_table, steering_table, stock_table
 from .settings import Settings
 from .synthetic import generate
 from .temporal import connect
@@ -80,6 +80,7 @@ async def run_demo(
                 await asyncio.sleep(0.3)
         logged = await event_log_count(db.sessionmaker(register))
         report = await waiting_time(db.sessionmaker(projection), first, last)
+        stock = await waiting_on(db.sessionmaker(projection), last)
         from_log = await report_from_event_log(db.sessionmaker(register), first, last)
         numbers = sorted({a.municipality_number for p in plans for a in p.allocations})
         ledgers = [await places.ledger(number, year) for number in numbers]
@@ -90,6 +91,7 @@ async def run_demo(
             await stack.stop()
     console.print(report_table(report))
     console.print(steering_table(report))
+    console.print(stock_table(stock))
     console.print(places_table(ledgers, municipalities, year))
     agree = report == from_log and logged == expected_events
     console.print(

@@ -13,6 +13,7 @@ from schemas.places import PlacesLedger
 
 from .municipalities import MunicipalityRegister
 from .projection.metrics import TOTAL, GroupFigures, WaitingTimeReport
+from .projection.queries import StockReport
 from .suggestions import Suggestion
 
 LABELS = {
@@ -186,6 +187,23 @@ def suggestions_table(
             _pct(s.share_used),
             ", ".join(n.value.replace("_", " ") for n in s.unmet_needs) or "–",
         )
+    return table
+
+
+def stock_table(stock: StockReport) -> Table:
+    known = f", as known {stock.as_of.isoformat()}" if stock.as_of else ""
+    table = Table(
+        title=f"Waiting at the end of {stock.on.isoformat()}{known}  ({stock.metric_version})"
+    )
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    table.add_row(
+        "K9 Settlement-ready persons waiting in reception", str(stock.waiting_in_reception)
+    )
+    table.add_row(
+        "K8 Their median wait since the permit (months)", _months(stock.median_wait_months)
+    )
+    table.add_row("Resettlement refugees with an entry permit, abroad", str(stock.waiting_abroad))
     return table
 
 

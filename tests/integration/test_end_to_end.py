@@ -8,14 +8,15 @@ from datetime import date
 import pytest
 
 from tests.integration.conftest import RunningStack, eventually
-from tests.oracle import as_comparable, oracle
+from tests.oracle import as_comparable, oracle, oracle_stock
 from workers.demo import event_log_count, report_from_event_log
-from workers.projection.queries import projection_status, waiting_time
+from workers.projection.queries import projection_status, waiting_on, waiting_time
 from workers.synthetic import generate
 
 pytestmark = pytest.mark.integration
 
 YEAR = (date(2020, 1, 1), date(2020, 12, 31))
+STOCK_DAYS = (date(2020, 3, 31), date(2020, 12, 31))
 
 
 async def caught_up(running: RunningStack) -> bool:
@@ -36,6 +37,13 @@ async def assert_figures_match_the_oracle(running: RunningStack) -> None:
     report = await waiting_time(running.projection, *YEAR)
     assert as_comparable(report) == oracle(running.driven, *YEAR)
     assert report == await report_from_event_log(running.register, *YEAR)
+    for day in STOCK_DAYS:
+        stock = await waiting_on(running.projection, day)
+        assert {
+            "waiting_in_reception": stock.waiting_in_reception,
+            "median_wait_days": stock.median_wait_days,
+            "waiting_abroad": stock.waiting_abroad,
+        } == oracle_stock(running.driven, day)
 
 
 async def test_projected_figures_equal_an_independent_batch_computation(sqlite_stack):

@@ -7,13 +7,14 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import date
 from fractions import Fraction
 
 import pytest
 
 from tests.integration.conftest import RunningStack, stack_settings, start_stack
 from tests.integration.test_end_to_end import YEAR, assert_figures_match_the_oracle
-from tests.oracle import oracle
+from tests.oracle import oracle, oracle_stock
 from workers.embedded import settings_env
 from workers.synthetic import generate
 
@@ -49,14 +50,59 @@ async def test_metrics_command_prints_the_projection_as_json(postgres_stack):
         timeout=60,
         check=True,
     )
-    printed = {g["group"]: g for g in json.loads(out.stdout)["groups"]}
+    document = json.loads(out.stdout)
+    printed = {g["group"]: g for g in document["groups"]}
     expected = oracle(postgres_stack.driven, *YEAR)
+    steering = expected.pop("steering")
+    assert {
+        m["id"]: (m["numerator"], m["denominator"])
+        for m in document["steering"]
+        if m["denominator"]
+    } == steering
     for group, figures in expected.items():
         assert printed[group]["settled"] == figures["settled"]
         assert printed[group]["within_6_months"] == figures["within_6_months"]
         assert Fraction(printed[group]["mean_wait_days"]) == figures["mean_wait_days"]
     assert printed["total"]["share_within_6_months"] == pytest.approx(
         expected["total"]["within_6_months"] / expected["total"]["settled"]
+    )
+    by_county = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "workers.cli", "metrics", "--period", "2020", "--by", "county"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "Trøndelag" in by_county.stdout
+    assert "SP13.4" in by_county.stdout
+    as_csv = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "workers.cli", "metrics", "--period", "2020-Q4", "--csv"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    stock = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "workers.cli", "waiting", "--on", "2020-12-31", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    expected_stock = oracle_stock(postgres_stack.driven, date(2020, 12, 31))
+    printed_stock = json.loads(stock.stdout)
+    assert printed_stock["waiting_in_reception"] == expected_stock["waiting_in_reception"]
+    assert printed_stock["waiting_abroad"] == expected_stock["waiting_abroad"]
+    header, *rows = as_csv.stdout.splitlines()
+    assert header.startswith("period_start,period_end,as_of,version,kind,id")
+    assert any(
+        row.startswith("2020-10-01,2020-12-31,,settlement/1,steering,SP13.1") for row in rows
     )
 
 

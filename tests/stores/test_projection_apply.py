@@ -16,7 +16,7 @@ from schemas.events import (
     SettlementInterviewHeld,
 )
 from workers.projection.apply import Record, apply_batch
-from workers.projection.queries import projection_status, waiting_time
+from workers.projection.queries import projection_status, waiting_on, waiting_time
 from workers.projection.store import CaseProgress, ConsumerPosition, DeadLetter
 
 TOPIC = "case-events"
@@ -208,3 +208,26 @@ async def test_figures_break_down_by_municipality_and_reception_centre(projectio
     assert [(g.group, g.settled) for g in report.groups] == [("0301", 2), ("total", 2)]
     [sp132] = [m for m in report.steering if m.id == "SP13.2"]
     assert (sp132.numerator, sp132.denominator) == (2, 2)
+
+
+async def test_the_stock_counts_who_was_ready_and_waiting_on_a_day_as_known_then(projection_db):
+    await apply(projection_db, records(case_events()))  # ready 2020-02-01, settled 2020-05-01
+    ready_before = await waiting_on(projection_db, date(2020, 1, 31))
+    waiting = await waiting_on(projection_db, date(2020, 3, 1))
+    after = await waiting_on(projection_db, date(2020, 5, 1))
+    assert (ready_before.waiting_in_reception, after.waiting_in_reception) == (0, 0)
+    assert waiting.waiting_in_reception == 2
+    assert waiting.median_wait_days == (date(2020, 3, 1) - date(2020, 1, 10)).days
+    learned = datetime.now(UTC)
+    correction = event(
+        "case-0001",
+        5,
+        SettlementDateCorrected(
+            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
+        ),
+        business_date=date(2020, 8, 1),
+    )
+    await apply(projection_db, records([correction], first_offset=4))
+    assert (await waiting_on(projection_db, date(2020, 6, 1))).waiting_in_reception == 1
+    as_known = await waiting_on(projection_db, date(2020, 6, 1), as_of=learned)
+    assert as_known.waiting_in_reception == 0

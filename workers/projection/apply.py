@@ -15,16 +15,20 @@ from datetime import UTC, date, datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.enums import CaseType, Category, SettlingAuthority
+from schemas.enums import CaseType, Category, CorrectableStep, SettlingAuthority
 from schemas.envelope import EnvelopeError, from_kafka
 from schemas.events import (
     QUALIFICATION_EVENTS,
     CaseEvent,
+    CaseExited,
     HouseholdMemberAdded,
     PermitDateCorrected,
     PersonSettled,
+    ResettlementArrived,
     ResidencePermitGranted,
     SettlementDateCorrected,
+    SettlementInterviewHeld,
+    StepDateCorrected,
 )
 
 from .metrics import SettledFact
@@ -33,6 +37,7 @@ from .store import (
     CaseProgress,
     ConsumerPosition,
     DeadLetter,
+    PersonWaitVersion,
     SettledPersonVersion,
 )
 
@@ -152,6 +157,7 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
     if event.sequence > case.last_sequence:
         case.last_sequence = event.sequence
         case.last_event_type = event.type
+    await _waiting(session, event)
     data = event.data
     if isinstance(data, ResidencePermitGranted):
         case.case_type = data.case_type.value
@@ -183,6 +189,7 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
         case.permit_date = event.business_date
         await _supersede(
             session,
+            SettledPersonVersion,
             event,
             SettledPersonVersion.case_id == event.case_id,
             SettledPersonVersion.permit_date == data.previous_date,
@@ -191,6 +198,7 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
     elif isinstance(data, SettlementDateCorrected):
         await _supersede(
             session,
+            SettledPersonVersion,
             event,
             SettledPersonVersion.case_id == event.case_id,
             SettledPersonVersion.person_id == data.person_id,
@@ -198,39 +206,101 @@ async def _apply(session: AsyncSession, event: CaseEvent) -> None:
         )
 
 
-_COPIED = (
-    "case_id",
-    "person_id",
-    "category",
-    "protected_identity",
-    "case_type",
-    "settled_by",
-    "municipality_number",
-    "reception_centre",
-    "permit_date",
-    "settled_on",
-)
+Versioned = type[SettledPersonVersion] | type[PersonWaitVersion]
+_BOOKKEEPING = {"id", "event_id", "recorded_at", "superseded_at"}
 
 
 async def _supersede(
     session: AsyncSession,
+    model: Versioned,
     event: CaseEvent,
     *where: ColumnElement[bool],
     changes: dict[str, object],
 ) -> None:
-    """Close the open versions a correction touches and open their successors, so that what
-    was known before the correction stays readable as of then."""
+    """Close the open versions an event changes and open their successors, so that what was
+    known before stays readable as of then."""
     current = (
-        await session.scalars(
-            select(SettledPersonVersion).where(SettledPersonVersion.superseded_at.is_(None), *where)
-        )
+        await session.scalars(select(model).where(model.superseded_at.is_(None), *where))
     ).all()
+    copied = [c.key for c in model.__table__.columns if c.key not in _BOOKKEEPING]
     for version in current:
         version.superseded_at = event.recorded_at
-        fields = {name: getattr(version, name) for name in _COPIED} | changes
+        fields = {name: getattr(version, name) for name in copied} | changes
+        session.add(model(event_id=event.event_id, recorded_at=event.recorded_at, **fields))
+
+
+async def _waiting(session: AsyncSession, event: CaseEvent) -> None:
+    """The persons-on-the-way table (stock figures): each event that moves a person."""
+    w = PersonWaitVersion
+    data, day, case = event.data, event.business_date, w.case_id == event.case_id
+    unsettled = w.settled_on.is_(None)
+    if isinstance(data, ResidencePermitGranted):
+        resettlement = data.case_type is CaseType.RESETTLEMENT
+        for person in data.persons:
+            session.add(
+                w(
+                    case_id=event.case_id,
+                    person_id=person.person_id,
+                    event_id=event.event_id,
+                    case_type=data.case_type.value,
+                    protected_identity=person.protected_identity,
+                    permit_date=day,
+                    ready_on=day if resettlement else None,
+                    recorded_at=event.recorded_at,
+                )
+            )
+    elif isinstance(data, HouseholdMemberAdded):
+        household = await session.scalar(select(w).where(case, w.superseded_at.is_(None)).limit(1))
+        if household is None:
+            return
+        ready = household.ready_on
         session.add(
-            SettledPersonVersion(event_id=event.event_id, recorded_at=event.recorded_at, **fields)
+            w(
+                case_id=event.case_id,
+                person_id=data.person_id,
+                event_id=event.event_id,
+                case_type=household.case_type,
+                protected_identity=data.protected_identity,
+                permit_date=day,
+                ready_on=None if ready is None else max(ready, day),
+                recorded_at=event.recorded_at,
+            )
         )
+    elif isinstance(data, SettlementInterviewHeld):
+        await _supersede(
+            session, w, event, case, unsettled, w.ready_on.is_(None), changes={"ready_on": day}
+        )
+    elif isinstance(data, StepDateCorrected) and data.step is CorrectableStep.SETTLEMENT_INTERVIEW:
+        await _supersede(
+            session, w, event, case, w.ready_on == data.previous_date, changes={"ready_on": day}
+        )
+    elif isinstance(data, PermitDateCorrected):
+        await _supersede(
+            session,
+            w,
+            event,
+            case,
+            w.permit_date == data.previous_date,
+            w.case_type != CaseType.RESETTLEMENT.value,
+            changes={"permit_date": day},
+        )
+        await _supersede(
+            session,
+            w,
+            event,
+            case,
+            w.permit_date == data.previous_date,
+            w.case_type == CaseType.RESETTLEMENT.value,
+            changes={"permit_date": day, "ready_on": day},
+        )
+    elif isinstance(data, ResettlementArrived):
+        await _supersede(session, w, event, case, unsettled, changes={"arrived_on": day})
+    elif isinstance(data, PersonSettled | SettlementDateCorrected):
+        await _supersede(
+            session, w, event, case, w.person_id == data.person_id, changes={"settled_on": day}
+        )
+    elif isinstance(data, CaseExited):
+        await _supersede(session, w, event, case, unsettled, changes={"left_on": day})
 
 
 async def load_settled_facts(

@@ -3,14 +3,25 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
+from statistics import median
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from schemas.enums import CaseType
+
 from .apply import load_settled_facts
-from .metrics import WaitingTimeReport
+from .metrics import WaitingTimeReport, days_to_months
 from .report import build_report
-from .store import AppliedEvent, ConsumerPosition, DeadLetter, SettledPersonVersion
+from .store import (
+    AppliedEvent,
+    ConsumerPosition,
+    DeadLetter,
+    PersonWaitVersion,
+    SettledPersonVersion,
+)
 
 
 async def waiting_time(
@@ -26,6 +37,74 @@ async def waiting_time(
     async with sessions() as session:
         facts = await load_settled_facts(session, period_start, period_end, as_of)
     return build_report(facts, period_start, period_end, by=by, as_of=as_of, county_of=county_of)
+
+
+STOCK_VERSION = "stock/1"
+
+
+class StockReport(BaseModel):
+    """Who was waiting at the end of a reference day (K8, K9 and the companion count)."""
+
+    metric_version: str = STOCK_VERSION
+    on: date
+    as_of: datetime | None = None
+    waiting_in_reception: int
+    """K9: settlement-ready persons of the reception track not settled or gone by the day."""
+    median_wait_days: Fraction | None
+    """K8: median of (day - t0) over them, exact."""
+    waiting_abroad: int
+    """Resettlement refugees with an entry permit who had not arrived."""
+
+    @property
+    def median_wait_months(self) -> float | None:
+        return None if self.median_wait_days is None else days_to_months(self.median_wait_days)
+
+
+async def waiting_on(
+    sessions: async_sessionmaker[AsyncSession], on: date, as_of: datetime | None = None
+) -> StockReport:
+    """The stock at the end of ``on``, as known now or as of a past moment. Protected-identity
+    persons count: these are totals."""
+    w = PersonWaitVersion
+    known = (
+        w.superseded_at.is_(None)
+        if as_of is None
+        else (w.recorded_at <= as_of) & (w.superseded_at.is_(None) | (w.superseded_at > as_of))
+    )
+    still_waiting = (
+        (w.permit_date <= on)
+        & (w.settled_on.is_(None) | (w.settled_on > on))
+        & (w.left_on.is_(None) | (w.left_on > on))
+    )
+    async with sessions() as session:
+        permits = (
+            await session.scalars(
+                select(w.permit_date).where(
+                    known,
+                    still_waiting,
+                    w.case_type == CaseType.RECEPTION.value,
+                    w.ready_on <= on,
+                )
+            )
+        ).all()
+        abroad = await session.scalar(
+            select(func.count())
+            .select_from(w)
+            .where(
+                known,
+                still_waiting,
+                w.case_type == CaseType.RESETTLEMENT.value,
+                w.arrived_on.is_(None) | (w.arrived_on > on),
+            )
+        )
+    days = [(on - t0).days for t0 in permits]
+    return StockReport(
+        on=on,
+        as_of=as_of,
+        waiting_in_reception=len(days),
+        median_wait_days=Fraction(median(days)) if days else None,
+        waiting_abroad=int(abroad or 0),
+    )
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,31 @@ class SettledPersonVersion(ProjectionBase):
     __table_args__ = (Index("ix_projection_settled_person_version_person", "case_id", "person_id"),)
 
 
+class PersonWaitVersion(ProjectionBase):
+    """One person of a case on the way to settlement, bitemporally like the settled persons:
+    the dates that say whether they are waiting on any reference day (K8, K9, those abroad)."""
+
+    __tablename__ = "projection_person_wait_version"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    case_type: Mapped[str] = mapped_column(String(32))
+    protected_identity: Mapped[bool] = mapped_column(Boolean())
+    permit_date: Mapped[date] = mapped_column(Date())
+    ready_on: Mapped[date | None] = mapped_column(Date())
+    """Settlement-ready: the interview (the permit, for resettlement refugees)."""
+    arrived_on: Mapped[date | None] = mapped_column(Date())
+    settled_on: Mapped[date | None] = mapped_column(Date())
+    left_on: Mapped[date | None] = mapped_column(Date())
+    """The case exited before this person settled."""
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class DeadLetter(ProjectionBase):
     """A record the projection could not read, with its coordinates, for a human to look at."""
 
