@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -ra
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.projection
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -2,111 +2,22 @@
 binaries (as the unprivileged ``postgres`` user when the tests run as root) and stopped at
 the end. A missing server binary fails the run loudly; nothing is skipped."""
 
-import glob
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from workers import db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pg_bindir() -> Path:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
-    preferred = [c for c in candidates if "/15/" in c] or candidates
-    if not preferred:
-        found = shutil.which("initdb")
-        if not found:
-            pytest.fail(
-                "PostgreSQL server binaries (initdb, pg_ctl) not found; install PostgreSQL 15"
-            )
-        return Path(found).parent
-    return Path(preferred[0]).parent
-
-
-class PostgresServer:
-    def __init__(self) -> None:
-        self.bindir = _pg_bindir()
-        self.root = Path(tempfile.mkdtemp(prefix="bosetting-pg-"))
-        self.data = self.root / "data"
-        self.port = free_port()
-        self.user = None
-        if os.geteuid() == 0:
-            # initdb refuses to run as root: run the server as the unprivileged postgres user.
-            account = pwd.getpwnam("postgres")
-            os.chown(self.root, account.pw_uid, account.pw_gid)
-            self.user = "postgres"
-
-    def _run(self, *argv: str) -> None:
-        subprocess.run(argv, check=True, user=self.user, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        self._run(
-            str(self.bindir / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "bosetting",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.root / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-            "-o",
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-        )
-
-    def stop(self) -> None:
-        subprocess.run(
-            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
-            user=self.user,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    async def new_database(self) -> str:
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        conn = await asyncpg.connect(
-            host="127.0.0.1", port=self.port, user="bosetting", database="postgres"
-        )
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        return f"postgresql+asyncpg://bosetting@127.0.0.1:{self.port}/{name}"
+from workers.postgres import PostgresMissing, PostgresServer
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer()
+    try:
+        server = PostgresServer()
+    except PostgresMissing as exc:
+        pytest.fail(str(exc))
     server.start()
     try:
         yield server

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +105,9 @@ class Component:
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+
+
+PARTS = ("temporal", "broker", "case-worker", "projection")
 
 
 class EmbeddedStack:
@@ -199,20 +202,25 @@ class EmbeddedStack:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, parts: Sequence[str] = PARTS) -> None:
+        """Start the parts (all by default; the benchmark wants only the broker), in order,
+        each ready before the next."""
         s = self.settings
-        check_port_free(s.temporal_address, "temporal_address")
-        check_port_free(f"127.0.0.1:{s.temporal_ui_port}", "temporal_ui_port")
-        check_port_free(s.kafka_bootstrap_servers.split(",")[0], "kafka_bootstrap_servers")
+        if "temporal" in parts:
+            check_port_free(s.temporal_address, "temporal_address")
+            check_port_free(f"127.0.0.1:{s.temporal_ui_port}", "temporal_ui_port")
+        if "broker" in parts:
+            check_port_free(s.kafka_bootstrap_servers.split(",")[0], "kafka_bootstrap_servers")
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         s.temporal_db_path.parent.mkdir(parents=True, exist_ok=True)
-        for part in (
-            self._temporal(),
-            self._broker(),
-            self._worker("case-worker", "worker"),
-            self._worker("projection", "projection"),
-        ):
+        builders = {
+            "temporal": self._temporal,
+            "broker": self._broker,
+            "case-worker": lambda: self._worker("case-worker", "worker"),
+            "projection": lambda: self._worker("projection", "projection"),
+        }
+        for part in (builders[name]() for name in PARTS if name in parts):
             self.components[part.name] = part
             try:
                 await self._launch(part)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
 from workers import db
 from workers.cases import CaseService
 from workers.embedded import EmbeddedStack
 from workers.municipalities import register as municipality_register
 from workers.places import PlacesService
 from workers.plans import HouseholdPlan, drive, ensure_places
+from workers.postgres import free_port
 from workers.settings import Settings
 from workers.temporal import connect
 

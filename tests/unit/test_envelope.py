@@ -85,3 +85,28 @@ def test_a_household_with_a_repeated_person_is_refused_naming_the_field():
 def test_a_birth_date_after_the_permit_is_refused():
     with pytest.raises(ValidationError, match="birth_date may not be after permit_date"):
         household(permit=date(2020, 1, 1), births=(date(2020, 6, 1),))
+
+
+def test_the_fast_reader_agrees_with_the_cloudevents_sdk():
+    from cloudevents.core.bindings import kafka as ce_kafka
+
+    event = _event()
+    record = to_kafka(event)
+    ce = ce_kafka.from_binary_event(
+        ce_kafka.KafkaMessage(headers=dict(record.headers), key=None, value=record.value)
+    )
+    ours = from_kafka(record.headers, record.value)
+    attrs = ce.get_attributes()
+    assert (str(ours.event_id), ours.case_id, ours.sequence) == (
+        attrs["id"],
+        attrs["subject"],
+        int(attrs["sequence"]),
+    )
+    assert ours.recorded_at == attrs["time"]
+
+
+def test_a_record_missing_a_cloudevents_header_is_named():
+    record = to_kafka(_event())
+    headers = [(k, v) for k, v in record.headers if k != "ce_subject"]
+    with pytest.raises(EnvelopeError, match="missing ce_subject"):
+        from_kafka(headers, record.value)

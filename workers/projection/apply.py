@@ -8,11 +8,12 @@ advance the position, so nothing blocks the partition and nothing is counted twi
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.enums import CaseType, Category, CorrectableStep, SettlingAuthority
@@ -127,180 +128,318 @@ async def apply_batch(
         if ids
         else set()
     )
+    batch = await _BatchState.load(session, {event.case_id for _, event in fresh})
+    applied: list[dict[str, object]] = []
     for record, event in fresh:
         if event.event_id in seen:
             result.duplicate_events += 1
             continue
         seen.add(event.event_id)
-        await _apply(session, event)
-        session.add(
-            AppliedEvent(event_id=event.event_id, partition=record.partition, offset=record.offset)
+        batch.apply(event)
+        applied.append(
+            {"event_id": event.event_id, "partition": record.partition, "offset": record.offset}
         )
         result.applied += 1
+    await batch.write()
+    if applied:
+        await session.execute(insert(AppliedEvent), applied)
     return result
 
 
-async def _apply(session: AsyncSession, event: CaseEvent) -> None:
-    if isinstance(event.data, QUALIFICATION_EVENTS):
-        return  # a person's qualification record, not a case: no waiting-time figure yet
-    case = await session.get(CaseProgress, event.case_id)
-    if case is None:
-        case = CaseProgress(
-            case_id=event.case_id,
-            last_event_type=event.type,
-            last_sequence=0,
-            persons=0,
-            settled_persons=0,
-        )
-        session.add(case)
-    # Redelivery can bring an older event after a newer one; the stage follows the newest.
-    if event.sequence > case.last_sequence:
-        case.last_sequence = event.sequence
-        case.last_event_type = event.type
-    await _waiting(session, event)
-    data = event.data
-    if isinstance(data, ResidencePermitGranted):
-        case.case_type = data.case_type.value
-        case.permit_date = event.business_date
-        case.persons = len(data.persons)
-    elif isinstance(data, HouseholdMemberAdded):
-        case.persons += 1
-    elif isinstance(data, PersonSettled):
-        case.settled_persons += 1
-        session.add(
-            SettledPersonVersion(
+Row = dict[str, Any]
+"""A version row in memory: column name to value."""
+
+
+class _BatchState:
+    """What a batch's events touch, loaded in three queries and changed in memory: the cases'
+    progress and the open versions of their persons. Constant work per event; the batch is
+    written with one bulk statement per table at the end (rows, not ORM objects: a version
+    row is written once and never read back in the batch)."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        cases: dict[str, CaseProgress],
+        settled: dict[str, list[Row]],
+        waits: dict[str, list[Row]],
+        stored: set[uuid.UUID],
+    ) -> None:
+        self._session = session
+        self._stored = stored
+        """Ids of the versions that were in the database before this batch."""
+        self._cases = cases
+        self._settled = settled
+        self._waits = waits
+        self._new: dict[type[Any], list[Row]] = {SettledPersonVersion: [], PersonWaitVersion: []}
+        self._closed: dict[type[Any], list[Row]] = {
+            SettledPersonVersion: [],
+            PersonWaitVersion: [],
+        }
+
+    @classmethod
+    async def load(cls, session: AsyncSession, case_ids: set[str]) -> "_BatchState":
+        cases: dict[str, CaseProgress] = {}
+        settled: dict[str, list[Row]] = {c: [] for c in case_ids}
+        waits: dict[str, list[Row]] = {c: [] for c in case_ids}
+        stored: set[uuid.UUID] = set()
+        ids = sorted(case_ids)
+        s, w = SettledPersonVersion.__table__, PersonWaitVersion.__table__
+        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            for case in await session.scalars(
+                select(CaseProgress).where(CaseProgress.case_id.in_(chunk))
+            ):
+                cases[case.case_id] = case
+            for row in await session.execute(
+                select(s).where(s.c.case_id.in_(chunk), s.c.superseded_at.is_(None))
+            ):
+                settled[row.case_id].append(dict(row._mapping))
+                stored.add(row.id)
+            for row in await session.execute(
+                select(w).where(w.c.case_id.in_(chunk), w.c.superseded_at.is_(None))
+            ):
+                waits[row.case_id].append(dict(row._mapping))
+                stored.add(row.id)
+        return cls(session, cases, settled, waits, stored)
+
+    async def write(self) -> None:
+        for model in (SettledPersonVersion, PersonWaitVersion):
+            for shape in _by_columns(self._new[model]):
+                await self._session.execute(insert(model.__table__), shape)
+            closed = [
+                {"version_id": r["id"], "superseded_at": r["superseded_at"]}
+                for r in self._closed[model]
+            ]
+            if closed:
+                table = model.__table__
+                await self._session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("version_id"))
+                    .values(superseded_at=bindparam("superseded_at")),
+                    closed,
+                )
+
+    def apply(self, event: CaseEvent) -> None:
+        if isinstance(event.data, QUALIFICATION_EVENTS):
+            return  # a person's qualification record, not a case: no waiting-time figure yet
+        case = self._cases.get(event.case_id)
+        if case is None:
+            case = CaseProgress(
                 case_id=event.case_id,
-                person_id=data.person_id,
-                event_id=event.event_id,
-                category=data.category.value,
-                protected_identity=data.protected_identity,
-                case_type=data.case_type.value,
-                settled_by=data.settled_by.value,
-                municipality_number=data.municipality_number,
-                reception_centre=data.reception_centre,
-                permit_date=data.permit_date,
-                settled_on=event.business_date,
-                recorded_at=event.recorded_at,
+                last_event_type=event.type,
+                last_sequence=0,
+                persons=0,
+                settled_persons=0,
             )
-        )
-    elif isinstance(data, PermitDateCorrected):
-        # A correction changes the past: every figure the case's persons are in moves. Members
-        # who joined later keep their own permit dates.
-        case.permit_date = event.business_date
-        await _supersede(
-            session,
-            SettledPersonVersion,
-            event,
-            SettledPersonVersion.case_id == event.case_id,
-            SettledPersonVersion.permit_date == data.previous_date,
-            changes={"permit_date": event.business_date},
-        )
-    elif isinstance(data, SettlementDateCorrected):
-        await _supersede(
-            session,
-            SettledPersonVersion,
-            event,
-            SettledPersonVersion.case_id == event.case_id,
-            SettledPersonVersion.person_id == data.person_id,
-            changes={"settled_on": event.business_date},
-        )
+            self._cases[event.case_id] = case
+            self._session.add(case)
+        # Redelivery can bring an older event after a newer one; the stage follows the newest.
+        if event.sequence > case.last_sequence:
+            case.last_sequence = event.sequence
+            case.last_event_type = event.type
+        self._waiting(event)
+        data = event.data
+        if isinstance(data, ResidencePermitGranted):
+            case.case_type = data.case_type.value
+            case.permit_date = event.business_date
+            case.persons = len(data.persons)
+        elif isinstance(data, HouseholdMemberAdded):
+            case.persons += 1
+        elif isinstance(data, PersonSettled):
+            case.settled_persons += 1
+            self._open(
+                SettledPersonVersion,
+                self._settled,
+                event,
+                {
+                    "case_id": event.case_id,
+                    "person_id": data.person_id,
+                    "category": data.category.value,
+                    "protected_identity": data.protected_identity,
+                    "case_type": data.case_type.value,
+                    "settled_by": data.settled_by.value,
+                    "municipality_number": data.municipality_number,
+                    "reception_centre": data.reception_centre,
+                    "permit_date": data.permit_date,
+                    "settled_on": event.business_date,
+                },
+            )
+        elif isinstance(data, PermitDateCorrected):
+            # A correction changes the past: every figure the case's persons are in moves.
+            # Members who joined later keep their own permit dates.
+            case.permit_date = event.business_date
+            self._supersede(
+                SettledPersonVersion,
+                self._settled,
+                event,
+                lambda v: v["permit_date"] == data.previous_date,
+                {"permit_date": event.business_date},
+            )
+        elif isinstance(data, SettlementDateCorrected):
+            self._supersede(
+                SettledPersonVersion,
+                self._settled,
+                event,
+                lambda v: v["person_id"] == data.person_id,
+                {"settled_on": event.business_date},
+            )
+
+    def _waiting(self, event: CaseEvent) -> None:
+        """The persons on the way to settlement (stock figures): each event that moves one."""
+        data, day = event.data, event.business_date
+        w = PersonWaitVersion
+        if isinstance(data, ResidencePermitGranted):
+            resettlement = data.case_type is CaseType.RESETTLEMENT
+            for person in data.persons:
+                self._open(
+                    w,
+                    self._waits,
+                    event,
+                    _wait_row(
+                        event.case_id,
+                        person.person_id,
+                        data.case_type.value,
+                        person.protected_identity,
+                        permit_date=day,
+                        ready_on=day if resettlement else None,
+                    ),
+                )
+        elif isinstance(data, HouseholdMemberAdded):
+            household = self._waits.get(event.case_id)
+            if not household:
+                return
+            ready = household[0]["ready_on"]
+            self._open(
+                w,
+                self._waits,
+                event,
+                _wait_row(
+                    event.case_id,
+                    data.person_id,
+                    household[0]["case_type"],
+                    data.protected_identity,
+                    permit_date=day,
+                    ready_on=None if ready is None else max(ready, day),
+                ),
+            )
+        elif isinstance(data, SettlementInterviewHeld):
+            self._supersede(
+                w,
+                self._waits,
+                event,
+                lambda r: r["settled_on"] is None and r["ready_on"] is None,
+                {"ready_on": day},
+            )
+        elif (
+            isinstance(data, StepDateCorrected)
+            and data.step is CorrectableStep.SETTLEMENT_INTERVIEW
+        ):
+            self._supersede(
+                w,
+                self._waits,
+                event,
+                lambda r: r["ready_on"] == data.previous_date,
+                {"ready_on": day},
+            )
+        elif isinstance(data, PermitDateCorrected):
+            resettlement = CaseType.RESETTLEMENT.value
+            self._supersede(
+                w,
+                self._waits,
+                event,
+                lambda r: r["permit_date"] == data.previous_date,
+                lambda r: (
+                    {"permit_date": day}
+                    | ({"ready_on": day} if r["case_type"] == resettlement else {})
+                ),
+            )
+        elif isinstance(data, ResettlementArrived):
+            self._supersede(
+                w, self._waits, event, lambda r: r["settled_on"] is None, {"arrived_on": day}
+            )
+        elif isinstance(data, PersonSettled | SettlementDateCorrected):
+            self._supersede(
+                w,
+                self._waits,
+                event,
+                lambda r: r["person_id"] == data.person_id,
+                {"settled_on": day},
+            )
+        elif isinstance(data, CaseExited):
+            self._supersede(
+                w, self._waits, event, lambda r: r["settled_on"] is None, {"left_on": day}
+            )
+
+    def _open(
+        self, model: type[Any], open_rows: dict[str, list[Row]], event: CaseEvent, row: Row
+    ) -> None:
+        row = row | {
+            "id": uuid.uuid4(),
+            "event_id": event.event_id,
+            "recorded_at": event.recorded_at,
+            "superseded_at": None,
+        }
+        open_rows.setdefault(row["case_id"], []).append(row)
+        self._new[model].append(row)
+
+    def _supersede(
+        self,
+        model: type[Any],
+        open_rows: dict[str, list[Row]],
+        event: CaseEvent,
+        which: Callable[[Row], bool],
+        changes: Row | Callable[[Row], Row],
+    ) -> None:
+        """Close the open versions an event changes and open their successors, so that what
+        was known before stays readable as of then."""
+        current = open_rows.setdefault(event.case_id, [])
+        for i, row in enumerate(list(current)):
+            if not which(row):
+                continue
+            row["superseded_at"] = event.recorded_at
+            if row["id"] in self._stored:
+                self._closed[model].append(row)
+            change = changes(row) if callable(changes) else changes
+            successor = {k: v for k, v in row.items() if k not in _BOOKKEEPING} | change
+            current[i] = successor | {
+                "id": uuid.uuid4(),
+                "event_id": event.event_id,
+                "recorded_at": event.recorded_at,
+                "superseded_at": None,
+            }
+            self._new[model].append(current[i])
 
 
-Versioned = type[SettledPersonVersion] | type[PersonWaitVersion]
 _BOOKKEEPING = {"id", "event_id", "recorded_at", "superseded_at"}
 
 
-async def _supersede(
-    session: AsyncSession,
-    model: Versioned,
-    event: CaseEvent,
-    *where: ColumnElement[bool],
-    changes: dict[str, object],
-) -> None:
-    """Close the open versions an event changes and open their successors, so that what was
-    known before stays readable as of then."""
-    current = (
-        await session.scalars(select(model).where(model.superseded_at.is_(None), *where))
-    ).all()
-    copied = [c.key for c in model.__table__.columns if c.key not in _BOOKKEEPING]
-    for version in current:
-        version.superseded_at = event.recorded_at
-        fields = {name: getattr(version, name) for name in copied} | changes
-        session.add(model(event_id=event.event_id, recorded_at=event.recorded_at, **fields))
+def _wait_row(
+    case_id: str,
+    person_id: str,
+    case_type: str,
+    protected: bool,
+    *,
+    permit_date: date,
+    ready_on: date | None,
+) -> Row:
+    return {
+        "case_id": case_id,
+        "person_id": person_id,
+        "case_type": case_type,
+        "protected_identity": protected,
+        "permit_date": permit_date,
+        "ready_on": ready_on,
+        "arrived_on": None,
+        "settled_on": None,
+        "left_on": None,
+    }
 
 
-async def _waiting(session: AsyncSession, event: CaseEvent) -> None:
-    """The persons-on-the-way table (stock figures): each event that moves a person."""
-    w = PersonWaitVersion
-    data, day, case = event.data, event.business_date, w.case_id == event.case_id
-    unsettled = w.settled_on.is_(None)
-    if isinstance(data, ResidencePermitGranted):
-        resettlement = data.case_type is CaseType.RESETTLEMENT
-        for person in data.persons:
-            session.add(
-                w(
-                    case_id=event.case_id,
-                    person_id=person.person_id,
-                    event_id=event.event_id,
-                    case_type=data.case_type.value,
-                    protected_identity=person.protected_identity,
-                    permit_date=day,
-                    ready_on=day if resettlement else None,
-                    recorded_at=event.recorded_at,
-                )
-            )
-    elif isinstance(data, HouseholdMemberAdded):
-        household = await session.scalar(select(w).where(case, w.superseded_at.is_(None)).limit(1))
-        if household is None:
-            return
-        ready = household.ready_on
-        session.add(
-            w(
-                case_id=event.case_id,
-                person_id=data.person_id,
-                event_id=event.event_id,
-                case_type=household.case_type,
-                protected_identity=data.protected_identity,
-                permit_date=day,
-                ready_on=None if ready is None else max(ready, day),
-                recorded_at=event.recorded_at,
-            )
-        )
-    elif isinstance(data, SettlementInterviewHeld):
-        await _supersede(
-            session, w, event, case, unsettled, w.ready_on.is_(None), changes={"ready_on": day}
-        )
-    elif isinstance(data, StepDateCorrected) and data.step is CorrectableStep.SETTLEMENT_INTERVIEW:
-        await _supersede(
-            session, w, event, case, w.ready_on == data.previous_date, changes={"ready_on": day}
-        )
-    elif isinstance(data, PermitDateCorrected):
-        await _supersede(
-            session,
-            w,
-            event,
-            case,
-            w.permit_date == data.previous_date,
-            w.case_type != CaseType.RESETTLEMENT.value,
-            changes={"permit_date": day},
-        )
-        await _supersede(
-            session,
-            w,
-            event,
-            case,
-            w.permit_date == data.previous_date,
-            w.case_type == CaseType.RESETTLEMENT.value,
-            changes={"permit_date": day, "ready_on": day},
-        )
-    elif isinstance(data, ResettlementArrived):
-        await _supersede(session, w, event, case, unsettled, changes={"arrived_on": day})
-    elif isinstance(data, PersonSettled | SettlementDateCorrected):
-        await _supersede(
-            session, w, event, case, w.person_id == data.person_id, changes={"settled_on": day}
-        )
-    elif isinstance(data, CaseExited):
-        await _supersede(session, w, event, case, unsettled, changes={"left_on": day})
+def _by_columns(rows: list[Row]) -> list[list[Row]]:
+    """executemany wants rows of one shape."""
+    shapes: dict[tuple[str, ...], list[Row]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(sorted(row)), []).append(row)
+    return list(shapes.values())
 
 
 async def load_settled_facts(

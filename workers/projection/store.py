@@ -75,9 +75,8 @@ class SettledPersonVersion(ProjectionBase):
 
     __tablename__ = "projection_settled_person_version"
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    """Made here, not by the database, so that a batch inserts its versions in one statement."""
     case_id: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
@@ -102,9 +101,7 @@ class PersonWaitVersion(ProjectionBase):
 
     __tablename__ = "projection_person_wait_version"
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
     case_id: Mapped[str] = mapped_column(String(64), index=True)
     person_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid())

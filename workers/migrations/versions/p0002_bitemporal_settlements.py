@@ -18,14 +18,12 @@ down_revision = "p0001"
 branch_labels = None
 depends_on = None
 
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
     op.drop_table("projection_settled_person")
     op.create_table(
         "projection_settled_person_version",
-        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("case_id", sa.String(64), nullable=False),
         sa.Column("person_id", sa.String(64), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),

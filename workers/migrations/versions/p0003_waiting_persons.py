@@ -13,7 +13,6 @@ down_revision = "p0002"
 branch_labels = None
 depends_on = None
 
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _REBUILT = (
     "projection_settled_person_version",
     "projection_case",
@@ -25,7 +24,7 @@ _REBUILT = (
 def upgrade() -> None:
     op.create_table(
         "projection_person_wait_version",
-        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("case_id", sa.String(64), nullable=False),
         sa.Column("person_id", sa.String(64), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
