@@ -214,7 +214,7 @@ class EmbeddedStack:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         s.temporal_db_path.parent.mkdir(parents=True, exist_ok=True)
-        builders = {
+        builders: dict[str, Callable[[], Component]] = {
             "temporal": self._temporal,
             "broker": self._broker,
             "case-worker": lambda: self._worker("case-worker", "worker"),

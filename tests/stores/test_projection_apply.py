@@ -231,3 +231,23 @@ async def test_the_stock_counts_who_was_ready_and_waiting_on_a_day_as_known_then
     assert (await waiting_on(projection_db, date(2020, 6, 1))).waiting_in_reception == 1
     as_known = await waiting_on(projection_db, date(2020, 6, 1), as_of=learned)
     assert as_known.waiting_in_reception == 0
+
+
+async def test_a_corrected_permit_date_moves_a_resettlement_refugee_abroad(projection_db):
+    persons = [EventPerson(person_id="rs-0001-p0", protected_identity=False)]
+    granted = event(
+        "rs-0001",
+        1,
+        ResidencePermitGranted(case_type="resettlement", persons=persons),
+        business_date=date(2020, 6, 1),
+    )
+    await apply(projection_db, records([granted]))
+    assert (await waiting_on(projection_db, date(2020, 5, 15))).waiting_abroad == 0
+    correction = event(
+        "rs-0001",
+        2,
+        PermitDateCorrected(previous_date=date(2020, 6, 1), reason="registration_error"),
+        business_date=date(2020, 5, 1),
+    )
+    await apply(projection_db, records([correction], first_offset=1))
+    assert (await waiting_on(projection_db, date(2020, 5, 15))).waiting_abroad == 1

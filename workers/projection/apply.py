@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.enums import CaseType, Category, CorrectableStep, SettlingAuthority
@@ -203,14 +203,14 @@ class _BatchState:
 
     async def write(self) -> None:
         for model in (SettledPersonVersion, PersonWaitVersion):
+            table = cast(Table, model.__table__)
             for shape in _by_columns(self._new[model]):
-                await self._session.execute(insert(model.__table__), shape)
+                await self._session.execute(insert(table), shape)
             closed = [
                 {"version_id": r["id"], "superseded_at": r["superseded_at"]}
                 for r in self._closed[model]
             ]
             if closed:
-                table = model.__table__
                 await self._session.execute(
                     update(table)
                     .where(table.c.id == bindparam("version_id"))
@@ -341,7 +341,7 @@ class _BatchState:
                 {"ready_on": day},
             )
         elif isinstance(data, PermitDateCorrected):
-            resettlement = CaseType.RESETTLEMENT.value
+            resettled = CaseType.RESETTLEMENT.value
             self._supersede(
                 w,
                 self._waits,
@@ -349,7 +349,7 @@ class _BatchState:
                 lambda r: r["permit_date"] == data.previous_date,
                 lambda r: (
                     {"permit_date": day}
-                    | ({"ready_on": day} if r["case_type"] == resettlement else {})
+                    | ({"ready_on": day} if r["case_type"] == resettled else {})
                 ),
             )
         elif isinstance(data, ResettlementArrived):
