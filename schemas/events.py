@@ -247,6 +247,9 @@ class RightsAssessed(_Data):
     programme_start_due: date
     norwegian_start_due: date | None
     norwegian_completion_due: date | None
+    rights_start: date
+    """When the right to Norwegian training began: the permit, or arrival for resettlement
+    refugees (N1). SP4 counts its cohorts from here."""
 
 
 class QualificationDeadlinesMoved(_Data):
@@ -257,6 +260,7 @@ class QualificationDeadlinesMoved(_Data):
     programme_start_due: date
     norwegian_start_due: date | None
     norwegian_completion_due: date | None
+    rights_start: date
 
 
 class QualificationMappingRecorded(_Data):

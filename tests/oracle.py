@@ -6,6 +6,7 @@ import calendar
 from datetime import date
 from fractions import Fraction
 
+from schemas.commands import RecordCompetenceMapping
 from workers.plans import HouseholdPlan
 
 
@@ -99,6 +100,9 @@ def _steering(plans: list[HouseholdPlan], start: date, end: date) -> dict[str, t
             count("K2", t1 <= _plus_months(t0, 12))
             if case_type == "resettlement":
                 count("SP13.1", t1 <= _plus_months(t0, 6))
+            if case_type in ("resettlement", "reception"):
+                mapped = [s.mapped_on for s in plan.steps if isinstance(s, RecordCompetenceMapping)]
+                count(f"SP6-{case_type}", bool(mapped) and min(mapped) <= t1)
             if person_id in protected:
                 continue
             if group == "other_adult" and case_type == "reception":

@@ -36,14 +36,21 @@ async def report_from_event_log(
     """The same figures straight from the system of record, bypassing Kafka and the
     projection: the demo shows both agree."""
     async with sessions() as session:
-        payloads = await session.scalars(
-            select(EventLogRow.payload).where(EventLogRow.event_type == "PersonSettled")
+        rows = await session.scalars(
+            select(EventLogRow.payload)
+            .where(EventLogRow.event_type.in_(["PersonSettled", "CompetenceMappingRecorded"]))
+            .order_by(EventLogRow.position)
         )
-        facts = []
-        for payload in payloads:
-            event = CaseEvent.model_validate_json(payload)
-            assert isinstance(event.data, PersonSettled)
-            facts.append(SettledFact.of(event.case_id, event.data, event.business_date))
+        events = [CaseEvent.model_validate_json(payload) for payload in rows]
+    mapped: dict[str, date] = {}
+    for event in events:
+        if event.type == "CompetenceMappingRecorded":
+            mapped.setdefault(event.case_id, event.business_date)
+    facts = [
+        SettledFact.of(event.case_id, event.data, event.business_date, mapped.get(event.case_id))
+        for event in events
+        if isinstance(event.data, PersonSettled)
+    ]
     return build_report(facts, period_start, period_end)
 
 

@@ -105,6 +105,7 @@ class QualificationWorkflow:
                     programme_start_due=s.programme_start_due,
                     norwegian_start_due=s.norwegian_start_due,
                     norwegian_completion_due=s.norwegian_completion_due,
+                    rights_start=qualification_rules.rights_start(self._start),
                 )
                 await self._record([(s.settled_on, opened)])
                 self._opened = True
@@ -371,11 +372,13 @@ class QualificationWorkflow:
             rights = qualification_rules.assess(
                 self._start.model_copy(update={"settled_on": settled_on})
             )
+            moved = self._start.model_copy(update={"settled_on": settled_on})
             event = QualificationDeadlinesMoved(
                 previous_settled_on=s.settled_on,
                 programme_start_due=rights.programme_start_due,
                 norwegian_start_due=rights.norwegian_start_due,
                 norwegian_completion_due=rights.norwegian_completion_due,
+                rights_start=qualification_rules.rights_start(moved),
             )
             await self._record([(settled_on, event)])
             s.settled_on = settled_on

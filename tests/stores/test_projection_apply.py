@@ -11,7 +11,10 @@ from schemas.events import (
     EventPerson,
     PermitDateCorrected,
     PersonSettled,
+    ProgrammeStarted,
+    QualificationDeadlinesMoved,
     ResidencePermitGranted,
+    RightsAssessed,
     SettlementDateCorrected,
     SettlementInterviewHeld,
 )
@@ -251,3 +254,48 @@ async def test_a_corrected_permit_date_moves_a_resettlement_refugee_abroad(proje
     )
     await apply(projection_db, records([correction], first_offset=1))
     assert (await waiting_on(projection_db, date(2020, 5, 15))).waiting_abroad == 1
+
+
+async def test_qualification_records_feed_the_programme_figures(projection_db):
+    person = "case-0001-p0"
+    opened = event(
+        person,
+        1,
+        RightsAssessed(
+            case_id="case-0001",
+            municipality_number="0301",
+            case_type="reception",
+            rules="integration_act_2021",
+            programme_right="right_and_obligation",
+            norwegian_right="right_and_obligation",
+            programme_start_due=date(2021, 6, 1),
+            norwegian_start_due=date(2021, 6, 1),
+            norwegian_completion_due=date(2024, 1, 10),
+            rights_start=date(2021, 1, 10),
+        ),
+        business_date=date(2021, 3, 1),
+    )
+    started = event(person, 2, ProgrammeStarted(), business_date=date(2021, 6, 15))
+    await apply(projection_db, records([opened, started]))
+    year = (date(2021, 1, 1), date(2021, 12, 31))
+    k13 = next(m for m in (await waiting_time(projection_db, *year)).steering if m.id == "K13")
+    assert (k13.numerator, k13.denominator) == (0, 1)  # started after June 1
+    # The settlement date was corrected to later: the start is now in time.
+    moved = event(
+        person,
+        3,
+        QualificationDeadlinesMoved(
+            previous_settled_on=date(2021, 3, 1),
+            programme_start_due=date(2021, 6, 20),
+            norwegian_start_due=date(2021, 6, 20),
+            norwegian_completion_due=date(2024, 1, 10),
+            rights_start=date(2021, 1, 10),
+        ),
+        business_date=date(2021, 3, 20),
+    )
+    await apply(projection_db, records([moved], first_offset=2))
+    k13 = next(m for m in (await waiting_time(projection_db, *year)).steering if m.id == "K13")
+    assert (k13.numerator, k13.denominator) == (1, 1)
+    # A qualification stream is not a case: no case progress row for it.
+    async with projection_db() as session:
+        assert await session.get(CaseProgress, person) is None

@@ -7,6 +7,7 @@ import pytest
 from schemas.enums import CaseType, Category, SettlingAuthority
 from tests.unit.test_metrics import fact
 from workers.projection.definitions import BY_ID, SHARES, steering_figures, waited_longer_than
+from workers.projection.metrics import QualificationFact, SettledFact
 from workers.projection.slices import BadPeriod, breakdown, breakdown_keys, parse_period
 
 FAMILY = Category.FAMILY_WITH_CHILDREN
@@ -109,3 +110,56 @@ def test_a_breakdown_leaves_protected_identities_out_of_every_group_but_the_tota
     keys = breakdown_keys(lambda number, day: {"0301": "Oslo", "5401": "Troms"}[number])
     groups = breakdown(facts, keys["county"])
     assert [(g.group, g.settled) for g in groups] == [("Oslo", 1), ("total", 2)]
+
+
+def qfact(**kw):
+    base = {
+        "person_id": "p",
+        "case_type": CaseType.RECEPTION,
+        "programme_right": "right_and_obligation",
+        "norwegian_right": "right_and_obligation",
+        "settled_on": date(2021, 3, 1),
+        "rights_start": date(2021, 1, 10),
+        "programme_started_on": None,
+        "programme_ended_on": None,
+        "main_activity": None,
+        "norwegian_started_on": None,
+    }
+    return QualificationFact(**(base | kw))
+
+
+def test_qualification_figures_count_their_cohorts():
+    facts = [
+        qfact(programme_started_on=date(2021, 6, 1), norwegian_started_on=date(2021, 4, 10)),
+        qfact(programme_started_on=date(2021, 6, 2), norwegian_started_on=date(2021, 5, 1)),
+        qfact(programme_right="may_be_offered", norwegian_right="none"),
+        qfact(settled_on=date(2022, 1, 5), rights_start=date(2021, 12, 1)),
+        qfact(programme_ended_on=date(2021, 11, 1), main_activity="work"),
+        qfact(programme_ended_on=date(2021, 11, 2), main_activity="other"),
+    ]
+    figures = {
+        m.id: (m.numerator, m.denominator)
+        for m in steering_figures([], facts, date(2021, 1, 1), date(2021, 12, 31))
+    }
+    # K13: four got the right in 2021 (settled then; one may only be offered a programme, one
+    # settled in 2022); the first started on the last day of its three months, the second a
+    # day late.
+    assert figures["K13"] == (1, 4)
+    # SP4: the 2021 cohort by rights start (five); within 3 months: one; within 6: two.
+    assert figures["SP4"] == (1, 5)
+    assert figures["SP4-6m"] == (2, 5)
+    assert figures["K15"] == (1, 2)
+
+
+def test_sp6_counts_mapping_done_by_the_settlement_date():
+    permit = date(2020, 1, 10)
+    facts = [
+        fact(permit, date(2020, 3, 1)),
+        fact(permit, date(2020, 3, 1), case_id="case-2"),
+    ]
+    facts[0] = SettledFact(**{**facts[0].__dict__, "competence_mapped": True})
+    assert (
+        figure(facts, "SP6-reception").numerator,
+        figure(facts, "SP6-reception").denominator,
+    ) == (1, 2)
+    assert figure(facts, "SP6-resettlement").denominator == 0

@@ -22,23 +22,32 @@ from schemas.events import (
     QUALIFICATION_EVENTS,
     CaseEvent,
     CaseExited,
+    CompetenceMappingRecorded,
     HouseholdMemberAdded,
+    NorwegianTrainingCompleted,
+    NorwegianTrainingExempted,
+    NorwegianTrainingStarted,
     PermitDateCorrected,
     PersonSettled,
+    ProgrammeEnded,
+    ProgrammeStarted,
+    QualificationDeadlinesMoved,
     ResettlementArrived,
     ResidencePermitGranted,
+    RightsAssessed,
     SettlementDateCorrected,
     SettlementInterviewHeld,
     StepDateCorrected,
 )
 
-from .metrics import SettledFact
+from .metrics import QualificationFact, SettledFact
 from .store import (
     AppliedEvent,
     CaseProgress,
     ConsumerPosition,
     DeadLetter,
     PersonWaitVersion,
+    QualificationRecordRow,
     SettledPersonVersion,
 )
 
@@ -163,8 +172,10 @@ class _BatchState:
         settled: dict[str, list[Row]],
         waits: dict[str, list[Row]],
         stored: set[uuid.UUID],
+        records: dict[str, QualificationRecordRow],
     ) -> None:
         self._session = session
+        self._records = records
         self._stored = stored
         """Ids of the versions that were in the database before this batch."""
         self._cases = cases
@@ -182,6 +193,7 @@ class _BatchState:
         settled: dict[str, list[Row]] = {c: [] for c in case_ids}
         waits: dict[str, list[Row]] = {c: [] for c in case_ids}
         stored: set[uuid.UUID] = set()
+        records: dict[str, QualificationRecordRow] = {}
         ids = sorted(case_ids)
         s, w = SettledPersonVersion.__table__, PersonWaitVersion.__table__
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
@@ -199,7 +211,11 @@ class _BatchState:
             ):
                 waits[row.case_id].append(dict(row._mapping))
                 stored.add(row.id)
-        return cls(session, cases, settled, waits, stored)
+            for record in await session.scalars(
+                select(QualificationRecordRow).where(QualificationRecordRow.person_id.in_(chunk))
+            ):
+                records[record.person_id] = record
+        return cls(session, cases, settled, waits, stored, records)
 
     async def write(self) -> None:
         for model in (SettledPersonVersion, PersonWaitVersion):
@@ -220,7 +236,8 @@ class _BatchState:
 
     def apply(self, event: CaseEvent) -> None:
         if isinstance(event.data, QUALIFICATION_EVENTS):
-            return  # a person's qualification record, not a case: no waiting-time figure yet
+            self._qualification(event)  # a person's record: its stream id is the person id
+            return
         case = self._cases.get(event.case_id)
         if case is None:
             case = CaseProgress(
@@ -244,6 +261,13 @@ class _BatchState:
             case.persons = len(data.persons)
         elif isinstance(data, HouseholdMemberAdded):
             case.persons += 1
+        elif isinstance(data, CompetenceMappingRecorded):
+            if case.mapped_on is None or event.business_date < case.mapped_on:
+                case.mapped_on = event.business_date
+        elif (
+            isinstance(data, StepDateCorrected) and data.step is CorrectableStep.COMPETENCE_MAPPING
+        ):
+            case.mapped_on = event.business_date
         elif isinstance(data, PersonSettled):
             case.settled_persons += 1
             self._open(
@@ -261,6 +285,8 @@ class _BatchState:
                     "reception_centre": data.reception_centre,
                     "permit_date": data.permit_date,
                     "settled_on": event.business_date,
+                    "competence_mapped": case.mapped_on is not None
+                    and case.mapped_on <= event.business_date,
                 },
             )
         elif isinstance(data, PermitDateCorrected):
@@ -282,6 +308,39 @@ class _BatchState:
                 lambda v: v["person_id"] == data.person_id,
                 {"settled_on": event.business_date},
             )
+
+    def _qualification(self, event: CaseEvent) -> None:
+        data, day = event.data, event.business_date
+        if isinstance(data, RightsAssessed):
+            opened = QualificationRecordRow(
+                person_id=event.case_id,
+                case_id=data.case_id,
+                municipality_number=data.municipality_number,
+                case_type=data.case_type.value,
+                rules=data.rules,
+                programme_right=data.programme_right.value,
+                norwegian_right=data.norwegian_right.value,
+                settled_on=day,
+                rights_start=data.rights_start,
+            )
+            self._records[event.case_id] = opened
+            self._session.add(opened)
+            return
+        record = self._records.get(event.case_id)
+        if record is None:
+            return  # its opening event is missing: nothing to attach the step to
+        if isinstance(data, QualificationDeadlinesMoved):
+            record.settled_on, record.rights_start = day, data.rights_start
+        elif isinstance(data, ProgrammeStarted):
+            record.programme_started_on = day
+        elif isinstance(data, ProgrammeEnded):
+            record.programme_ended_on, record.main_activity = day, data.main_activity.value
+        elif isinstance(data, NorwegianTrainingStarted):
+            record.norwegian_started_on = day
+        elif isinstance(data, NorwegianTrainingCompleted):
+            record.norwegian_completed_on = day
+        elif isinstance(data, NorwegianTrainingExempted):
+            record.norwegian_exempted_on = day
 
     def _waiting(self, event: CaseEvent) -> None:
         """The persons on the way to settlement (stock figures): each event that moves one."""
@@ -469,6 +528,27 @@ async def load_settled_facts(
             settled_by=SettlingAuthority(row.settled_by),
             municipality_number=row.municipality_number,
             reception_centre=row.reception_centre,
+            competence_mapped=row.competence_mapped,
         )
         for row in rows
+    ]
+
+
+async def load_qualification_facts(session: AsyncSession) -> list[QualificationFact]:
+    """Every qualification record, as known now (these are not yet kept as versions)."""
+    rows = await session.scalars(select(QualificationRecordRow))
+    return [
+        QualificationFact(
+            person_id=r.person_id,
+            case_type=CaseType(r.case_type),
+            programme_right=r.programme_right,
+            norwegian_right=r.norwegian_right,
+            settled_on=r.settled_on,
+            rights_start=r.rights_start,
+            programme_started_on=r.programme_started_on,
+            programme_ended_on=r.programme_ended_on,
+            main_activity=r.main_activity,
+            norwegian_started_on=r.norwegian_started_on,
+        )
+        for r in rows
     ]

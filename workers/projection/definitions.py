@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from schemas.calendar import add_months
 from schemas.enums import CaseType, Category, SettlingAuthority
 
-from .metrics import SettledFact, settled_within
+from .metrics import QualificationFact, SettledFact, settled_within
 
 DEFINITIONS_VERSION = "settlement/1"
 
@@ -54,7 +54,8 @@ class MetricResult(BaseModel):
 
 @dataclass(frozen=True)
 class ShareWithin:
-    """Share of persons (or families) in scope settled within ``months`` of the permit."""
+    """Share of persons (or families) in scope settled within ``months`` of the permit, or,
+    with ``hit``, for whom ``hit`` holds."""
 
     id: str
     name: str
@@ -66,11 +67,14 @@ class ShareWithin:
     scope: Callable[[SettledFact], bool]
     unit: str = "persons"
     reference: str = "settlement date (t1) in the period"
+    hit: Callable[[SettledFact], bool] | None = None
 
     def compute(self, facts: Iterable[SettledFact]) -> MetricResult:
         in_scope = [f for f in facts if self.scope(f)]
         if self.unit == "families":
             units = [_family_within(members, self.months) for members in _families(in_scope)]
+        elif self.hit is not None:
+            units = [self.hit(f) for f in in_scope]
         else:
             units = [settled_within(f, self.months) for f in in_scope]
         hits = sum(units)
@@ -205,12 +209,140 @@ SHARES: tuple[ShareWithin, ...] = (
 )
 """The steering parameters and headline shares, in the order the report prints them."""
 
-BY_ID = {d.id: d for d in SHARES}
+MAPPING: tuple[ShareWithin, ...] = (
+    ShareWithin(
+        id="SP6-resettlement",
+        name="Resettlement refugees settled with competence mapping",
+        numerator="resettlement refugees settled in the period whose mapping was done first",
+        denominator="resettlement refugees settled in the period",
+        months=0,
+        target=1.00,
+        source="SEED L493-520 (2020: 93%; the report counts those over 15, whose ages are not "
+        "on the events: here every member counts)",
+        scope=lambda f: f.case_type is CaseType.RESETTLEMENT,
+        hit=lambda f: f.competence_mapped,
+    ),
+    ShareWithin(
+        id="SP6-reception",
+        name="Refugees settled from reception with competence mapping",
+        numerator="persons settled from reception in the period whose mapping was done first",
+        denominator="persons settled from reception in the period",
+        months=0,
+        target=1.00,
+        source="SEED L493-520, L1798-1812 (2020: 75%; target group over 16 [INFERRED])",
+        scope=_from_reception,
+        hit=lambda f: f.competence_mapped,
+    ),
+)
 
 
-def steering_figures(facts: Iterable[SettledFact]) -> list[MetricResult]:
+@dataclass(frozen=True)
+class QualificationShare:
+    """Share of a qualification cohort for whom ``hit`` holds; the cohort is the persons whose
+    ``reference`` date falls in the period."""
+
+    id: str
+    name: str
+    numerator: str
+    denominator: str
+    target: float | None
+    source: str
+    reference: Callable[[QualificationFact], date | None]
+    scope: Callable[[QualificationFact], bool]
+    hit: Callable[[QualificationFact], bool]
+    unit: str = "persons"
+
+    def compute(self, facts: Iterable[QualificationFact], start: date, end: date) -> MetricResult:
+        cohort = [
+            f
+            for f in facts
+            if self.scope(f) and (day := self.reference(f)) is not None and start <= day <= end
+        ]
+        hits = sum(self.hit(f) for f in cohort)
+        return MetricResult(
+            id=self.id,
+            name=self.name,
+            unit=self.unit,
+            numerator=hits,
+            denominator=len(cohort),
+            share=hits / len(cohort) if cohort else None,
+            target=self.target,
+        )
+
+
+def _started_within(started: date | None, start: date, months: int) -> bool:
+    return started is not None and started <= add_months(start, months)
+
+
+RIGHT_AND_OBLIGATION = "right_and_obligation"
+WORK_OR_EDUCATION = {"work", "education", "work_and_education"}
+
+QUALIFICATION: tuple[QualificationShare, ...] = (
+    QualificationShare(
+        id="K13",
+        name="Introduction programme started within 3 months",
+        numerator="persons who got right and obligation in the period and started within "
+        "3 months of settlement",
+        denominator="persons who got right and obligation to the programme in the period "
+        "(at settlement [INFERRED])",
+        target=None,
+        source="SEED L2350-2360 (2020: 61%, n = 1,936)",
+        reference=lambda f: f.settled_on,
+        scope=lambda f: f.programme_right == RIGHT_AND_OBLIGATION,
+        hit=lambda f: _started_within(f.programme_started_on, f.settled_on, 3),
+    ),
+    QualificationShare(
+        id="SP4",
+        name="Norwegian training started within 3 months of the right",
+        numerator="persons of the cohort who started within 3 months of entering the right",
+        denominator="persons who entered right and obligation in the period (the cohort)",
+        target=0.90,
+        source="SEED L458-470, L2237-2265 (reported for year Y is cohort Y-1; 2019: 52%)",
+        reference=lambda f: f.rights_start,
+        scope=lambda f: f.norwegian_right == RIGHT_AND_OBLIGATION,
+        hit=lambda f: _started_within(f.norwegian_started_on, f.rights_start, 3),
+    ),
+    QualificationShare(
+        id="SP4-6m",
+        name="Norwegian training started within 6 months of the right",
+        numerator="persons of the cohort who started within 6 months of entering the right",
+        denominator="persons who entered right and obligation in the period (the cohort)",
+        target=None,
+        source="SEED L2237-2265",
+        reference=lambda f: f.rights_start,
+        scope=lambda f: f.norwegian_right == RIGHT_AND_OBLIGATION,
+        hit=lambda f: _started_within(f.norwegian_started_on, f.rights_start, 6),
+    ),
+    QualificationShare(
+        id="K15",
+        name="Direct transition to work or education on leaving the programme",
+        numerator="persons leaving the programme in the period into work or education",
+        denominator="persons leaving the programme in the period",
+        target=None,
+        source="SEED (main activity on leaving, NIR; SP3 is the SSB status a year later)",
+        reference=lambda f: f.programme_ended_on,
+        scope=lambda f: True,
+        hit=lambda f: f.main_activity in WORK_OR_EDUCATION,
+    ),
+)
+
+BY_ID = {d.id: d for d in (*SHARES, *MAPPING)}
+
+
+def steering_figures(
+    facts: Iterable[SettledFact],
+    qualification: Iterable[QualificationFact] = (),
+    start: date = date.min,
+    end: date = date.max,
+) -> list[MetricResult]:
+    """Every figure of the report for persons settled in the period (``facts`` already
+    filtered to it) and the qualification cohorts whose reference dates fall in it."""
     facts = list(facts)
-    return [d.compute(facts) for d in SHARES]
+    qualification = list(qualification)
+    return [
+        *(d.compute(facts) for d in (*SHARES, *MAPPING)),
+        *(d.compute(qualification, start, end) for d in QUALIFICATION),
+    ]
 
 
 def waited_longer_than(facts: Iterable[SettledFact], months: int) -> int:

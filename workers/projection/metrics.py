@@ -42,10 +42,15 @@ class SettledFact:
     settled_by: SettlingAuthority
     municipality_number: str
     reception_centre: str | None
+    competence_mapped: bool = False
+    """The household's competence mapping was done by the settlement date (SP6)."""
 
     @classmethod
-    def of(cls, case_id: str, data: PersonSettled, settled_on: date) -> "SettledFact":
+    def of(
+        cls, case_id: str, data: PersonSettled, settled_on: date, mapped_on: date | None = None
+    ) -> "SettledFact":
         return cls(
+            competence_mapped=mapped_on is not None and mapped_on <= settled_on,
             category=data.category,
             protected_identity=data.protected_identity,
             permit_date=data.permit_date,
@@ -68,6 +73,22 @@ def waiting_days(fact: SettledFact) -> int:
 
 def days_to_months(days: Fraction | float | int) -> float:
     return float(Fraction(days) / DAYS_PER_MONTH)
+
+
+@dataclass(frozen=True)
+class QualificationFact:
+    """A settled adult's qualification record, as the qualification figures need it."""
+
+    person_id: str
+    case_type: CaseType
+    programme_right: str
+    norwegian_right: str
+    settled_on: date
+    rights_start: date
+    programme_started_on: date | None
+    programme_ended_on: date | None
+    main_activity: str | None
+    norwegian_started_on: date | None
 
 
 class GroupFigures(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.enums import CaseType
 
-from .apply import load_settled_facts
+from .apply import load_qualification_facts, load_settled_facts
 from .metrics import WaitingTimeReport, days_to_months
 from .report import build_report
 from .store import (
@@ -36,7 +36,16 @@ async def waiting_time(
     """The figures of persons settled in the period, as known now or as of a past moment."""
     async with sessions() as session:
         facts = await load_settled_facts(session, period_start, period_end, as_of)
-    return build_report(facts, period_start, period_end, by=by, as_of=as_of, county_of=county_of)
+        qualification = await load_qualification_facts(session)
+    return build_report(
+        facts,
+        period_start,
+        period_end,
+        by=by,
+        as_of=as_of,
+        county_of=county_of,
+        qualification=qualification,
+    )
 
 
 STOCK_VERSION = "stock/1"

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 from .definitions import in_period, steering_figures, waited_longer_than
-from .metrics import SettledFact, WaitingTimeReport, waiting_time_report
+from .metrics import QualificationFact, SettledFact, WaitingTimeReport, waiting_time_report
 from .slices import breakdown, breakdown_keys
 
 
@@ -17,6 +17,7 @@ def build_report(
     by: str = "category",
     county_of: Callable[[str, date], str] = lambda number, day: "unknown",
     as_of: datetime | None = None,
+    qualification: Iterable[QualificationFact] = (),
 ) -> WaitingTimeReport:
     facts = in_period(facts, period_start, period_end)
     if by == "category":
@@ -28,7 +29,7 @@ def build_report(
         update={
             "by": by,
             "as_of": as_of,
-            "steering": steering_figures(facts),
+            "steering": steering_figures(facts, qualification, period_start, period_end),
             "waited_over_12_months": waited_longer_than(facts, 12),
         }
     )

@@ -65,6 +65,8 @@ class CaseProgress(ProjectionBase):
     last_sequence: Mapped[int] = mapped_column(Integer())
     persons: Mapped[int] = mapped_column(Integer(), default=0)
     settled_persons: Mapped[int] = mapped_column(Integer(), default=0)
+    mapped_on: Mapped[date | None] = mapped_column(Date(), nullable=True)
+    """Competence mapping (Kompass) of the household, for SP6."""
 
 
 class SettledPersonVersion(ProjectionBase):
@@ -89,6 +91,8 @@ class SettledPersonVersion(ProjectionBase):
     reception_centre: Mapped[str | None] = mapped_column(String(32))
     permit_date: Mapped[date] = mapped_column(Date())
     settled_on: Mapped[date] = mapped_column(Date(), index=True)
+    competence_mapped: Mapped[bool] = mapped_column(Boolean(), default=False)
+    """The household's competence mapping was done by the settlement date (SP6)."""
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -116,6 +120,29 @@ class PersonWaitVersion(ProjectionBase):
     """The case exited before this person settled."""
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QualificationRecordRow(ProjectionBase):
+    """A settled adult's introduction programme and Norwegian training, as their record's
+    events tell it (K13, SP4, K15). Current truth only: not yet bitemporal."""
+
+    __tablename__ = "projection_qualification"
+
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    municipality_number: Mapped[str] = mapped_column(String(4))
+    case_type: Mapped[str] = mapped_column(String(32))
+    rules: Mapped[str] = mapped_column(String(32))
+    programme_right: Mapped[str] = mapped_column(String(32))
+    norwegian_right: Mapped[str] = mapped_column(String(32))
+    settled_on: Mapped[date] = mapped_column(Date())
+    rights_start: Mapped[date] = mapped_column(Date())
+    programme_started_on: Mapped[date | None] = mapped_column(Date())
+    programme_ended_on: Mapped[date | None] = mapped_column(Date())
+    main_activity: Mapped[str | None] = mapped_column(String(32))
+    norwegian_started_on: Mapped[date | None] = mapped_column(Date())
+    norwegian_completed_on: Mapped[date | None] = mapped_column(Date())
+    norwegian_exempted_on: Mapped[date | None] = mapped_column(Date())
 
 
 class DeadLetter(ProjectionBase):
