@@ -2,9 +2,11 @@
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -581,5 +583,21 @@ def demo(
     raise typer.Exit(0 if ok else 1)
 
 
+def main() -> None:
+    """The console entry point. It ends the process with ``os._exit`` once the command is
+    done and its output flushed: the Temporal client's Rust threads can abort an interpreter
+    that is finalizing ("PyGILState_Release: thread state must be current", a known issue of
+    short-lived client processes, temporalio/sdk-python#300)."""
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()
