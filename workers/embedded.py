@@ -211,6 +211,8 @@ class EmbeddedStack:
             check_port_free(f"127.0.0.1:{s.temporal_ui_port}", "temporal_ui_port")
         if "broker" in parts:
             check_port_free(s.kafka_bootstrap_servers.split(",")[0], "kafka_bootstrap_servers")
+        if "projection" in parts and s.projection_metrics_port:
+            check_port_free(f"127.0.0.1:{s.projection_metrics_port}", "projection_metrics_port")
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         s.temporal_db_path.parent.mkdir(parents=True, exist_ok=True)

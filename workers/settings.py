@@ -37,6 +37,14 @@ class Settings(BaseSettings):
         None, description="Read model of the projection. Default: SQLite file in state_dir."
     )
     projection_group_id: str = "bosetting-projection"
+    projection_metrics_port: int = Field(
+        9464,
+        ge=0,
+        description="Prometheus /metrics of the projection on 127.0.0.1; 0 turns it off.",
+    )
+    projection_metrics_interval_s: float = Field(
+        15.0, gt=0, description="How often the figures behind the gauges are recomputed."
+    )
 
     municipality_classification_file: Path | None = Field(
         None, description="JSON Lines of a newer municipality structure (see municipalities.py)."

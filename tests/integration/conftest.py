@@ -27,6 +27,8 @@ def stack_settings(state_dir: Path, **overrides: object) -> Settings:
         temporal_ui_port=free_port(),
         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
         kafka_partitions=3,
+        projection_metrics_port=free_port(),
+        projection_metrics_interval_s=1.0,
         log_format="json",
         log_level="INFO",
         **overrides,

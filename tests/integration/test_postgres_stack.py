@@ -6,13 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import AsyncIterator
 from datetime import date
 from fractions import Fraction
 
 import pytest
 
-from tests.integration.conftest import RunningStack, stack_settings, start_stack
+from tests.integration.conftest import RunningStack, eventually, stack_settings, start_stack
 from tests.integration.test_end_to_end import YEAR, assert_figures_match_the_oracle
 from tests.oracle import oracle, oracle_stock
 from workers.embedded import settings_env
@@ -99,6 +100,15 @@ async def test_metrics_command_prints_the_projection_as_json(postgres_stack):
     printed_stock = json.loads(stock.stdout)
     assert printed_stock["waiting_in_reception"] == expected_stock["waiting_in_reception"]
     assert printed_stock["waiting_abroad"] == expected_stock["waiting_abroad"]
+    port = postgres_stack.settings.projection_metrics_port
+    url = f"http://127.0.0.1:{port}/metrics"
+
+    async def gauges_current() -> bool:
+        text = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
+        wanted = f"bosetting_projection_applied_events {float(postgres_stack.expected_events)}"
+        return wanted in text.decode()
+
+    await eventually(gauges_current, within_s=30, what="the projection's gauges")
     header, *rows = as_csv.stdout.splitlines()
     assert header.startswith("period_start,period_end,as_of,version,kind,id")
     assert any(
