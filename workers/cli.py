@@ -38,6 +38,8 @@ cases_app = typer.Typer(help="Act on many cases at once.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 places_app = typer.Typer(help="Municipalities' decided places and their use.", no_args_is_help=True)
 app.add_typer(places_app, name="places")
+snapshots_app = typer.Typer(help="Stored snapshots of official reports.", no_args_is_help=True)
+app.add_typer(snapshots_app, name="snapshots")
 app.add_typer(dev, name="dev")
 app.add_typer(db_app, name="db")
 console = Console()
@@ -479,6 +481,10 @@ def metrics(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(help="Store the report under this name, with its versions and positions."),
+    ] = None,
 ) -> None:
     """Waiting-time figures and steering parameters for persons settled in a period."""
     from .municipalities import register as municipality_register
@@ -503,11 +509,23 @@ def metrics(
     def county_of(number: str, day: date) -> str:
         return municipalities.get(number, day).county_name
 
+    if snapshot and known:
+        raise typer.BadParameter("a snapshot is taken of the figures as known now, not --as-of")
+
     async def main() -> None:
+        from .projection.snapshots import SnapshotError, take
+
         engine = db.make_engine(settings.projection_url)
         try:
+            sessions = db.sessionmaker(engine)
+            if snapshot:
+                try:
+                    await take(sessions, snapshot, first, last, by, report_json, county_of)
+                except SnapshotError as exc:
+                    raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
+                console.print(f"stored snapshot {snapshot!r}")
             report = await waiting_time(
-                db.sessionmaker(engine), first, last, by=by, as_of=known, county_of=county_of
+                sessions, first, last, by=by, as_of=known, county_of=county_of
             )
         finally:
             await engine.dispose()
@@ -581,6 +599,69 @@ def demo(
         lambda: asyncio.run(run_demo(settings, households, seed, year, console))
     )
     raise typer.Exit(0 if ok else 1)
+
+
+@snapshots_app.command("list")
+def snapshots_list() -> None:
+    """The stored snapshots: name, when, period, breakdown, versions and positions."""
+    from rich.table import Table
+
+    from .projection.snapshots import listing
+
+    settings = Settings()
+
+    async def main() -> None:
+        engine = db.make_engine(settings.projection_url)
+        try:
+            found = await listing(db.sessionmaker(engine))
+        finally:
+            await engine.dispose()
+        table = Table(title="Report snapshots")
+        for column in ("Name", "Taken", "Period", "By", "Versions", "Positions"):
+            table.add_column(column)
+        for s in found:
+            table.add_row(
+                s.name,
+                s.created_at.isoformat(timespec="seconds"),
+                f"{s.period_start} – {s.period_end}",
+                s.by,
+                s.versions,
+                s.positions,
+            )
+        console.print(table)
+
+    asyncio.run(main())
+
+
+@snapshots_app.command("verify")
+def snapshots_verify(name: Annotated[str, typer.Argument(help="The snapshot's name.")]) -> None:
+    """Recompute a snapshot's report as known when it was taken, and compare."""
+    from .municipalities import register as municipality_register
+    from .projection.snapshots import SnapshotError, verify
+    from .render import report_json
+
+    settings = Settings()
+    municipalities = municipality_register()
+
+    def county_of(number: str, day: date) -> str:
+        return municipalities.get(number, day).county_name
+
+    async def main() -> int:
+        engine = db.make_engine(settings.projection_url)
+        try:
+            result = await verify(db.sessionmaker(engine), name, report_json, county_of)
+        except SnapshotError as exc:
+            console.print(f"[red]{exc}[/]")
+            return 1
+        finally:
+            await engine.dispose()
+        if result.same:
+            console.print(f"snapshot {name!r} reproduces exactly")
+            return 0
+        console.print(f"[red]snapshot {name!r} differs in: {', '.join(result.differences)}[/]")
+        return 1
+
+    raise typer.Exit(asyncio.run(main()))
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
+import pytest
 from sqlalchemy import func, select
 
 from schemas.envelope import to_kafka
@@ -299,3 +300,47 @@ async def test_qualification_records_feed_the_programme_figures(projection_db):
     # A qualification stream is not a case: no case progress row for it.
     async with projection_db() as session:
         assert await session.get(CaseProgress, person) is None
+
+
+async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_reused(
+    projection_db,
+):
+    from workers.projection.snapshots import SnapshotError, take, verify
+    from workers.render import report_json
+
+    await apply(projection_db, records(case_events()))
+
+    def county(number, day):
+        return "Oslo"
+
+    stored = await take(
+        projection_db,
+        "2020-annual",
+        date(2020, 1, 1),
+        date(2020, 12, 31),
+        "category",
+        report_json,
+        county,
+    )
+    assert stored["groups"][-1]["settled"] == 2
+    correction = event(
+        "case-0001",
+        5,
+        SettlementDateCorrected(
+            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
+        ),
+        business_date=date(2021, 1, 15),
+    )
+    await apply(projection_db, records([correction], first_offset=4))
+    result = await verify(projection_db, "2020-annual", report_json, county)
+    assert (result.same, result.differences) == (True, [])
+    with pytest.raises(SnapshotError, match="exists already"):
+        await take(
+            projection_db,
+            "2020-annual",
+            date(2020, 1, 1),
+            date(2020, 12, 31),
+            "category",
+            report_json,
+            county,
+        )

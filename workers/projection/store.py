@@ -145,6 +145,25 @@ class QualificationRecordRow(ProjectionBase):
     norwegian_exempted_on: Mapped[date | None] = mapped_column(Date())
 
 
+class ReportSnapshot(ProjectionBase):
+    """An official report as published: the figures, the versions of their definitions, and
+    how far the projection had read when it made them, so that it can be reproduced."""
+
+    __tablename__ = "projection_report_snapshot"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    period_start: Mapped[date] = mapped_column(Date())
+    period_end: Mapped[date] = mapped_column(Date())
+    by: Mapped[str] = mapped_column(String(32))
+    versions: Mapped[str] = mapped_column(Text())
+    """JSON: the metric versions of the figures."""
+    positions: Mapped[str] = mapped_column(Text())
+    """JSON: partition to next offset, as stored with the rows the report was made from."""
+    report: Mapped[str] = mapped_column(Text())
+    """JSON: the report exactly as it was printed with --json."""
+
+
 class DeadLetter(ProjectionBase):
     """A record the projection could not read, with its coordinates, for a human to look at."""
 
