@@ -107,6 +107,43 @@ def projection() -> None:
     _run_until_signalled(lambda stop, ready: run_projection(settings, stop, ready))
 
 
+@app.command("rebuild-projection")
+def rebuild_projection(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: the read model is emptied and rebuilt.")
+    ] = False,
+) -> None:
+    """Rebuild the read model from the SQL event log (after the broker lost its data, or a
+    projection table changed). Stop the projection worker first; start it again after."""
+    from .rebuild import count_events, rebuild_from_event_log
+
+    if not yes:
+        raise typer.BadParameter(
+            "the read model will be emptied first; pass --yes", param_hint="--yes"
+        )
+    settings = Settings()
+
+    async def main() -> None:
+        await db.upgrade(settings.projection_url, db.PROJECTION)
+        register = db.make_engine(settings.register_url)
+        projection = db.make_engine(settings.projection_url)
+        try:
+            total = await count_events(db.sessionmaker(register))
+            with progress_bar(console) as progress:
+                task = progress.add_task("Events from the event log", total=total)
+                applied = await rebuild_from_event_log(
+                    db.sessionmaker(register),
+                    db.sessionmaker(projection),
+                    on_progress=lambda n: progress.advance(task, n),
+                )
+        finally:
+            await register.dispose()
+            await projection.dispose()
+        console.print(f"rebuilt from {total} logged events ({applied} applied)")
+
+    asyncio.run(main())
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the register and projection schemas to the newest version."""

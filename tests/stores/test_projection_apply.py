@@ -344,3 +344,36 @@ async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_re
             report_json,
             county,
         )
+
+
+async def test_a_rebuild_from_the_event_log_gives_the_same_figures_and_a_reread_changes_nothing(
+    register, projection_db
+):
+    from activities.event_log import append_events
+    from workers.rebuild import rebuild_from_event_log
+
+    correction = event(
+        "case-0001",
+        5,
+        SettlementDateCorrected(
+            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
+        ),
+        business_date=date(2020, 9, 1),
+    )
+    evts = [*case_events(), correction]
+    async with register.begin() as session:
+        await append_events(session, evts)
+    await apply(projection_db, records(evts))
+    year = (date(2020, 1, 1), date(2020, 12, 31))
+    before = await waiting_time(projection_db, *year)
+    stock_before = await waiting_on(projection_db, date(2020, 6, 1))
+    applied = await rebuild_from_event_log(register, projection_db)
+    assert applied == len(evts)
+    assert await waiting_time(projection_db, *year) == before
+    assert await waiting_on(projection_db, date(2020, 6, 1)) == stock_before
+    async with projection_db() as session:
+        assert (await session.scalars(select(ConsumerPosition))).all() == []
+    # The projection then reads the topic from its start: every event is skipped by id.
+    result = await apply(projection_db, records(evts))
+    assert (result.applied, result.duplicate_events) == (0, len(evts))
+    assert await waiting_time(projection_db, *year) == before

@@ -125,7 +125,25 @@ async def apply_batch(
         if partition in positions:
             positions[partition].high_water = max(mark, positions[partition].next_offset)
 
-    ids = [event.event_id for _, event in fresh]
+    result = await _apply_events(
+        session, [(record.partition, record.offset, event) for record, event in fresh], result
+    )
+    return result
+
+
+async def apply_events(
+    session: AsyncSession, events: Sequence[tuple[int, int, CaseEvent]]
+) -> BatchResult:
+    """Apply already-read events, each with the (partition, offset) it is known by: the
+    rebuild from the event log passes partition -1 and the log position."""
+    return await _apply_events(session, events, BatchResult())
+
+
+async def _apply_events(
+    session: AsyncSession, located: Sequence[tuple[int, int, CaseEvent]], result: BatchResult
+) -> BatchResult:
+    fresh = located
+    ids = [event.event_id for _, _, event in fresh]
     seen: set[uuid.UUID] = (
         set(
             (
@@ -137,17 +155,15 @@ async def apply_batch(
         if ids
         else set()
     )
-    batch = await _BatchState.load(session, {event.case_id for _, event in fresh})
+    batch = await _BatchState.load(session, {event.case_id for _, _, event in fresh})
     applied: list[dict[str, object]] = []
-    for record, event in fresh:
+    for partition, offset, event in fresh:
         if event.event_id in seen:
             result.duplicate_events += 1
             continue
         seen.add(event.event_id)
         batch.apply(event)
-        applied.append(
-            {"event_id": event.event_id, "partition": record.partition, "offset": record.offset}
-        )
+        applied.append({"event_id": event.event_id, "partition": partition, "offset": offset})
         result.applied += 1
     await batch.write()
     if applied:
