@@ -638,6 +638,29 @@ def demo(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command()
+def simulate(
+    year: Annotated[int, typer.Option(help="The reference year; 2020 is calibrated.")] = 2020,
+    keep_state: Annotated[bool, typer.Option(help="Keep the previous run's state.")] = False,
+) -> None:
+    """Run a cohort calibrated to the 2020 reference figures through the embedded stack and
+    print our figures beside the published ones."""
+    if year != 2020:
+        raise typer.BadParameter(
+            "only 2020 has reference figures to calibrate to", param_hint="--year"
+        )
+    settings = Settings()
+    state_dir = settings.state_dir / "simulate"
+    if state_dir.exists() and not keep_state:
+        shutil.rmtree(state_dir)
+    settings = settings.model_copy(update={"state_dir": state_dir})
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}), component="simulate")
+    from .demo import run_simulation
+
+    ok = _exit_on_stack_error(lambda: asyncio.run(run_simulation(settings, year, console)))
+    raise typer.Exit(0 if ok else 1)
+
+
 @snapshots_app.command("list")
 def snapshots_list() -> None:
     """The stored snapshots: name, when, period, breakdown, versions and positions."""

@@ -15,12 +15,20 @@ from .cases import CaseService
 from .embedded import EmbeddedStack
 from .municipalities import register as municipality_register
 from .places import PlacesService
-from .plans import drive, ensure_places
+from .plans import HouseholdPlan, drive, ensure_places
 from .projection.metrics import SettledFact, WaitingTimeReport
 from .projection.queries import projection_status, waiting_on, waiting_time
 from .projection.report import build_report
-from .render import places_table, progress_bar, report_table, steering_table, stock_table
+from .render import (
+    beside_published_table,
+    places_table,
+    progress_bar,
+    report_table,
+    steering_table,
+    stock_table,
+)
 from .settings import Settings
+from .simulation import REFERENCE_2020, generate_2020
 from .synthetic import generate
 from .temporal import connect
 
@@ -57,10 +65,27 @@ async def report_from_event_log(
 async def run_demo(
     settings: Settings, households: int, seed: int, year: int, console: Console
 ) -> bool:
-    """Start the embedded stack, drive a synthetic cohort through the real workflows, wait
-    for the projection to catch up, print the figures and the places, stop everything.
-    True when the projection equals the event log."""
+    """The demo: a synthetic cohort of every track (workers/synthetic.py)."""
     plans = generate(households, seed=seed, year=year)
+    return await run_cohort(settings, plans, year, console)
+
+
+async def run_simulation(settings: Settings, year: int, console: Console) -> bool:
+    """The cohort calibrated to the 2020 reference figures (workers/simulation.py); prints
+    our figures beside the published ones."""
+    return await run_cohort(settings, generate_2020(year), year, console, REFERENCE_2020)
+
+
+async def run_cohort(
+    settings: Settings,
+    plans: list[HouseholdPlan],
+    year: int,
+    console: Console,
+    published: dict[str, float] | None = None,
+) -> bool:
+    """Start the embedded stack, drive the households through the real workflows, wait for
+    the projection to catch up, print the figures and the places, stop everything. True when
+    the projection equals the event log."""
     expected_events = sum(p.event_count for p in plans)
     first, last = date(year, 1, 1), date(year, 12, 31)
     progress = progress_bar(console)
@@ -99,6 +124,8 @@ async def run_demo(
     console.print(report_table(report))
     console.print(steering_table(report))
     console.print(stock_table(stock))
+    if published is not None:
+        console.print(beside_published_table(report, stock, published))
     console.print(places_table(ledgers, municipalities, year))
     agree = report == from_log and logged == expected_events
     console.print(

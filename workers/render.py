@@ -207,6 +207,40 @@ def stock_table(stock: StockReport) -> Table:
     return table
 
 
+def beside_published_table(
+    report: WaitingTimeReport, stock: StockReport, published: dict[str, float]
+) -> Table:
+    """Our figures of the simulated year beside the ones the annual report published."""
+    ours: dict[str, float | None] = {m.id: m.share for m in report.steering}
+    for g in report.groups:
+        ours[f"settled_{g.group}" if g.group != TOTAL else "settled"] = g.settled
+        key = "mean_months_total" if g.group == TOTAL else f"mean_months_{g.group}"
+        ours[key] = g.mean_wait_months
+    resettled = [m for m in report.steering if m.id == "SP13.1"]
+    ours["settled_resettlement"] = resettled[0].denominator if resettled else None
+    ours["waiting_in_reception"] = stock.waiting_in_reception
+    ours["median_wait_months_in_reception"] = stock.median_wait_months
+    ours["waiting_abroad"] = stock.waiting_abroad
+    table = Table(title="The simulated year beside the published figures (domain.md §4)")
+    table.add_column("Figure")
+    table.add_column("Ours", justify="right")
+    table.add_column("Published", justify="right")
+    for key, value in published.items():
+        mine = ours.get(key)
+
+        def show(x: float | None, key: str = key) -> str:
+            if x is None:
+                return "–"
+            if key.startswith(("K", "SP")):
+                return _pct(x)
+            if "months" in key:
+                return _months(x)
+            return f"{x:,.0f}"
+
+        table.add_row(key, show(mine), show(value))
+    return table
+
+
 def progress_bar(console: Console) -> Progress:
     """The one progress bar style of the CLI: what, how far, how long."""
     return Progress(
