@@ -320,6 +320,7 @@ def _household_plan(
             RecordArrival(command_id=cid("arrive"), arrived_on=arrival, placed_in_reception=placed)
         )
         if placed:
+            # Placed in a reception centre on arrival (R8m), allocated again from there.
             again = arrival + timedelta(days=10)
             steps.append(
                 AllocateToMunicipality(
@@ -327,7 +328,15 @@ def _household_plan(
                 )
             )
             steps.append(AcceptAllocation(command_id=cid("accept-2"), accepted_on=again))
-            steps.append(everyone)
+            day = max(settled_on, again + timedelta(days=5))
+            steps.append(
+                RegisterSettlement(
+                    command_id=cid("settle"),
+                    settlements=[
+                        PersonSettlement(person_id=p.person_id, settled_on=day) for p in persons
+                    ],
+                )
+            )
     return HouseholdPlan(
         grant=GrantPermit(
             command_id=cid("permit"),
