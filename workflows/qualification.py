@@ -146,12 +146,9 @@ class QualificationWorkflow:
 
     @workflow.update
     async def record_mapping(self, cmd: RecordQualificationMapping) -> QualificationResult:
-        async def apply() -> list[UUID]:
-            ids = await self._record([(cmd.mapped_on, QualificationMappingRecorded())])
-            self._state.mapped_on = cmd.mapped_on
-            return ids
-
-        return await self._handle(cmd, apply)
+        return await self._step(
+            cmd, cmd.mapped_on, QualificationMappingRecorded(), mapped_on=cmd.mapped_on
+        )
 
     @record_mapping.validator
     def _validate_mapping(self, cmd: RecordQualificationMapping) -> None:
@@ -159,15 +156,14 @@ class QualificationWorkflow:
 
     @workflow.update
     async def decide_programme(self, cmd: DecideProgramme) -> QualificationResult:
-        async def apply() -> list[UUID]:
-            event = ProgrammeDecided(end_goal=cmd.end_goal, planned_months=cmd.planned_months)
-            ids = await self._record([(cmd.decided_on, event)])
-            s = self._state
-            s.programme_decided_on, s.end_goal = cmd.decided_on, cmd.end_goal
-            s.planned_months = cmd.planned_months
-            return ids
-
-        return await self._handle(cmd, apply)
+        return await self._step(
+            cmd,
+            cmd.decided_on,
+            ProgrammeDecided(end_goal=cmd.end_goal, planned_months=cmd.planned_months),
+            programme_decided_on=cmd.decided_on,
+            end_goal=cmd.end_goal,
+            planned_months=cmd.planned_months,
+        )
 
     @decide_programme.validator
     def _validate_decision(self, cmd: DecideProgramme) -> None:
@@ -175,12 +171,9 @@ class QualificationWorkflow:
 
     @workflow.update
     async def start_programme(self, cmd: StartProgramme) -> QualificationResult:
-        async def apply() -> list[UUID]:
-            ids = await self._record([(cmd.started_on, ProgrammeStarted())])
-            self._state.programme_started_on = cmd.started_on
-            return ids
-
-        return await self._handle(cmd, apply)
+        return await self._step(
+            cmd, cmd.started_on, ProgrammeStarted(), programme_started_on=cmd.started_on
+        )
 
     @start_programme.validator
     def _validate_start(self, cmd: StartProgramme) -> None:
@@ -202,15 +195,14 @@ class QualificationWorkflow:
 
     @workflow.update
     async def end_programme(self, cmd: EndProgramme) -> QualificationResult:
-        async def apply() -> list[UUID]:
-            event = ProgrammeEnded(reason=cmd.reason, main_activity=cmd.main_activity)
-            ids = await self._record([(cmd.ended_on, event)])
-            s = self._state
-            s.programme_ended_on, s.end_reason = cmd.ended_on, cmd.reason
-            s.main_activity = cmd.main_activity
-            return ids
-
-        return await self._handle(cmd, apply)
+        return await self._step(
+            cmd,
+            cmd.ended_on,
+            ProgrammeEnded(reason=cmd.reason, main_activity=cmd.main_activity),
+            programme_ended_on=cmd.ended_on,
+            end_reason=cmd.reason,
+            main_activity=cmd.main_activity,
+        )
 
     @end_programme.validator
     def _validate_end(self, cmd: EndProgramme) -> None:
@@ -218,12 +210,9 @@ class QualificationWorkflow:
 
     @workflow.update
     async def start_norwegian_training(self, cmd: StartNorwegianTraining) -> QualificationResult:
-        async def apply() -> list[UUID]:
-            ids = await self._record([(cmd.started_on, NorwegianTrainingStarted())])
-            self._state.norwegian_started_on = cmd.started_on
-            return ids
-
-        return await self._handle(cmd, apply)
+        return await self._step(
+            cmd, cmd.started_on, NorwegianTrainingStarted(), norwegian_started_on=cmd.started_on
+        )
 
     @start_norwegian_training.validator
     def _validate_training_start(self, cmd: StartNorwegianTraining) -> None:
@@ -233,12 +222,12 @@ class QualificationWorkflow:
     async def complete_norwegian_training(
         self, cmd: CompleteNorwegianTraining
     ) -> QualificationResult:
-        async def apply() -> list[UUID]:
-            ids = await self._record([(cmd.completed_on, NorwegianTrainingCompleted())])
-            self._state.norwegian_completed_on = cmd.completed_on
-            return ids
-
-        return await self._handle(cmd, apply)
+        return await self._step(
+            cmd,
+            cmd.completed_on,
+            NorwegianTrainingCompleted(),
+            norwegian_completed_on=cmd.completed_on,
+        )
 
     @complete_norwegian_training.validator
     def _validate_completion(self, cmd: CompleteNorwegianTraining) -> None:
@@ -246,12 +235,12 @@ class QualificationWorkflow:
 
     @workflow.update
     async def exempt_norwegian_training(self, cmd: ExemptNorwegianTraining) -> QualificationResult:
-        async def apply() -> list[UUID]:
-            ids = await self._record([(cmd.exempted_on, NorwegianTrainingExempted())])
-            self._state.norwegian_exempted_on = cmd.exempted_on
-            return ids
-
-        return await self._handle(cmd, apply)
+        return await self._step(
+            cmd,
+            cmd.exempted_on,
+            NorwegianTrainingExempted(),
+            norwegian_exempted_on=cmd.exempted_on,
+        )
 
     @exempt_norwegian_training.validator
     def _validate_exemption(self, cmd: ExemptNorwegianTraining) -> None:
@@ -397,6 +386,20 @@ class QualificationWorkflow:
             raise ApplicationError(
                 str(violation), type=violation.reason, non_retryable=True
             ) from None
+
+    async def _step(
+        self, cmd: Command, business_date: date, event: EventData, **changes: object
+    ) -> QualificationResult:
+        """The shape of every step: record its event, then change the state (so a failed
+        write changes nothing)."""
+
+        async def apply() -> list[UUID]:
+            ids = await self._record([(business_date, event)])
+            for name, value in changes.items():
+                setattr(self._state, name, value)
+            return ids
+
+        return await self._handle(cmd, apply)
 
     async def _handle(
         self, cmd: Command, apply: Callable[[], Awaitable[list[UUID]]]
