@@ -21,7 +21,7 @@ from .projection.store import (
     CaseProgress,
     ConsumerPosition,
     PersonWaitVersion,
-    QualificationRecordRow,
+    QualificationRecordVersion,
     SettledPersonVersion,
 )
 
@@ -45,7 +45,7 @@ async def rebuild_from_event_log(
         for table in (
             SettledPersonVersion,
             PersonWaitVersion,
-            QualificationRecordRow,
+            QualificationRecordVersion,
             CaseProgress,
             AppliedEvent,
             ConsumerPosition,

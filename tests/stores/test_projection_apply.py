@@ -297,6 +297,13 @@ async def test_qualification_records_feed_the_programme_figures(projection_db):
     await apply(projection_db, records([moved], first_offset=2))
     k13 = next(m for m in (await waiting_time(projection_db, *year)).steering if m.id == "K13")
     assert (k13.numerator, k13.denominator) == (1, 1)
+    # As known before the correction, the start was late; before the start, not started.
+    before = await waiting_time(projection_db, *year, as_of=started.recorded_at)
+    assert [(m.numerator, m.denominator) for m in before.steering if m.id == "K13"] == [(0, 1)]
+    opened_only = await waiting_time(projection_db, *year, as_of=opened.recorded_at)
+    assert [(m.numerator, m.denominator) for m in opened_only.steering if m.id == "K13"] == [
+        (0, 1)
+    ]
     # A qualification stream is not a case: no case progress row for it.
     async with projection_db() as session:
         assert await session.get(CaseProgress, person) is None

@@ -47,7 +47,7 @@ from .store import (
     ConsumerPosition,
     DeadLetter,
     PersonWaitVersion,
-    QualificationRecordRow,
+    QualificationRecordVersion,
     SettledPersonVersion,
 )
 
@@ -188,7 +188,7 @@ class _BatchState:
         settled: dict[str, list[Row]],
         waits: dict[str, list[Row]],
         stored: set[uuid.UUID],
-        records: dict[str, QualificationRecordRow],
+        records: dict[str, list[Row]],
     ) -> None:
         self._session = session
         self._records = records
@@ -197,11 +197,8 @@ class _BatchState:
         self._cases = cases
         self._settled = settled
         self._waits = waits
-        self._new: dict[type[Any], list[Row]] = {SettledPersonVersion: [], PersonWaitVersion: []}
-        self._closed: dict[type[Any], list[Row]] = {
-            SettledPersonVersion: [],
-            PersonWaitVersion: [],
-        }
+        self._new: dict[type[Any], list[Row]] = {model: [] for model in _VERSIONED}
+        self._closed: dict[type[Any], list[Row]] = {model: [] for model in _VERSIONED}
 
     @classmethod
     async def load(cls, session: AsyncSession, case_ids: set[str]) -> "_BatchState":
@@ -209,9 +206,10 @@ class _BatchState:
         settled: dict[str, list[Row]] = {c: [] for c in case_ids}
         waits: dict[str, list[Row]] = {c: [] for c in case_ids}
         stored: set[uuid.UUID] = set()
-        records: dict[str, QualificationRecordRow] = {}
+        records: dict[str, list[Row]] = {c: [] for c in case_ids}
         ids = sorted(case_ids)
         s, w = SettledPersonVersion.__table__, PersonWaitVersion.__table__
+        q = QualificationRecordVersion.__table__
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
             for case in await session.scalars(
                 select(CaseProgress).where(CaseProgress.case_id.in_(chunk))
@@ -227,14 +225,15 @@ class _BatchState:
             ):
                 waits[row.case_id].append(dict(row._mapping))
                 stored.add(row.id)
-            for record in await session.scalars(
-                select(QualificationRecordRow).where(QualificationRecordRow.person_id.in_(chunk))
+            for row in await session.execute(
+                select(q).where(q.c.person_id.in_(chunk), q.c.superseded_at.is_(None))
             ):
-                records[record.person_id] = record
+                records[row.person_id].append(dict(row._mapping))
+                stored.add(row.id)
         return cls(session, cases, settled, waits, stored, records)
 
     async def write(self) -> None:
-        for model in (SettledPersonVersion, PersonWaitVersion):
+        for model in _VERSIONED:
             table = cast(Table, model.__table__)
             for shape in _by_columns(self._new[model]):
                 await self._session.execute(insert(table), shape)
@@ -326,37 +325,49 @@ class _BatchState:
             )
 
     def _qualification(self, event: CaseEvent) -> None:
+        """A person's qualification record: its stream id is the person id."""
         data, day = event.data, event.business_date
+        q = QualificationRecordVersion
         if isinstance(data, RightsAssessed):
-            opened = QualificationRecordRow(
-                person_id=event.case_id,
-                case_id=data.case_id,
-                municipality_number=data.municipality_number,
-                case_type=data.case_type.value,
-                rules=data.rules,
-                programme_right=data.programme_right.value,
-                norwegian_right=data.norwegian_right.value,
-                settled_on=day,
-                rights_start=data.rights_start,
+            self._open(
+                q,
+                self._records,
+                event,
+                {
+                    "person_id": event.case_id,
+                    "case_id": data.case_id,
+                    "municipality_number": data.municipality_number,
+                    "case_type": data.case_type.value,
+                    "rules": data.rules,
+                    "programme_right": data.programme_right.value,
+                    "norwegian_right": data.norwegian_right.value,
+                    "settled_on": day,
+                    "rights_start": data.rights_start,
+                    "programme_started_on": None,
+                    "programme_ended_on": None,
+                    "main_activity": None,
+                    "norwegian_started_on": None,
+                    "norwegian_completed_on": None,
+                    "norwegian_exempted_on": None,
+                },
             )
-            self._records[event.case_id] = opened
-            self._session.add(opened)
             return
-        record = self._records.get(event.case_id)
-        if record is None:
-            return  # its opening event is missing: nothing to attach the step to
+        change: Row | None = None
         if isinstance(data, QualificationDeadlinesMoved):
-            record.settled_on, record.rights_start = day, data.rights_start
+            change = {"settled_on": day, "rights_start": data.rights_start}
         elif isinstance(data, ProgrammeStarted):
-            record.programme_started_on = day
+            change = {"programme_started_on": day}
         elif isinstance(data, ProgrammeEnded):
-            record.programme_ended_on, record.main_activity = day, data.main_activity.value
+            change = {"programme_ended_on": day, "main_activity": data.main_activity.value}
         elif isinstance(data, NorwegianTrainingStarted):
-            record.norwegian_started_on = day
+            change = {"norwegian_started_on": day}
         elif isinstance(data, NorwegianTrainingCompleted):
-            record.norwegian_completed_on = day
+            change = {"norwegian_completed_on": day}
         elif isinstance(data, NorwegianTrainingExempted):
-            record.norwegian_exempted_on = day
+            change = {"norwegian_exempted_on": day}
+        if change is not None:
+            # A step whose opening event is missing has no version to change: nothing happens.
+            self._supersede(q, self._records, event, lambda r: True, change)
 
     def _waiting(self, event: CaseEvent) -> None:
         """The persons on the way to settlement (stock figures): each event that moves one."""
@@ -453,7 +464,7 @@ class _BatchState:
             "recorded_at": event.recorded_at,
             "superseded_at": None,
         }
-        open_rows.setdefault(row["case_id"], []).append(row)
+        open_rows.setdefault(event.case_id, []).append(row)
         self._new[model].append(row)
 
     def _supersede(
@@ -485,6 +496,7 @@ class _BatchState:
 
 
 _BOOKKEEPING = {"id", "event_id", "recorded_at", "superseded_at"}
+_VERSIONED = (SettledPersonVersion, PersonWaitVersion, QualificationRecordVersion)
 
 
 def _wait_row(
@@ -550,9 +562,17 @@ async def load_settled_facts(
     ]
 
 
-async def load_qualification_facts(session: AsyncSession) -> list[QualificationFact]:
-    """Every qualification record, as known now (these are not yet kept as versions)."""
-    rows = await session.scalars(select(QualificationRecordRow))
+async def load_qualification_facts(
+    session: AsyncSession, as_of: datetime | None = None
+) -> list[QualificationFact]:
+    """Every qualification record, as known now or, with ``as_of``, as known then."""
+    v = QualificationRecordVersion
+    known = (
+        v.superseded_at.is_(None)
+        if as_of is None
+        else (v.recorded_at <= as_of) & (v.superseded_at.is_(None) | (v.superseded_at > as_of))
+    )
+    rows = await session.scalars(select(v).where(known))
     return [
         QualificationFact(
             person_id=r.person_id,

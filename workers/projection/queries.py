@@ -36,7 +36,7 @@ async def waiting_time(
     """The figures of persons settled in the period, as known now or as of a past moment."""
     async with sessions() as session:
         facts = await load_settled_facts(session, period_start, period_end, as_of)
-        qualification = await load_qualification_facts(session)
+        qualification = await load_qualification_facts(session, as_of)
     return build_report(
         facts,
         period_start,

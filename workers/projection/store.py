@@ -122,13 +122,16 @@ class PersonWaitVersion(ProjectionBase):
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class QualificationRecordRow(ProjectionBase):
+class QualificationRecordVersion(ProjectionBase):
     """A settled adult's introduction programme and Norwegian training, as their record's
-    events tell it (K13, SP4, K15). Current truth only: not yet bitemporal."""
+    events tell it (K13, SP4, K15), bitemporally like the settled persons: each step closes
+    a version and opens the next."""
 
-    __tablename__ = "projection_qualification"
+    __tablename__ = "projection_qualification_version"
 
-    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
     case_id: Mapped[str] = mapped_column(String(64))
     municipality_number: Mapped[str] = mapped_column(String(4))
     case_type: Mapped[str] = mapped_column(String(32))
@@ -143,6 +146,8 @@ class QualificationRecordRow(ProjectionBase):
     norwegian_started_on: Mapped[date | None] = mapped_column(Date())
     norwegian_completed_on: Mapped[date | None] = mapped_column(Date())
     norwegian_exempted_on: Mapped[date | None] = mapped_column(Date())
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ReportSnapshot(ProjectionBase):

@@ -1,4 +1,4 @@
-"""projection: qualification records, and competence mapping for SP6; rebuild
+"""projection: qualification records (bitemporal), and competence mapping for SP6; rebuild
 
 Revision ID: p0004
 Revises: p0003
@@ -24,8 +24,10 @@ _REBUILT = (
 
 def upgrade() -> None:
     op.create_table(
-        "projection_qualification",
+        "projection_qualification_version",
+        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("person_id", sa.String(64), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("case_id", sa.String(64), nullable=False),
         sa.Column("municipality_number", sa.String(4), nullable=False),
         sa.Column("case_type", sa.String(32), nullable=False),
@@ -40,7 +42,14 @@ def upgrade() -> None:
         sa.Column("norwegian_started_on", sa.Date(), nullable=True),
         sa.Column("norwegian_completed_on", sa.Date(), nullable=True),
         sa.Column("norwegian_exempted_on", sa.Date(), nullable=True),
-        sa.PrimaryKeyConstraint("person_id", name="pk_projection_qualification"),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_projection_qualification_version"),
+    )
+    op.create_index(
+        "ix_projection_qualification_version_person_id",
+        "projection_qualification_version",
+        ["person_id"],
     )
     op.add_column("projection_case", sa.Column("mapped_on", sa.Date(), nullable=True))
     op.add_column(
@@ -56,6 +65,6 @@ def downgrade() -> None:
         batch.drop_column("competence_mapped")
     with op.batch_alter_table("projection_case") as batch:
         batch.drop_column("mapped_on")
-    op.drop_table("projection_qualification")
+    op.drop_table("projection_qualification_version")
     for table in _REBUILT:
         op.execute(f"DELETE FROM {table}")
