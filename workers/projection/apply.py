@@ -125,10 +125,8 @@ async def apply_batch(
         if partition in positions:
             positions[partition].high_water = max(mark, positions[partition].next_offset)
 
-    result = await _apply_events(
-        session, [(record.partition, record.offset, event) for record, event in fresh], result
-    )
-    return result
+    located = [(record.partition, record.offset, event) for record, event in fresh]
+    return await _apply_events(session, located, result)
 
 
 async def apply_events(
@@ -140,9 +138,9 @@ async def apply_events(
 
 
 async def _apply_events(
-    session: AsyncSession, located: Sequence[tuple[int, int, CaseEvent]], result: BatchResult
+    session: AsyncSession, fresh: Sequence[tuple[int, int, CaseEvent]], result: BatchResult
 ) -> BatchResult:
-    fresh = located
+    """Skip events already applied (by id), apply the rest, and record them as applied."""
     ids = [event.event_id for _, _, event in fresh]
     seen: set[uuid.UUID] = (
         set(
@@ -176,10 +174,10 @@ Row = dict[str, Any]
 
 
 class _BatchState:
-    """What a batch's events touch, loaded in three queries and changed in memory: the cases'
-    progress and the open versions of their persons. Constant work per event; the batch is
-    written with one bulk statement per table at the end (rows, not ORM objects: a version
-    row is written once and never read back in the batch)."""
+    """What a batch's events touch, loaded in four queries and changed in memory: the cases'
+    progress and the open versions of their persons and qualification records. Constant
+    work per event; the batch is written with one bulk statement per table at the end (rows,
+    not ORM objects: a version row is written once and never read back in the batch)."""
 
     def __init__(
         self,
