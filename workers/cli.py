@@ -522,6 +522,13 @@ def metrics(
         str | None,
         typer.Option(help="Store the report under this name, with its versions and positions."),
     ] = None,
+    definitions: Annotated[
+        str, typer.Option(help="Version of the figures' definitions to compute.")
+    ] = "settlement/1",
+    compare: Annotated[
+        str | None,
+        typer.Option(help="Also compute this version and show where the figures differ."),
+    ] = None,
 ) -> None:
     """Waiting-time figures and steering parameters for persons settled in a period."""
     from .municipalities import register as municipality_register
@@ -548,6 +555,13 @@ def metrics(
 
     if snapshot and known:
         raise typer.BadParameter("a snapshot is taken of the figures as known now, not --as-of")
+    from .projection.definitions import VERSIONS
+
+    for option, version in (("--definitions", definitions), ("--compare", compare)):
+        if version is not None and version not in VERSIONS:
+            raise typer.BadParameter(
+                f"{version!r} is not one of {', '.join(VERSIONS)}", param_hint=option
+            )
 
     async def main() -> None:
         from .projection.snapshots import SnapshotError, take
@@ -562,10 +576,46 @@ def metrics(
                     raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
                 console.print(f"stored snapshot {snapshot!r}")
             report = await waiting_time(
-                sessions, first, last, by=by, as_of=known, county_of=county_of
+                sessions,
+                first,
+                last,
+                by=by,
+                as_of=known,
+                county_of=county_of,
+                definitions=definitions,
+            )
+            candidate = (
+                await waiting_time(
+                    sessions, first, last, as_of=known, county_of=county_of, definitions=compare
+                )
+                if compare
+                else None
             )
         finally:
             await engine.dispose()
+        if candidate is not None:
+            from .projection.definitions import compare_versions
+            from .render import comparison_table
+
+            differences = compare_versions(report.steering, candidate.steering)
+            if as_json:
+                print(
+                    json.dumps(
+                        [
+                            {
+                                "id": d.id,
+                                "current": d.current.model_dump(),
+                                "candidate": d.candidate.model_dump(),
+                                "changed": d.changed,
+                            }
+                            for d in differences
+                        ],
+                        indent=2,
+                    )
+                )
+            else:
+                console.print(comparison_table(differences))
+            return
         if as_json:
             print(json.dumps(report_json(report), indent=2))
         elif as_csv:

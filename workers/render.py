@@ -12,6 +12,7 @@ from rich.table import Table
 from schemas.places import PlacesLedger
 
 from .municipalities import MunicipalityRegister
+from .projection.definitions import Difference
 from .projection.metrics import TOTAL, GroupFigures, WaitingTimeReport
 from .projection.queries import StockReport
 from .suggestions import Suggestion
@@ -204,6 +205,25 @@ def stock_table(stock: StockReport) -> Table:
         "K8 Their median wait since the permit (months)", _months(stock.median_wait_months)
     )
     table.add_row("Resettlement refugees with an entry permit, abroad", str(stock.waiting_abroad))
+    return table
+
+
+def comparison_table(differences: list[Difference]) -> Table:
+    """Two versions of the definitions side by side, before switching."""
+    first = differences[0] if differences else None
+    table = Table(
+        title="Definitions compared"
+        + (f": {first.current.version} beside {first.candidate.version}" if first else "")
+    )
+    for column in ("Id", "Current", "Candidate", "Changed"):
+        table.add_column(column, justify="right" if column != "Id" else "left")
+    for d in differences:
+        table.add_row(
+            d.id,
+            f"{d.current.numerator}/{d.current.denominator} {_pct(d.current.share)}",
+            f"{d.candidate.numerator}/{d.candidate.denominator} {_pct(d.candidate.share)}",
+            "yes" if d.changed else "",
+        )
     return table
 
 

@@ -100,6 +100,29 @@ async def test_metrics_command_prints_the_projection_as_json(postgres_stack):
     printed_stock = json.loads(stock.stdout)
     assert printed_stock["waiting_in_reception"] == expected_stock["waiting_in_reception"]
     assert printed_stock["waiting_abroad"] == expected_stock["waiting_abroad"]
+    compared = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "workers.cli",
+            "metrics",
+            "--period",
+            "2020",
+            "--compare",
+            "settlement/2",
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    differences = {d["id"]: d for d in json.loads(compared.stdout)}
+    # The candidate reads "from reception" to include private addresses: K1 cannot change.
+    assert not differences["K1"]["changed"]
+    assert differences["SP13.2"]["candidate"]["version"] == "settlement/2"
     port = postgres_stack.settings.projection_metrics_port
     url = f"http://127.0.0.1:{port}/metrics"
 

@@ -301,9 +301,7 @@ async def test_qualification_records_feed_the_programme_figures(projection_db):
     before = await waiting_time(projection_db, *year, as_of=started.recorded_at)
     assert [(m.numerator, m.denominator) for m in before.steering if m.id == "K13"] == [(0, 1)]
     opened_only = await waiting_time(projection_db, *year, as_of=opened.recorded_at)
-    assert [(m.numerator, m.denominator) for m in opened_only.steering if m.id == "K13"] == [
-        (0, 1)
-    ]
+    assert [(m.numerator, m.denominator) for m in opened_only.steering if m.id == "K13"] == [(0, 1)]
     # A qualification stream is not a case: no case progress row for it.
     async with projection_db() as session:
         assert await session.get(CaseProgress, person) is None

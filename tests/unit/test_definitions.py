@@ -163,3 +163,25 @@ def test_sp6_counts_mapping_done_by_the_settlement_date():
         figure(facts, "SP6-reception").denominator,
     ) == (1, 2)
     assert figure(facts, "SP6-resettlement").denominator == 0
+
+
+def test_a_candidate_version_is_computed_beside_the_current_one():
+    from workers.projection.definitions import UnknownVersion, compare_versions
+
+    permit = date(2020, 1, 10)
+    facts = [
+        fact(permit, date(2020, 3, 1)),
+        fact(permit, date(2020, 9, 1), case_id="case-2", case_type=CaseType.PRIVATE_ADDRESS),
+    ]
+    current = steering_figures(facts)
+    candidate = steering_figures(facts, version="settlement/2")
+    assert {m.version for m in candidate} == {"settlement/2"}
+    changed = {d.id: d for d in compare_versions(current, candidate) if d.changed}
+    # Only SP13.2 reads "from reception" differently for these two adults.
+    assert list(changed) == ["SP13.2"]
+    assert (changed["SP13.2"].current.denominator, changed["SP13.2"].candidate.denominator) == (
+        1,
+        2,
+    )
+    with pytest.raises(UnknownVersion, match="definitions"):
+        steering_figures(facts, version="settlement/9")

@@ -22,7 +22,7 @@ Common ground (version ``settlement/1``):
 Pure: plain data in, plain data out."""
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pydantic import BaseModel
@@ -329,20 +329,74 @@ QUALIFICATION: tuple[QualificationShare, ...] = (
 BY_ID = {d.id: d for d in (*SHARES, *MAPPING)}
 
 
+def _asylum_based(f: SettledFact) -> bool:
+    return f.case_type in (CaseType.RECEPTION, CaseType.PRIVATE_ADDRESS)
+
+
+_ASYLUM_SCOPES: dict[str, Callable[[SettledFact], bool]] = {
+    "SP13.2": lambda f: _category(f, Category.OTHER_ADULT) and _asylum_based(f),
+    "SP13.4": lambda f: _category(f, Category.FAMILY_WITH_CHILDREN) and _asylum_based(f),
+    "SP13.4-persons": lambda f: _category(f, Category.FAMILY_WITH_CHILDREN) and _asylum_based(f),
+}
+
+VERSIONS: dict[str, tuple[ShareWithin, ...]] = {
+    DEFINITIONS_VERSION: (*SHARES, *MAPPING),
+    # A candidate, to compute beside the current version before any switch: "from reception"
+    # read as every asylum-based refugee, private address included (the report leaves it
+    # open, see the module's [INFERRED] notes).
+    "settlement/2": (
+        *(replace(d, scope=_ASYLUM_SCOPES[d.id]) if d.id in _ASYLUM_SCOPES else d for d in SHARES),
+        *MAPPING,
+    ),
+}
+"""Every version of the definitions the code can compute; the first is the current one."""
+
+
+class UnknownVersion(ValueError):
+    pass
+
+
 def steering_figures(
     facts: Iterable[SettledFact],
     qualification: Iterable[QualificationFact] = (),
     start: date = date.min,
     end: date = date.max,
+    version: str = DEFINITIONS_VERSION,
 ) -> list[MetricResult]:
     """Every figure of the report for persons settled in the period (``facts`` already
-    filtered to it) and the qualification cohorts whose reference dates fall in it."""
+    filtered to it) and the qualification cohorts whose reference dates fall in it, by one
+    version of the definitions."""
+    if version not in VERSIONS:
+        raise UnknownVersion(f"definitions: {version!r} is not one of {', '.join(VERSIONS)}")
     facts = list(facts)
     qualification = list(qualification)
-    return [
-        *(d.compute(facts) for d in (*SHARES, *MAPPING)),
+    results = [
+        *(d.compute(facts) for d in VERSIONS[version]),
         *(d.compute(qualification, start, end) for d in QUALIFICATION),
     ]
+    return [r.model_copy(update={"version": version}) for r in results]
+
+
+@dataclass(frozen=True)
+class Difference:
+    id: str
+    current: MetricResult
+    candidate: MetricResult
+
+    @property
+    def changed(self) -> bool:
+        return (self.current.numerator, self.current.denominator) != (
+            self.candidate.numerator,
+            self.candidate.denominator,
+        )
+
+
+def compare_versions(
+    current: list[MetricResult], candidate: list[MetricResult]
+) -> list[Difference]:
+    """The same figures by two versions, side by side, before switching."""
+    by_id = {m.id: m for m in candidate}
+    return [Difference(m.id, m, by_id[m.id]) for m in current if m.id in by_id]
 
 
 def waited_longer_than(facts: Iterable[SettledFact], months: int) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from schemas.enums import CaseType
 
 from .apply import load_qualification_facts, load_settled_facts
+from .definitions import DEFINITIONS_VERSION
 from .metrics import WaitingTimeReport, days_to_months
 from .report import build_report
 from .store import (
@@ -32,8 +33,10 @@ async def waiting_time(
     by: str = "category",
     as_of: datetime | None = None,
     county_of: Callable[[str, date], str] = lambda number, day: "unknown",
+    definitions: str = DEFINITIONS_VERSION,
 ) -> WaitingTimeReport:
-    """The figures of persons settled in the period, as known now or as of a past moment."""
+    """The figures of persons settled in the period, as known now or as of a past moment,
+    by one version of the definitions."""
     async with sessions() as session:
         facts = await load_settled_facts(session, period_start, period_end, as_of)
         qualification = await load_qualification_facts(session, as_of)
@@ -45,6 +48,7 @@ async def waiting_time(
         as_of=as_of,
         county_of=county_of,
         qualification=qualification,
+        definitions=definitions,
     )
 
 

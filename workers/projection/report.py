@@ -4,7 +4,7 @@ steering parameters, as known now or as of a past moment. Pure."""
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from .definitions import in_period, steering_figures, waited_longer_than
+from .definitions import DEFINITIONS_VERSION, in_period, steering_figures, waited_longer_than
 from .metrics import QualificationFact, SettledFact, WaitingTimeReport, waiting_time_report
 from .slices import breakdown, breakdown_keys
 
@@ -18,6 +18,7 @@ def build_report(
     county_of: Callable[[str, date], str] = lambda number, day: "unknown",
     as_of: datetime | None = None,
     qualification: Iterable[QualificationFact] = (),
+    definitions: str = DEFINITIONS_VERSION,
 ) -> WaitingTimeReport:
     facts = in_period(facts, period_start, period_end)
     if by == "category":
@@ -29,7 +30,9 @@ def build_report(
         update={
             "by": by,
             "as_of": as_of,
-            "steering": steering_figures(facts, qualification, period_start, period_end),
+            "steering": steering_figures(
+                facts, qualification, period_start, period_end, definitions
+            ),
             "waited_over_12_months": waited_longer_than(facts, 12),
         }
     )
