@@ -179,7 +179,7 @@ def truth(households: list[Household], as_of: datetime | None) -> dict[str, obje
             rows["total"].append((t0, t1))
             if not person.protected:
                 rows[household.category].append((t0, t1))
-    out: dict[str, object] = {}
+    out: dict[str, object] = {"steering": steering_truth(households, as_of)}
     for group, pairs in rows.items():
         days = sorted((t1 - t0).days for t0, t1 in pairs)
         n = len(days)
@@ -195,8 +195,55 @@ def truth(households: list[Household], as_of: datetime | None) -> dict[str, obje
     return out
 
 
+STEERING = ("K1", "K2", "SP13.1", "SP13.2", "SP13.3", "SP13.4", "SP13.4-persons")
+
+
+def steering_truth(households: list[Household], as_of: datetime | None) -> dict[str, tuple]:
+    """Numerator and denominator of each steering parameter, the plain way."""
+    tally: dict[str, list[int]] = {}
+
+    def count(metric: str, hit: bool) -> None:
+        t = tally.setdefault(metric, [0, 0])
+        t[0] += hit
+        t[1] += 1
+
+    for household in households:
+        permits = [(at, d) for at, d in household.permits if as_of is None or at <= as_of]
+        if not permits:
+            continue
+        t0 = permits[-1][1]
+        family: list[date] = []
+        for person in household.persons:
+            known = [(at, d) for at, d in person.settled if as_of is None or at <= as_of]
+            if not known or not (YEAR[0] <= known[-1][1] <= YEAR[1]):
+                continue
+            t1 = known[-1][1]
+            count("K1", t1 <= _plus_months(t0, 6))
+            count("K2", t1 <= _plus_months(t0, 12))
+            if household.case_type == "resettlement":
+                count("SP13.1", t1 <= _plus_months(t0, 6))
+            if person.protected:
+                continue
+            reception = household.case_type == "reception"
+            if household.category == "other_adult" and reception:
+                count("SP13.2", t1 <= _plus_months(t0, 6))
+            if household.category == "unaccompanied_minor":
+                count("SP13.3", t1 <= _plus_months(t0, 3))
+            if household.category == "family_with_children" and reception:
+                count("SP13.4-persons", t1 <= _plus_months(t0, 3))
+                family.append(t1)
+        if family:
+            count("SP13.4", min(family) <= _plus_months(t0, 3))
+    return {metric: (hit, total) for metric, (hit, total) in tally.items()}
+
+
 def figures(report) -> dict[str, object]:
-    return {
+    steering = {
+        m.id: (m.numerator, m.denominator)
+        for m in report.steering
+        if m.id in STEERING and m.denominator
+    }
+    return {"steering": steering} | {
         g.group: (
             g.settled,
             g.within_6_months,

@@ -185,3 +185,15 @@ def test_a_candidate_version_is_computed_beside_the_current_one():
     )
     with pytest.raises(UnknownVersion, match="definitions"):
         steering_figures(facts, version="settlement/9")
+
+
+def test_a_family_that_moves_in_two_steps_counts_from_its_first_move():
+    permit = date(2020, 1, 10)
+    split = [
+        fact(permit, date(2020, 3, 1), FAMILY, case_id="fam-split"),
+        fact(permit, date(2020, 6, 1), FAMILY, case_id="fam-split"),
+    ]
+    families = figure(split, "SP13.4")
+    persons = figure(split, "SP13.4-persons")
+    assert (families.numerator, families.denominator) == (1, 1)
+    assert (persons.numerator, persons.denominator) == (1, 2)
