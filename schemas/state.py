@@ -115,4 +115,3 @@ class CarriedCase(BaseModel):
 
     state: CaseState
     target_epoch: int
-    allocations: int

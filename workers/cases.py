@@ -93,44 +93,6 @@ class CaseService:
         """Send any command to its case."""
         return await self._update(case_id, UPDATES[type(cmd)], cmd)
 
-    async def record_competence_mapping(
-        self, case_id: str, cmd: RecordCompetenceMapping
-    ) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.record_competence_mapping, cmd)
-
-    async def record_settlement_interview(
-        self, case_id: str, cmd: RecordSettlementInterview
-    ) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.record_settlement_interview, cmd)
-
-    async def allocate_to_municipality(
-        self, case_id: str, cmd: AllocateToMunicipality
-    ) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.allocate_to_municipality, cmd)
-
-    async def accept_allocation(self, case_id: str, cmd: AcceptAllocation) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.accept_allocation, cmd)
-
-    async def decline_allocation(self, case_id: str, cmd: DeclineAllocation) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.decline_allocation, cmd)
-
-    async def register_settlement(self, case_id: str, cmd: RegisterSettlement) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.register_settlement, cmd)
-
-    async def withdraw_allocation(self, case_id: str, cmd: WithdrawAllocation) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.withdraw_allocation, cmd)
-
-    async def record_exit(self, case_id: str, cmd: RecordExit) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.record_exit, cmd)
-
-    async def correct_permit_date(self, case_id: str, cmd: CorrectPermitDate) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.correct_permit_date, cmd)
-
-    async def correct_settlement_date(
-        self, case_id: str, cmd: CorrectSettlementDate
-    ) -> CommandResult:
-        return await self._update(case_id, SettlementCaseWorkflow.correct_settlement_date, cmd)
-
     async def case_ids(self, query: str) -> list[str]:
         """Ids of the running cases a visibility query finds, e.g.
         ``CaseStage='accepted' AND CaseType='resettlement'``."""
@@ -162,7 +124,7 @@ class CaseService:
                     withdrawn_on=withdrawn_on,
                     reason=reason,
                 )
-                await self.withdraw_allocation(case_id, cmd)
+                await self.execute(case_id, cmd)
             except (CommandRejected, CaseNotFound) as exc:
                 refused[case_id] = str(exc)
 

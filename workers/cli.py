@@ -571,19 +571,20 @@ def metrics(
             sessions = db.sessionmaker(engine)
             if snapshot:
                 try:
-                    await take(sessions, snapshot, first, last, by, report_json, county_of)
+                    report = await take(sessions, snapshot, first, last, by, report_json, county_of)
                 except SnapshotError as exc:
                     raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
                 console.print(f"stored snapshot {snapshot!r}")
-            report = await waiting_time(
-                sessions,
-                first,
-                last,
-                by=by,
-                as_of=known,
-                county_of=county_of,
-                definitions=definitions,
-            )
+            else:
+                report = await waiting_time(
+                    sessions,
+                    first,
+                    last,
+                    by=by,
+                    as_of=known,
+                    county_of=county_of,
+                    definitions=definitions,
+                )
             candidate = (
                 await waiting_time(
                     sessions, first, last, as_of=known, county_of=county_of, definitions=compare

@@ -41,7 +41,7 @@ from schemas.commands import (
 from schemas.enums import CaseType
 
 from .plans import HouseholdPlan
-from .synthetic import MUNICIPALITIES
+from .synthetic import MUNICIPALITIES, birth_date_between
 
 REFERENCE_2020: dict[str, float] = {
     "settled": 2819,
@@ -186,10 +186,6 @@ def _groups(year: int) -> list[Group]:
     ]
 
 
-def _spread(first: date, last: date, i: int, n: int) -> date:
-    return first + timedelta(days=(last - first).days * i // max(n - 1, 1))
-
-
 def _wait(buckets: tuple[Bucket, ...], i: int, n: int) -> int:
     """The wait of the i-th of n households, by quantile through the buckets."""
     q = (i + 0.5) / n
@@ -219,10 +215,6 @@ def generate_2020(year: int = 2020, seed: int = 2020) -> list[HouseholdPlan]:
     return plans
 
 
-def _birth(rng: random.Random, on: date, low: int, high: int) -> date:
-    return on - timedelta(days=rng.randint(low * 365 + 10, high * 365 + 350))
-
-
 def _settled(rng: random.Random, g: Group, year: int) -> Iterator[HouseholdPlan]:
     # Interleave waits and settlement days so that short and long waits are spread over the
     # year (a deterministic stride through the quantiles).
@@ -250,7 +242,7 @@ def _settled(rng: random.Random, g: Group, year: int) -> Iterator[HouseholdPlan]
         persons = [
             PersonRecord(
                 person_id=f"{case_id}-p{k}",
-                birth_date=_birth(rng, permit, low, high),
+                birth_date=birth_date_between(rng, permit, low, high),
                 protected_identity=protected,
             )
             for k, (low, high) in enumerate(ages)
@@ -360,7 +352,9 @@ def _waiting_in_reception(rng: random.Random, year: int) -> Iterator[HouseholdPl
         permit = end - timedelta(days=20 + (i * 7) % 180)
         case_id = f"sim{year}-waiting-{i:04d}"
         persons = [
-            PersonRecord(person_id=f"{case_id}-p{k}", birth_date=_birth(rng, permit, 24, 50))
+            PersonRecord(
+                person_id=f"{case_id}-p{k}", birth_date=birth_date_between(rng, permit, 24, 50)
+            )
             for k in range(size)
         ]
         ready = permit + timedelta(days=10)
@@ -389,7 +383,9 @@ def _waiting_abroad(rng: random.Random, year: int) -> Iterator[HouseholdPlan]:
         persons = [
             PersonRecord(
                 person_id=f"{case_id}-p{k}",
-                birth_date=_birth(rng, permit, 24, 50) if k < 2 else _birth(rng, permit, 1, 15),
+                birth_date=birth_date_between(rng, permit, 24, 50)
+                if k < 2
+                else birth_date_between(rng, permit, 1, 15),
             )
             for k in range(size)
         ]

@@ -47,7 +47,7 @@ from .plans import HouseholdPlan
 MUNICIPALITIES = ("0301", "4601", "5001", "1103", "3005", "1804", "5401", "4204", "3024", "1507")
 
 
-def _birth(rng: random.Random, on: date, low: int, high: int) -> date:
+def birth_date_between(rng: random.Random, on: date, low: int, high: int) -> date:
     """A birth date giving an age between low and high (inclusive) on ``on``."""
     days = rng.randint(low * 365 + 1, high * 365 + 364)
     return on - timedelta(days=days)
@@ -67,7 +67,7 @@ def _persons(rng: random.Random, case_id: str, permit: date) -> list[PersonRecor
     return [
         PersonRecord(
             person_id=f"{case_id}-p{i}",
-            birth_date=_birth(rng, permit, low, high),
+            birth_date=birth_date_between(rng, permit, low, high),
             protected_identity=rng.random() < 0.01,
         )
         for i, (low, high) in enumerate(ages)
@@ -114,7 +114,9 @@ def _household(rng: random.Random, case_id: str, year: int) -> HouseholdPlan:
         joined = day + timedelta(days=rng.randint(6, 20))
         member = PersonRecord(
             person_id=f"{case_id}-p{len(persons)}",
-            birth_date=joined - timedelta(days=5) if born else _birth(rng, joined, 22, 45),
+            birth_date=joined - timedelta(days=5)
+            if born
+            else birth_date_between(rng, joined, 22, 45),
         )
         steps.append(
             AddHouseholdMember(

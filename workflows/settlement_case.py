@@ -153,7 +153,6 @@ class SettlementCaseWorkflow:
         if isinstance(start, CarriedCase):
             self._state = start.state
             self._target_epoch = start.target_epoch
-            self._allocations = start.allocations
             self._opened = True
             return
         command = start
@@ -174,8 +173,6 @@ class SettlementCaseWorkflow:
         )
         self._target_epoch = 0
         """Bumped when the target moves (a corrected permit date); the watch starts over."""
-        self._allocations = 0
-        """Counts allocations, so a reply watch knows whether its allocation still stands."""
         self._opened = False
 
     @workflow.run
@@ -224,11 +221,7 @@ class SettlementCaseWorkflow:
                 if task is not None:
                     task.cancel()
             workflow.continue_as_new(
-                CarriedCase(
-                    state=self._state,
-                    target_epoch=self._target_epoch,
-                    allocations=self._allocations,
-                )
+                CarriedCase(state=self._state, target_epoch=self._target_epoch)
             )
         await target
         if self._state.stage is CaseStage.SETTLED:
@@ -244,7 +237,7 @@ class SettlementCaseWorkflow:
         s = self._state
         if s.stage is CaseStage.ALLOCATED and s.reply_due_on is not None and not s.reply_overdue:
             self._reply_watch = asyncio.create_task(
-                self._watch_reply(self._allocations, s.reply_due_on)
+                self._watch_reply(s.allocations, s.reply_due_on)
             )
         return await self._live()
 
@@ -309,14 +302,13 @@ class SettlementCaseWorkflow:
             s.allocated_on = cmd.allocated_on
             s.stage = CaseStage.ALLOCATED
             s.allocations += 1
-            self._allocations += 1
             s.reply_overdue = False
             s.reply_due_on = None
             if workflow.patched(REPLY_WINDOW):
                 s.reply_due_on = rules.reply_due(s.case_type, cmd.allocated_on)
                 if s.reply_due_on is not None:
                     self._reply_watch = asyncio.create_task(
-                        self._watch_reply(self._allocations, s.reply_due_on)
+                        self._watch_reply(s.allocations, s.reply_due_on)
                     )
             return ids
 
@@ -612,10 +604,11 @@ class SettlementCaseWorkflow:
                 # The reply window moves with the allocation it belongs to.
                 s.reply_due_on = rules.reply_due(s.case_type, cmd.on)
                 if s.stage is CaseStage.ALLOCATED and s.reply_due_on is not None:
-                    self._allocations += 1  # the running watch stands down
+                    if self._reply_watch is not None:
+                        self._reply_watch.cancel()
                     s.reply_overdue = False
                     self._reply_watch = asyncio.create_task(
-                        self._watch_reply(self._allocations, s.reply_due_on)
+                        self._watch_reply(s.allocations, s.reply_due_on)
                     )
             return ids
 
@@ -951,7 +944,8 @@ class SettlementCaseWorkflow:
             return
 
         def answered() -> bool:
-            return self._allocations != allocation or self._state.stage is not CaseStage.ALLOCATED
+            s = self._state
+            return s.allocations != allocation or s.stage is not CaseStage.ALLOCATED
 
         if await sleep_until(overdue_on, answered):
             return

@@ -2,6 +2,9 @@
 free loopback ports in a temporary state folder, started once per module."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,7 +14,7 @@ import pytest
 
 from workers import db
 from workers.cases import CaseService
-from workers.embedded import EmbeddedStack
+from workers.embedded import EmbeddedStack, settings_env
 from workers.municipalities import register as municipality_register
 from workers.places import PlacesService
 from workers.plans import HouseholdPlan, drive, ensure_places
@@ -94,3 +97,23 @@ async def start_stack(settings: Settings) -> AsyncIterator[RunningStack]:
 async def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     async for running in start_stack(stack_settings(tmp_path_factory.mktemp("stack"))):
         yield running
+
+
+def bosetting(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command line against the stack, as an operator would."""
+    env = {**os.environ, **settings_env(stack.settings)}
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def cli(stack: RunningStack, *args: str) -> str:
+    """Run the command line in a thread and return what it printed; fail on a bad exit."""
+    done = await asyncio.to_thread(bosetting, stack, *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout

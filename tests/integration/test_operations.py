@@ -3,9 +3,6 @@ the dev server's visibility store, and bulk import from an existing register."""
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -23,10 +20,15 @@ from schemas.ids import workflow_id_for
 from schemas.places import RecordPlacesDecision
 from tests.factories import household
 from tests.import_lines import as_import_line, importable
-from tests.integration.conftest import RunningStack, eventually, stack_settings, start_stack
+from tests.integration.conftest import (
+    RunningStack,
+    bosetting,
+    eventually,
+    stack_settings,
+    start_stack,
+)
 from tests.oracle import as_comparable, oracle
 from workers.demo import event_log_count
-from workers.embedded import settings_env
 from workers.plans import drive_household, ensure_places
 from workers.projection.queries import projection_status, waiting_time
 from workers.synthetic import generate
@@ -40,18 +42,6 @@ QUERY = "CaseStage IN ('allocated','accepted') AND MunicipalityNumber='1804'"
 async def stack(tmp_path_factory) -> AsyncIterator[RunningStack]:
     async for running in start_stack(stack_settings(tmp_path_factory.mktemp("bulk"))):
         yield running
-
-
-def bosetting(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **settings_env(stack.settings)}
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_withdraw_every_allocation_a_query_finds(stack: RunningStack):

@@ -13,10 +13,15 @@ from fractions import Fraction
 
 import pytest
 
-from tests.integration.conftest import RunningStack, eventually, stack_settings, start_stack
+from tests.integration.conftest import (
+    RunningStack,
+    cli,
+    eventually,
+    stack_settings,
+    start_stack,
+)
 from tests.integration.test_end_to_end import YEAR, assert_figures_match_the_oracle
 from tests.oracle import oracle, oracle_stock
-from workers.embedded import settings_env
 from workers.synthetic import generate
 
 pytestmark = pytest.mark.integration
@@ -41,17 +46,7 @@ async def test_cases_reach_the_figures_through_postgresql(postgres_stack):
 
 async def test_metrics_command_prints_the_projection_as_json(postgres_stack):
     await assert_figures_match_the_oracle(postgres_stack)
-    env = {**os.environ, **settings_env(postgres_stack.settings)}
-    out = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "workers.cli", "metrics", "--year", "2020", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    document = json.loads(out.stdout)
+    document = json.loads(await cli(postgres_stack, "metrics", "--year", "2020", "--json"))
     printed = {g["group"]: g for g in document["groups"]}
     expected = oracle(postgres_stack.driven, *YEAR)
     steering = expected.pop("steering")
@@ -67,64 +62,44 @@ async def test_metrics_command_prints_the_projection_as_json(postgres_stack):
     assert printed["total"]["share_within_6_months"] == pytest.approx(
         expected["total"]["within_6_months"] / expected["total"]["settled"]
     )
-    by_county = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "workers.cli", "metrics", "--period", "2020", "--by", "county"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+
+
+async def test_metrics_slice_by_county_and_print_csv(postgres_stack):
+    await assert_figures_match_the_oracle(postgres_stack)
+    by_county = await cli(postgres_stack, "metrics", "--period", "2020", "--by", "county")
+    assert "Trøndelag" in by_county
+    assert "SP13.4" in by_county
+    header, *rows = (
+        await cli(postgres_stack, "metrics", "--period", "2020-Q4", "--csv")
+    ).splitlines()
+    assert header.startswith("period_start,period_end,as_of,version,kind,id")
+    assert any(
+        row.startswith("2020-10-01,2020-12-31,,settlement/1,steering,SP13.1") for row in rows
     )
-    assert "Trøndelag" in by_county.stdout
-    assert "SP13.4" in by_county.stdout
-    as_csv = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "workers.cli", "metrics", "--period", "2020-Q4", "--csv"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+
+
+async def test_waiting_prints_the_stock_the_oracle_counts(postgres_stack):
+    await assert_figures_match_the_oracle(postgres_stack)
+    printed = json.loads(await cli(postgres_stack, "waiting", "--on", "2020-12-31", "--json"))
+    expected = oracle_stock(postgres_stack.driven, date(2020, 12, 31))
+    assert printed["waiting_in_reception"] == expected["waiting_in_reception"]
+    assert printed["waiting_abroad"] == expected["waiting_abroad"]
+
+
+async def test_a_candidate_version_of_the_definitions_is_compared(postgres_stack):
+    await assert_figures_match_the_oracle(postgres_stack)
+    compared = await cli(
+        postgres_stack, "metrics", "--period", "2020", "--compare", "settlement/2", "--json"
     )
-    stock = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "workers.cli", "waiting", "--on", "2020-12-31", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    expected_stock = oracle_stock(postgres_stack.driven, date(2020, 12, 31))
-    printed_stock = json.loads(stock.stdout)
-    assert printed_stock["waiting_in_reception"] == expected_stock["waiting_in_reception"]
-    assert printed_stock["waiting_abroad"] == expected_stock["waiting_abroad"]
-    compared = await asyncio.to_thread(
-        subprocess.run,
-        [
-            sys.executable,
-            "-m",
-            "workers.cli",
-            "metrics",
-            "--period",
-            "2020",
-            "--compare",
-            "settlement/2",
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    differences = {d["id"]: d for d in json.loads(compared.stdout)}
+    differences = {d["id"]: d for d in json.loads(compared)}
     # The candidate reads "from reception" to include private addresses: K1 cannot change.
     assert not differences["K1"]["changed"]
     assert differences["SP13.2"]["candidate"]["version"] == "settlement/2"
-    port = postgres_stack.settings.projection_metrics_port
-    url = f"http://127.0.0.1:{port}/metrics"
+
+
+async def test_the_projection_serves_its_gauges(postgres_stack):
+    await assert_figures_match_the_oracle(postgres_stack)
+    url = f"http://127.0.0.1:{postgres_stack.settings.projection_metrics_port}/metrics"
 
     async def gauges_current() -> bool:
         text = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
@@ -132,11 +107,6 @@ async def test_metrics_command_prints_the_projection_as_json(postgres_stack):
         return wanted in text.decode()
 
     await eventually(gauges_current, within_s=30, what="the projection's gauges")
-    header, *rows = as_csv.stdout.splitlines()
-    assert header.startswith("period_start,period_end,as_of,version,kind,id")
-    assert any(
-        row.startswith("2020-10-01,2020-12-31,,settlement/1,steering,SP13.1") for row in rows
-    )
 
 
 def test_metrics_command_rejects_a_bad_period_naming_the_option(tmp_path):

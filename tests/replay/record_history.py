@@ -76,10 +76,10 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
         )
     g = household(case_id, births=(date(1985, 1, 1), date(2015, 6, 1)))
     await cases.grant_permit(g)
-    await cases.record_competence_mapping(
+    await cases.execute(
         case_id, RecordCompetenceMapping(command_id="m", mapped_on=date(2020, 3, 5))
     )
-    await cases.record_settlement_interview(
+    await cases.execute(
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 9))
     )
     # Since v4: the correction of a step's date.
@@ -112,27 +112,25 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
             reason=RecommendationReason.COMPETENCE,
         ),
     )
-    await cases.allocate_to_municipality(
+    await cases.execute(
         case_id,
         AllocateToMunicipality(
             command_id="a1", municipality_number="4601", allocated_on=date(2020, 3, 20)
         ),
     )
-    await cases.decline_allocation(
+    await cases.execute(
         case_id,
         DeclineAllocation(
             command_id="d1", declined_on=date(2020, 3, 27), reason=DeclineReason.NO_CAPACITY
         ),
     )
-    await cases.allocate_to_municipality(
+    await cases.execute(
         case_id,
         AllocateToMunicipality(
             command_id="a2", municipality_number="0301", allocated_on=date(2020, 4, 2)
         ),
     )
-    await cases.accept_allocation(
-        case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 6))
-    )
+    await cases.execute(case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 6)))
     await cases.execute(
         case_id,
         PlanSettlement(
@@ -140,7 +138,7 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
         ),
     )
     for i, person in enumerate([*g.persons, joined]):
-        await cases.register_settlement(
+        await cases.execute(
             case_id,
             RegisterSettlement(
                 command_id=f"s{i}",
@@ -149,7 +147,7 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
                 ],
             ),
         )
-    await cases.correct_settlement_date(
+    await cases.execute(
         case_id,
         CorrectSettlementDate(
             command_id="c0",

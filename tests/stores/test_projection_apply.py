@@ -38,6 +38,18 @@ def event(case_id: str, seq: int, data, business_date=date(2020, 1, 10)) -> Case
     )
 
 
+def moved_settlement(sequence: int, previous: date, new: date) -> CaseEvent:
+    """A correction of the second person's settlement date in case-0001."""
+    return event(
+        "case-0001",
+        sequence,
+        SettlementDateCorrected(
+            person_id="case-0001-p1", previous_date=previous, reason="late_information"
+        ),
+        business_date=new,
+    )
+
+
 def case_events(case_id: str = "case-0001") -> list[CaseEvent]:
     persons = [EventPerson(person_id=f"{case_id}-p{i}", protected_identity=False) for i in (0, 1)]
     settled = [
@@ -153,14 +165,7 @@ async def test_a_corrected_permit_date_moves_the_figures_of_the_past(projection_
 
 async def test_a_corrected_settlement_date_can_move_a_person_to_another_period(projection_db):
     await apply(projection_db, records(case_events()))
-    correction = event(
-        "case-0001",
-        5,
-        SettlementDateCorrected(
-            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
-        ),
-        business_date=date(2021, 1, 15),
-    )
+    correction = moved_settlement(5, date(2020, 5, 1), date(2021, 1, 15))
     await apply(projection_db, records([correction], first_offset=4))
     in_2020 = await waiting_time(projection_db, date(2020, 1, 1), date(2020, 12, 31))
     in_2021 = await waiting_time(projection_db, date(2021, 1, 1), date(2021, 12, 31))
@@ -171,14 +176,7 @@ async def test_a_corrected_settlement_date_can_move_a_person_to_another_period(p
 async def test_as_of_before_a_correction_shows_the_old_truth_and_after_it_the_new(projection_db):
     await apply(projection_db, records(case_events()))
     learned = datetime.now(UTC)
-    correction = event(
-        "case-0001",
-        5,
-        SettlementDateCorrected(
-            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
-        ),
-        business_date=date(2021, 1, 15),
-    )
+    correction = moved_settlement(5, date(2020, 5, 1), date(2021, 1, 15))
     await apply(projection_db, records([correction], first_offset=4))
     year = (date(2020, 1, 1), date(2020, 12, 31))
     before = await waiting_time(projection_db, *year, as_of=learned)
@@ -190,14 +188,7 @@ async def test_as_of_before_a_correction_shows_the_old_truth_and_after_it_the_ne
     nothing = await waiting_time(projection_db, *year, as_of=datetime(2020, 1, 1, tzinfo=UTC))
     assert nothing.group("total").settled == 0
     # A second correction of the same person keeps one open version.
-    again = event(
-        "case-0001",
-        6,
-        SettlementDateCorrected(
-            person_id="case-0001-p1", previous_date=date(2021, 1, 15), reason="late_information"
-        ),
-        business_date=date(2020, 6, 1),
-    )
+    again = moved_settlement(6, date(2021, 1, 15), date(2020, 6, 1))
     await apply(projection_db, records([again], first_offset=5))
     final = await waiting_time(projection_db, *year)
     assert final.group("total").settled == 2
@@ -223,14 +214,7 @@ async def test_the_stock_counts_who_was_ready_and_waiting_on_a_day_as_known_then
     assert waiting.waiting_in_reception == 2
     assert waiting.median_wait_days == (date(2020, 3, 1) - date(2020, 1, 10)).days
     learned = datetime.now(UTC)
-    correction = event(
-        "case-0001",
-        5,
-        SettlementDateCorrected(
-            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
-        ),
-        business_date=date(2020, 8, 1),
-    )
+    correction = moved_settlement(5, date(2020, 5, 1), date(2020, 8, 1))
     await apply(projection_db, records([correction], first_offset=4))
     assert (await waiting_on(projection_db, date(2020, 6, 1))).waiting_in_reception == 1
     as_known = await waiting_on(projection_db, date(2020, 6, 1), as_of=learned)
@@ -327,15 +311,8 @@ async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_re
         report_json,
         county,
     )
-    assert stored["groups"][-1]["settled"] == 2
-    correction = event(
-        "case-0001",
-        5,
-        SettlementDateCorrected(
-            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
-        ),
-        business_date=date(2021, 1, 15),
-    )
+    assert stored.group("total").settled == 2
+    correction = moved_settlement(5, date(2020, 5, 1), date(2021, 1, 15))
     await apply(projection_db, records([correction], first_offset=4))
     result = await verify(projection_db, "2020-annual", report_json, county)
     assert (result.same, result.differences) == (True, [])
@@ -357,14 +334,7 @@ async def test_a_rebuild_from_the_event_log_gives_the_same_figures_and_a_reread_
     from activities.event_log import append_events
     from workers.rebuild import rebuild_from_event_log
 
-    correction = event(
-        "case-0001",
-        5,
-        SettlementDateCorrected(
-            person_id="case-0001-p1", previous_date=date(2020, 5, 1), reason="late_information"
-        ),
-        business_date=date(2020, 9, 1),
-    )
+    correction = moved_settlement(5, date(2020, 5, 1), date(2020, 9, 1))
     evts = [*case_events(), correction]
     async with register.begin() as session:
         await append_events(session, evts)

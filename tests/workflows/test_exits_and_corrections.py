@@ -54,7 +54,7 @@ async def test_a_withdrawn_allocation_returns_the_household_and_its_places(
 ):
     case_id = await accepted_case(cases)
     held = (await places.ledger("0301", 2020)).held(False)
-    result = await cases.withdraw_allocation(
+    result = await cases.execute(
         case_id,
         WithdrawAllocation(
             command_id="w", withdrawn_on=date(2020, 4, 6), reason=WithdrawalReason.BETTER_MATCH
@@ -71,7 +71,7 @@ async def test_a_household_can_only_be_withdrawn_while_allocated(cases: CaseServ
     case_id = new_case_id()
     await cases.grant_permit(household(case_id, births=ADULTS))
     with pytest.raises(CommandRejected) as caught:
-        await cases.withdraw_allocation(
+        await cases.execute(
             case_id,
             WithdrawAllocation(
                 command_id="w", withdrawn_on=date(2020, 4, 6), reason=WithdrawalReason.OTHER
@@ -117,7 +117,7 @@ async def test_an_exit_closes_the_case_and_releases_its_places(
 ):
     case_id = await accepted_case(cases)
     held = (await places.ledger("0301", 2020)).held(False)
-    result = await cases.record_exit(
+    result = await cases.execute(
         case_id,
         RecordExit(command_id="x", exited_on=date(2020, 4, 10), reason=ExitReason.MOVED_ABROAD),
     )
@@ -139,7 +139,7 @@ async def test_a_corrected_permit_date_moves_the_open_deadline(
     # The permit was really granted 5 months ago: the target is a month away, so the case is
     # inside the warning window at once (no alert for a warning day already past).
     earlier = add_months(today, -5)
-    await cases.correct_permit_date(
+    await cases.execute(
         case_id,
         CorrectPermitDate(
             command_id="c", permit_date=earlier, reason=CorrectionReason.REGISTRATION_ERROR
@@ -163,7 +163,7 @@ async def test_a_corrected_permit_date_moves_the_open_deadline(
 async def test_a_permit_date_after_the_interview_is_refused_by_name(cases: CaseService):
     case_id = await accepted_case(cases)  # interview on 2020-03-20
     with pytest.raises(CommandRejected, match="permit_date: 2020-03-25 is after") as caught:
-        await cases.correct_permit_date(
+        await cases.execute(
             case_id,
             CorrectPermitDate(
                 command_id="c", permit_date=date(2020, 3, 25), reason=CorrectionReason.OTHER
@@ -176,7 +176,7 @@ async def test_a_settlement_date_is_corrected_after_settlement_and_rejudges_the_
     cases: CaseService, event_log
 ):
     case_id = await accepted_case(cases)  # permit 2020-03-02: target 2020-09-02 (adults, 6 mo)
-    await cases.register_settlement(
+    await cases.execute(
         case_id,
         RegisterSettlement(
             command_id="s",
@@ -187,7 +187,7 @@ async def test_a_settlement_date_is_corrected_after_settlement_and_rejudges_the_
         ),
     )
     assert (await cases.state(case_id)).deadline_state is DeadlineState.MET
-    result = await cases.correct_settlement_date(
+    result = await cases.execute(
         case_id,
         CorrectSettlementDate(
             command_id="cs",
@@ -211,7 +211,7 @@ async def test_a_settlement_date_is_corrected_after_settlement_and_rejudges_the_
 async def test_correcting_someone_not_yet_settled_is_refused(cases: CaseService):
     case_id = await accepted_case(cases)
     with pytest.raises(CommandRejected, match="has no settlement date to correct"):
-        await cases.correct_settlement_date(
+        await cases.execute(
             case_id,
             CorrectSettlementDate(
                 command_id="cs",

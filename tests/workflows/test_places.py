@@ -50,7 +50,7 @@ async def small_municipality(places: PlacesService, decided: int, minors: int = 
 async def ready_case(cases: CaseService, births=ADULTS) -> str:
     case_id = f"case-{uuid.uuid4().hex[:10]}"
     await cases.grant_permit(household(case_id, permit=date(2021, 1, 4), births=births))
-    await cases.record_settlement_interview(
+    await cases.execute(
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2021, 1, 20))
     )
     return case_id
@@ -67,10 +67,10 @@ async def test_allocation_beyond_the_decided_places_is_refused_and_changes_nothi
 ):
     number = await small_municipality(places, decided=3)
     first = await ready_case(cases)
-    await cases.allocate_to_municipality(first, allocate(number))  # 2 of 3
+    await cases.execute(first, allocate(number))  # 2 of 3
     second = await ready_case(cases)
     with pytest.raises(CommandRejected) as caught:
-        await cases.allocate_to_municipality(second, allocate(number))
+        await cases.execute(second, allocate(number))
     assert caught.value.reason == NO_PLACES_LEFT
     assert "exceeds the places left in 1804 for 2021: 1 of" in str(caught.value)
     state = await cases.state(second)
@@ -85,9 +85,9 @@ async def test_allocation_beyond_the_decided_places_is_refused_and_changes_nothi
 async def test_a_decline_releases_the_places_for_the_next_household(cases, places):
     number = await small_municipality(places, decided=2)
     first = await ready_case(cases)
-    await cases.allocate_to_municipality(first, allocate(number))
+    await cases.execute(first, allocate(number))
     assert (await places.ledger(number, 2021)).left(False) == 0
-    await cases.decline_allocation(
+    await cases.execute(
         first,
         DeclineAllocation(
             command_id="d", declined_on=date(2021, 3, 5), reason=DeclineReason.NO_CAPACITY
@@ -95,19 +95,17 @@ async def test_a_decline_releases_the_places_for_the_next_household(cases, place
     )
     assert (await places.ledger(number, 2021)).left(False) == 2
     second = await ready_case(cases)
-    result = await cases.allocate_to_municipality(second, allocate(number))
+    result = await cases.execute(second, allocate(number))
     assert result.stage is CaseStage.ALLOCATED
 
 
 async def test_settlement_turns_held_places_into_used_ones(cases, places):
     number = await small_municipality(places, decided=2)
     case_id = await ready_case(cases)
-    await cases.allocate_to_municipality(case_id, allocate(number))
-    await cases.accept_allocation(
-        case_id, AcceptAllocation(command_id="ok", accepted_on=date(2021, 3, 3))
-    )
+    await cases.execute(case_id, allocate(number))
+    await cases.execute(case_id, AcceptAllocation(command_id="ok", accepted_on=date(2021, 3, 3)))
     before = await places.ledger(number, 2021)
-    await cases.register_settlement(
+    await cases.execute(
         case_id,
         RegisterSettlement(
             command_id="s",
@@ -116,7 +114,7 @@ async def test_settlement_turns_held_places_into_used_ones(cases, places):
     )
     middle = await places.ledger(number, 2021)
     assert (middle.used - before.used, middle.reserved - before.reserved) == (1, -1)
-    await cases.register_settlement(
+    await cases.execute(
         case_id,
         RegisterSettlement(
             command_id="s2",
@@ -131,17 +129,17 @@ async def test_settlement_turns_held_places_into_used_ones(cases, places):
 async def test_unaccompanied_minors_draw_on_their_own_places(cases, places):
     number = await small_municipality(places, decided=0, minors=1)
     minor = await ready_case(cases, births=(date(2004, 6, 1),))
-    result = await cases.allocate_to_municipality(minor, allocate(number))
+    result = await cases.execute(minor, allocate(number))
     assert result.stage is CaseStage.ALLOCATED
     adult = await ready_case(cases, births=(date(1990, 1, 1),))
     with pytest.raises(CommandRejected, match="exceeds the places left"):
-        await cases.allocate_to_municipality(adult, allocate(number))
+        await cases.execute(adult, allocate(number))
 
 
 async def test_a_decision_below_the_places_already_taken_is_refused(cases, places):
     number = await small_municipality(places, decided=2)
     case_id = await ready_case(cases)
-    await cases.allocate_to_municipality(case_id, allocate(number))
+    await cases.execute(case_id, allocate(number))
     ledger = await places.ledger(number, 2021)
     with pytest.raises(CommandRejected) as caught:
         await places.record_decision(
@@ -161,7 +159,7 @@ async def test_a_decision_below_the_places_already_taken_is_refused(cases, place
 async def test_a_municipality_with_no_decision_has_no_places(cases, places):
     case_id = await ready_case(cases)
     with pytest.raises(CommandRejected, match="has decided no places") as caught:
-        await cases.allocate_to_municipality(case_id, allocate("5401"))  # Tromsø, no ledger
+        await cases.execute(case_id, allocate("5401"))  # Tromsø, no ledger
     assert caught.value.reason == NO_PLACES_LEFT
 
 

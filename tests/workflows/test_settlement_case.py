@@ -37,11 +37,11 @@ async def test_a_household_walks_from_permit_to_settlement(cases, event_log, tim
     case_id = new_case_id()
     births = (date(1985, 1, 1), date(2016, 1, 1))
     await cases.grant_permit(household(case_id, births=births))
-    await cases.record_competence_mapping(
+    await cases.execute(
         case_id, RecordCompetenceMapping(command_id="m", mapped_on=date(2020, 3, 10))
     )
     await to_accepted_after_grant(cases, case_id)
-    result = await cases.register_settlement(
+    result = await cases.execute(
         case_id,
         RegisterSettlement(
             command_id="s",
@@ -77,18 +77,16 @@ async def test_a_household_walks_from_permit_to_settlement(cases, event_log, tim
 
 
 async def to_accepted_after_grant(cases: CaseService, case_id: str) -> None:
-    await cases.record_settlement_interview(
+    await cases.execute(
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 20))
     )
-    await cases.allocate_to_municipality(
+    await cases.execute(
         case_id,
         AllocateToMunicipality(
             command_id="a", municipality_number="0301", allocated_on=date(2020, 4, 1)
         ),
     )
-    await cases.accept_allocation(
-        case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 5))
-    )
+    await cases.execute(case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 5)))
 
 
 async def test_an_out_of_order_step_is_rejected_naming_the_stage_and_changes_nothing(
@@ -96,14 +94,12 @@ async def test_an_out_of_order_step_is_rejected_naming_the_stage_and_changes_not
 ):
     case_id = new_case_id()
     await cases.grant_permit(household(case_id))
-    await cases.record_competence_mapping(
+    await cases.execute(
         case_id, RecordCompetenceMapping(command_id="m", mapped_on=date(2020, 3, 10))
     )
     before = await cases.state(case_id)
     with pytest.raises(CommandRejected) as caught:
-        await cases.accept_allocation(
-            case_id, AcceptAllocation(command_id="x", accepted_on=date(2020, 4, 5))
-        )
+        await cases.execute(case_id, AcceptAllocation(command_id="x", accepted_on=date(2020, 4, 5)))
     assert caught.value.reason == OUT_OF_ORDER
     assert caught.value.stage is CaseStage.PERMIT_GRANTED
     assert "permit_granted" in str(caught.value)
@@ -117,16 +113,16 @@ async def test_an_out_of_order_step_is_rejected_naming_the_stage_and_changes_not
 async def test_a_decline_returns_the_household_to_allocation(cases, event_log):
     case_id = new_case_id()
     await cases.grant_permit(household(case_id))
-    await cases.record_settlement_interview(
+    await cases.execute(
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 20))
     )
-    await cases.allocate_to_municipality(
+    await cases.execute(
         case_id,
         AllocateToMunicipality(
             command_id="a1", municipality_number="4601", allocated_on=date(2020, 4, 1)
         ),
     )
-    declined = await cases.decline_allocation(
+    declined = await cases.execute(
         case_id,
         DeclineAllocation(
             command_id="d1", declined_on=date(2020, 4, 8), reason=DeclineReason.NO_SUITABLE_HOUSING
@@ -135,7 +131,7 @@ async def test_a_decline_returns_the_household_to_allocation(cases, event_log):
     assert declined.stage is CaseStage.SETTLEMENT_READY
     state = await cases.state(case_id)
     assert (state.municipality_number, state.declines) == (None, 1)
-    again = await cases.allocate_to_municipality(
+    again = await cases.execute(
         case_id,
         AllocateToMunicipality(
             command_id="a2", municipality_number="5001", allocated_on=date(2020, 4, 9)
@@ -150,8 +146,8 @@ async def test_the_same_command_twice_is_applied_once(cases, event_log):
     await cases.grant_permit(household(case_id))
     await cases.grant_permit(household(case_id))  # a repeated grant is a no-op
     cmd = RecordSettlementInterview(command_id="interview-1", held_on=date(2020, 3, 20))
-    first = await cases.record_settlement_interview(case_id, cmd)
-    second = await cases.record_settlement_interview(case_id, cmd)
+    first = await cases.execute(case_id, cmd)
+    second = await cases.execute(case_id, cmd)
     assert first == second
     assert [e.type for e in event_log.of(case_id)] == [
         "ResidencePermitGranted",
@@ -163,7 +159,7 @@ async def test_settlement_may_not_be_dated_before_acceptance(cases, event_log):
     case_id = new_case_id()
     await to_accepted(cases, case_id)
     with pytest.raises(CommandRejected) as caught:
-        await cases.register_settlement(
+        await cases.execute(
             case_id,
             RegisterSettlement(
                 command_id="s",
@@ -183,9 +179,7 @@ async def test_a_business_date_in_the_future_is_refused(cases, time_skipping_env
     # "Today" is the workflow's clock, which the time-skipping server moves.
     future = (await time_skipping_env.get_current_time()).date() + timedelta(days=30)
     with pytest.raises(CommandRejected, match=r"held_on: .* is in the future"):
-        await cases.record_settlement_interview(
-            case_id, RecordSettlementInterview(command_id="i", held_on=future)
-        )
+        await cases.execute(case_id, RecordSettlementInterview(command_id="i", held_on=future))
 
 
 def settle(command_id: str, case_id: str, person: int, on: date) -> RegisterSettlement:
@@ -200,24 +194,24 @@ async def test_members_settle_on_their_own_dates_and_the_case_closes_with_the_la
 ):
     case_id = new_case_id()
     await to_accepted(cases, case_id, births=(date(1980, 1, 1), date(1982, 1, 1)))
-    partial = await cases.register_settlement(case_id, settle("s0", case_id, 0, date(2020, 5, 1)))
+    partial = await cases.execute(case_id, settle("s0", case_id, 0, date(2020, 5, 1)))
     assert partial.stage is CaseStage.ACCEPTED
-    done = await cases.register_settlement(case_id, settle("s1", case_id, 1, date(2020, 6, 2)))
+    done = await cases.execute(case_id, settle("s1", case_id, 1, date(2020, 6, 2)))
     assert done.stage is CaseStage.SETTLED
     settled = [e for e in event_log.of(case_id) if isinstance(e.data, PersonSettled)]
     assert [e.business_date for e in settled] == [date(2020, 5, 1), date(2020, 6, 2)]
     with pytest.raises(CommandRejected, match="at stage 'settled'") as caught:
-        await cases.register_settlement(case_id, settle("s2", case_id, 1, date(2020, 6, 3)))
+        await cases.execute(case_id, settle("s2", case_id, 1, date(2020, 6, 3)))
     assert caught.value.stage is CaseStage.SETTLED
 
 
 async def test_a_case_past_its_correction_window_says_it_is_closed(cases, time_skipping_env):
     case_id = new_case_id()
     await to_accepted(cases, case_id, births=(date(1980, 1, 1),))
-    await cases.register_settlement(case_id, settle("s0", case_id, 0, date(2020, 5, 1)))
+    await cases.execute(case_id, settle("s0", case_id, 0, date(2020, 5, 1)))
     await time_skipping_env.sleep(CORRECTION_WINDOW_LENGTH + timedelta(days=1))
     with pytest.raises(CommandRejected, match="is closed") as caught:
-        await cases.register_settlement(case_id, settle("s1", case_id, 0, date(2020, 6, 3)))
+        await cases.execute(case_id, settle("s1", case_id, 0, date(2020, 6, 3)))
     assert caught.value.stage is CaseStage.SETTLED
 
 
@@ -225,7 +219,7 @@ async def test_a_failing_event_log_delays_the_step_but_loses_nothing(cases, even
     case_id = new_case_id()
     await cases.grant_permit(household(case_id))
     event_log.failures_left = 2
-    result = await cases.record_settlement_interview(
+    result = await cases.execute(
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 20))
     )
     assert result.stage is CaseStage.SETTLEMENT_READY
@@ -248,7 +242,7 @@ async def test_an_unknown_case_is_not_found(cases):
     with pytest.raises(CaseNotFound):
         await cases.state("case-does-not-exist")
     with pytest.raises(CaseNotFound):
-        await cases.record_settlement_interview(
+        await cases.execute(
             "case-does-not-exist",
             RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 20)),
         )

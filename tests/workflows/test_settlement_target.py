@@ -84,9 +84,7 @@ async def test_settling_in_time_cancels_the_timers_and_meets_the_target(
     permit = await today(env) - timedelta(days=20)
     await cases.grant_permit(household(case_id, permit=permit, births=FAMILY))
     await to_accepted_after_grant_on(cases, case_id, permit)
-    result = await cases.register_settlement(
-        case_id, settle_all(case_id, permit + timedelta(days=15))
-    )
+    result = await cases.execute(case_id, settle_all(case_id, permit + timedelta(days=15)))
     assert result.stage is CaseStage.SETTLED
     assert (await cases.state(case_id)).deadline_state is DeadlineState.MET
     await env.sleep(timedelta(days=200))
@@ -95,16 +93,16 @@ async def test_settling_in_time_cancels_the_timers_and_meets_the_target(
 
 async def to_accepted_after_grant_on(cases: CaseService, case_id: str, permit: date) -> None:
     """Interview, allocation and acceptance in the days after the permit."""
-    await cases.record_settlement_interview(
+    await cases.execute(
         case_id, RecordSettlementInterview(command_id="i", held_on=permit + timedelta(days=1))
     )
-    await cases.allocate_to_municipality(
+    await cases.execute(
         case_id,
         AllocateToMunicipality(
             command_id="a", municipality_number="0301", allocated_on=permit + timedelta(days=2)
         ),
     )
-    await cases.accept_allocation(
+    await cases.execute(
         case_id, AcceptAllocation(command_id="ok", accepted_on=permit + timedelta(days=3))
     )
 
@@ -119,7 +117,7 @@ async def test_a_historical_case_raises_no_alerts_for_deadlines_long_past(
     assert state.deadline_state is DeadlineState.BREACHED
     assert deadline_events(event_log, case_id) == []
     # Settled, on business dates, within its target: the imported case met it after all.
-    await cases.register_settlement(case_id, settle_all(case_id, date(2020, 5, 1)))
+    await cases.execute(case_id, settle_all(case_id, date(2020, 5, 1)))
     assert (await cases.state(case_id)).deadline_state is DeadlineState.MET
 
 

@@ -49,6 +49,7 @@ from .store import (
     PersonWaitVersion,
     QualificationRecordVersion,
     SettledPersonVersion,
+    known_at,
 )
 
 
@@ -233,8 +234,9 @@ class _BatchState:
     async def write(self) -> None:
         for model in _VERSIONED:
             table = cast(Table, model.__table__)
-            for shape in _by_columns(self._new[model]):
-                await self._session.execute(insert(table), shape)
+            if self._new[model]:
+                # Every row of a table has every column: one statement, many rows.
+                await self._session.execute(insert(table), self._new[model])
             closed = [
                 {"version_id": r["id"], "superseded_at": r["superseded_at"]}
                 for r in self._closed[model]
@@ -519,14 +521,6 @@ def _wait_row(
     }
 
 
-def _by_columns(rows: list[Row]) -> list[list[Row]]:
-    """executemany wants rows of one shape."""
-    shapes: dict[tuple[str, ...], list[Row]] = {}
-    for row in rows:
-        shapes.setdefault(tuple(sorted(row)), []).append(row)
-    return list(shapes.values())
-
-
 async def load_settled_facts(
     session: AsyncSession,
     period_start: date,
@@ -535,11 +529,7 @@ async def load_settled_facts(
 ) -> list[SettledFact]:
     """The persons settled in the period, as known now or, with ``as_of``, as known then."""
     v = SettledPersonVersion
-    known = (
-        v.superseded_at.is_(None)
-        if as_of is None
-        else (v.recorded_at <= as_of) & (v.superseded_at.is_(None) | (v.superseded_at > as_of))
-    )
+    known = known_at(v, as_of)
     rows = await session.scalars(
         select(v).where(v.settled_on.between(period_start, period_end), known)
     )
@@ -565,11 +555,7 @@ async def load_qualification_facts(
 ) -> list[QualificationFact]:
     """Every qualification record, as known now or, with ``as_of``, as known then."""
     v = QualificationRecordVersion
-    known = (
-        v.superseded_at.is_(None)
-        if as_of is None
-        else (v.recorded_at <= as_of) & (v.superseded_at.is_(None) | (v.superseded_at > as_of))
-    )
+    known = known_at(v, as_of)
     rows = await session.scalars(select(v).where(known))
     return [
         QualificationFact(

@@ -25,31 +25,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from pydantic import BaseModel
-
 from schemas.calendar import add_months
 from schemas.enums import CaseType, Category, SettlingAuthority
 
-from .metrics import QualificationFact, SettledFact, settled_within
-
-DEFINITIONS_VERSION = "settlement/1"
-
-
-class MetricResult(BaseModel):
-    id: str
-    name: str
-    unit: str
-    numerator: int
-    denominator: int
-    share: float | None
-    target: float | None
-    version: str = DEFINITIONS_VERSION
-
-    @property
-    def met(self) -> bool | None:
-        if self.share is None or self.target is None:
-            return None
-        return self.share >= self.target
+from .metrics import (
+    DEFINITIONS_VERSION,
+    MetricResult,
+    QualificationFact,
+    SettledFact,
+    settled_within,
+)
 
 
 @dataclass(frozen=True)

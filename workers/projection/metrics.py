@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 from statistics import median
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -24,6 +23,8 @@ from schemas.enums import CaseType, Category, SettlingAuthority
 from schemas.events import PersonSettled
 
 METRIC_VERSION = "waiting-time/1"
+DEFINITIONS_VERSION = "settlement/1"
+"""Version of the steering parameters' definitions (definitions.py)."""
 DAYS_PER_MONTH = Fraction(36525, 1200)  # 365.25 / 12, exactly
 THRESHOLDS_MONTHS = (3, 6, 12)
 TOTAL = "total"
@@ -113,6 +114,25 @@ class GroupFigures(BaseModel):
         return None if self.median_wait_days is None else days_to_months(self.median_wait_days)
 
 
+class MetricResult(BaseModel):
+    """One figure of definitions.py: numerator, denominator, share, by a version."""
+
+    id: str
+    name: str
+    unit: str
+    numerator: int
+    denominator: int
+    share: float | None
+    target: float | None
+    version: str = DEFINITIONS_VERSION
+
+    @property
+    def met(self) -> bool | None:
+        if self.share is None or self.target is None:
+            return None
+        return self.share >= self.target
+
+
 class WaitingTimeReport(BaseModel):
     metric_version: str = METRIC_VERSION
     period_start: date
@@ -122,8 +142,8 @@ class WaitingTimeReport(BaseModel):
     """What the groups break the figures down by."""
     as_of: datetime | None = None
     """The figures as they were known at this moment; none for as known now."""
-    steering: list[Any] = []
-    """The steering parameters (definitions.MetricResult), if computed."""
+    steering: list[MetricResult] = []
+    """The steering parameters and other shares of definitions.py, if computed."""
     waited_over_12_months: int | None = None
 
     def group(self, name: str) -> GroupFigures:

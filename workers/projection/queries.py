@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from schemas.enums import CaseType
 
 from .apply import load_qualification_facts, load_settled_facts
-from .definitions import DEFINITIONS_VERSION
-from .metrics import WaitingTimeReport, days_to_months
+from .metrics import DEFINITIONS_VERSION, WaitingTimeReport, days_to_months
 from .report import build_report
 from .store import (
     AppliedEvent,
@@ -22,6 +21,7 @@ from .store import (
     DeadLetter,
     PersonWaitVersion,
     SettledPersonVersion,
+    known_at,
 )
 
 
@@ -79,11 +79,7 @@ async def waiting_on(
     """The stock at the end of ``on``, as known now or as of a past moment. Protected-identity
     persons count: these are totals."""
     w = PersonWaitVersion
-    known = (
-        w.superseded_at.is_(None)
-        if as_of is None
-        else (w.recorded_at <= as_of) & (w.superseded_at.is_(None) | (w.superseded_at > as_of))
-    )
+    known = known_at(w, as_of)
     still_waiting = (
         (w.permit_date <= on)
         & (w.settled_on.is_(None) | (w.settled_on > on))

@@ -4,8 +4,14 @@ steering parameters, as known now or as of a past moment. Pure."""
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from .definitions import DEFINITIONS_VERSION, in_period, steering_figures, waited_longer_than
-from .metrics import QualificationFact, SettledFact, WaitingTimeReport, waiting_time_report
+from .definitions import in_period, steering_figures, waited_longer_than
+from .metrics import (
+    DEFINITIONS_VERSION,
+    QualificationFact,
+    SettledFact,
+    WaitingTimeReport,
+    waiting_time_report,
+)
 from .slices import breakdown, breakdown_keys
 
 

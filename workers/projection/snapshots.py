@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .definitions import DEFINITIONS_VERSION
-from .metrics import METRIC_VERSION
+from .metrics import DEFINITIONS_VERSION, METRIC_VERSION, WaitingTimeReport
 from .queries import waiting_time
 from .store import ConsumerPosition, ReportSnapshot
 
@@ -37,8 +36,9 @@ async def take(
     by: str,
     render: Callable[[Any], dict[str, Any]],
     county_of: Callable[[str, date], str],
-) -> dict[str, Any]:
-    """Compute the report now and store it under ``name``; a name is never reused."""
+) -> WaitingTimeReport:
+    """Compute the report now, store it under ``name`` (a name is never reused), and return
+    it: what is printed is what is stored."""
     now = datetime.now(UTC)
     report = await waiting_time(
         sessions, period_start, period_end, by=by, as_of=now, county_of=county_of
@@ -64,7 +64,7 @@ async def take(
                 report=json.dumps(document, sort_keys=True),
             )
         )
-    return document
+    return report
 
 
 async def listing(sessions: async_sessionmaker[AsyncSession]) -> list[ReportSnapshot]:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     Index,
@@ -167,6 +168,19 @@ class ReportSnapshot(ProjectionBase):
     """JSON: partition to next offset, as stored with the rows the report was made from."""
     report: Mapped[str] = mapped_column(Text())
     """JSON: the report exactly as it was printed with --json."""
+
+
+Versioned = SettledPersonVersion | PersonWaitVersion | QualificationRecordVersion
+
+
+def known_at(model: type[Versioned], as_of: datetime | None) -> ColumnElement[bool]:
+    """The versions that were the truth at ``as_of``: recorded by then and not yet superseded
+    then. Without ``as_of``, the versions that are the truth now."""
+    if as_of is None:
+        return model.superseded_at.is_(None)
+    return (model.recorded_at <= as_of) & (
+        model.superseded_at.is_(None) | (model.superseded_at > as_of)
+    )
 
 
 class DeadLetter(ProjectionBase):
