@@ -4,7 +4,6 @@ Attributes go to ``ce_*`` headers, the event data is the JSON value, and the key
 case id so that all of a case's events land, in order, on one partition.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -85,8 +84,8 @@ def from_kafka(
     if version != str(SCHEMA_VERSION):
         raise EnvelopeError(f"type: schema version {version!r} is not supported")
     try:
-        data = json.loads(value)
-        if not isinstance(data, dict) or data.get("type") != name:
+        data = _data_adapter.validate_json(value)  # parsed and validated in one pass
+        if data.type != name:
             raise EnvelopeError("data: type does not match the CloudEvent type")
         return CaseEvent(
             event_id=attrs["ce_id"],
@@ -95,7 +94,7 @@ def from_kafka(
             business_date=date.fromisoformat(attrs["ce_businessdate"]),
             recorded_at=datetime.fromisoformat(attrs["ce_time"].replace("Z", "+00:00")),
             schema_version=SCHEMA_VERSION,
-            data=_data_adapter.validate_python(data),
+            data=data,
         )
     except EnvelopeError:
         raise

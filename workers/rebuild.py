@@ -4,8 +4,9 @@
 The event log is the system of record: every event, in log order. The rebuild empties the
 read model (report snapshots and dead letters stay: they are records of the past), applies
 every event of the log exactly as the projection would, and forgets the consumer positions.
-The projection then reads whatever the topic holds from its start and skips, by event id,
-everything the rebuild already applied. Stop the projection worker while it runs."""
+The projection then reads whatever the topic holds from its start and skips everything the
+rebuild already applied (by each event's position in its stream). Stop the projection worker
+while it runs."""
 
 from collections.abc import Callable
 
@@ -17,12 +18,11 @@ from schemas.events import CaseEvent
 
 from .projection.apply import apply_events
 from .projection.store import (
-    AppliedEvent,
-    CaseProgress,
     ConsumerPosition,
     PersonWaitVersion,
     QualificationRecordVersion,
     SettledPersonVersion,
+    StreamProgress,
 )
 
 FROM_EVENT_LOG = -1
@@ -46,8 +46,7 @@ async def rebuild_from_event_log(
             SettledPersonVersion,
             PersonWaitVersion,
             QualificationRecordVersion,
-            CaseProgress,
-            AppliedEvent,
+            StreamProgress,
             ConsumerPosition,
         ):
             await session.execute(delete(table))

@@ -21,7 +21,7 @@ from schemas.events import (
 )
 from workers.projection.apply import Record, apply_batch
 from workers.projection.queries import projection_status, waiting_on, waiting_time
-from workers.projection.store import CaseProgress, ConsumerPosition, DeadLetter
+from workers.projection.store import ConsumerPosition, DeadLetter, StreamProgress
 
 TOPIC = "case-events"
 CONSUMER = "test-projection"
@@ -133,14 +133,22 @@ async def test_an_unreadable_record_goes_to_dead_letters_and_does_not_block(proj
 async def test_an_older_event_arriving_late_does_not_move_the_case_backwards(projection_db):
     evts = case_events()
     await apply(projection_db, records(evts[2:], first_offset=0))
-    await apply(projection_db, records(evts[:2], first_offset=2))
     async with projection_db() as session:
-        case = await session.get(CaseProgress, "case-0001")
-        facts = await session.scalar(select(func.count()).select_from(CaseProgress))
+        case = await session.get(StreamProgress, "case-0001")
+        assert case is not None
+        assert (case.applied_through, case.ahead) == (0, "3,4")
+    again = await apply(projection_db, records([evts[3], *evts[:2]], first_offset=2))
+    assert (again.applied, again.duplicate_events) == (2, 1)
+    async with projection_db() as session:
+        case = await session.get(StreamProgress, "case-0001")
+        streams = await session.scalar(select(func.count()).select_from(StreamProgress))
     assert case is not None
+    assert (case.applied_through, case.ahead) == (4, "")
     assert (case.last_sequence, case.last_event_type) == (4, "PersonSettled")
     assert case.permit_date == date(2020, 1, 10)
-    assert facts == 1
+    assert streams == 1
+    status = await projection_status(projection_db)
+    assert (status.applied_events, status.settled_persons) == (4, 2)
 
 
 async def test_lag_is_the_distance_to_the_high_water_mark(projection_db):
@@ -286,9 +294,11 @@ async def test_qualification_records_feed_the_programme_figures(projection_db):
     assert [(m.numerator, m.denominator) for m in before.steering if m.id == "K13"] == [(0, 1)]
     opened_only = await waiting_time(projection_db, *year, as_of=opened.recorded_at)
     assert [(m.numerator, m.denominator) for m in opened_only.steering if m.id == "K13"] == [(0, 1)]
-    # A qualification stream is not a case: no case progress row for it.
+    # A qualification stream is a stream of its own, not a case.
     async with projection_db() as session:
-        assert await session.get(CaseProgress, person) is None
+        stream = await session.get(StreamProgress, person)
+    assert stream is not None
+    assert (stream.applied_through, stream.case_type, stream.persons) == (3, None, 0)
 
 
 async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_reused(

@@ -1,19 +1,19 @@
 """Applying a batch of Kafka records to the read model, exactly once.
 
-The batch's rows, its consumer positions and the ids of the events it applied are written in
-one transaction. A redelivered offset is skipped by position, a re-published event (same id,
-new offset) by id, and an unreadable record goes to the dead-letter table; all three still
-advance the position, so nothing blocks the partition and nothing is counted twice.
+The batch's rows, its consumer positions and which events it applied are written in one
+transaction. A redelivered offset is skipped by partition position, a re-published event (new
+offset, same place in its stream) by stream position, and an unreadable record goes to the
+dead-letter table; all three still advance the partition position, so nothing blocks the
+partition and nothing is counted twice.
 """
 
 import json
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.enums import CaseType, Category, CorrectableStep, SettlingAuthority
@@ -40,15 +40,15 @@ from schemas.events import (
     StepDateCorrected,
 )
 
+from .bulk import insert_rows
 from .metrics import QualificationFact, SettledFact
 from .store import (
-    AppliedEvent,
-    CaseProgress,
     ConsumerPosition,
     DeadLetter,
     PersonWaitVersion,
     QualificationRecordVersion,
     SettledPersonVersion,
+    StreamProgress,
     known_at,
 )
 
@@ -141,102 +141,127 @@ async def apply_events(
 async def _apply_events(
     session: AsyncSession, fresh: Sequence[tuple[int, int, CaseEvent]], result: BatchResult
 ) -> BatchResult:
-    """Skip events already applied (by id), apply the rest, and record them as applied."""
-    ids = [event.event_id for _, _, event in fresh]
-    seen: set[uuid.UUID] = (
-        set(
-            (
-                await session.scalars(
-                    select(AppliedEvent.event_id).where(AppliedEvent.event_id.in_(ids))
-                )
-            ).all()
-        )
-        if ids
-        else set()
-    )
+    """Skip events already applied (by their position in their stream), apply the rest."""
     batch = await _BatchState.load(session, {event.case_id for _, _, event in fresh})
-    applied: list[dict[str, object]] = []
-    for partition, offset, event in fresh:
-        if event.event_id in seen:
+    for _, _, event in fresh:
+        if batch.apply(event):
+            result.applied += 1
+        else:
             result.duplicate_events += 1
-            continue
-        seen.add(event.event_id)
-        batch.apply(event)
-        applied.append({"event_id": event.event_id, "partition": partition, "offset": offset})
-        result.applied += 1
     await batch.write()
-    if applied:
-        await session.execute(insert(AppliedEvent), applied)
     return result
 
 
 Row = dict[str, Any]
-"""A version row in memory: column name to value."""
+"""A row in memory: column name to value."""
+
+
+def _ahead(row: Row) -> list[int]:
+    return [int(n) for n in row["ahead"].split(",")] if row["ahead"] else []
+
+
+def _mark_applied(row: Row, sequence: int) -> bool:
+    """Record that the stream's event at ``sequence`` is applied; False if it already was."""
+    through, ahead = row["applied_through"], _ahead(row)
+    if sequence <= through or sequence in ahead:
+        return False
+    if sequence == through + 1:
+        through = sequence
+        while through + 1 in ahead:
+            through += 1
+        ahead = [n for n in ahead if n > through]
+    else:
+        ahead = sorted([*ahead, sequence])
+    row["applied_through"], row["ahead"] = through, ",".join(map(str, ahead))
+    return True
 
 
 class _BatchState:
-    """What a batch's events touch, loaded in four queries and changed in memory: the cases'
-    progress and the open versions of their persons and qualification records. Constant
-    work per event; the batch is written with one bulk statement per table at the end (rows,
-    not ORM objects: a version row is written once and never read back in the batch)."""
+    """What a batch's events touch, loaded in four queries and changed in memory: the streams'
+    progress and the open versions of their persons and qualification records. Constant work
+    per event, plain rows rather than ORM objects; the batch is written with one bulk
+    statement per table and kind of change at the end."""
 
     def __init__(
         self,
         session: AsyncSession,
-        cases: dict[str, CaseProgress],
+        streams: dict[str, Row],
+        stored_streams: set[str],
         settled: dict[str, list[Row]],
         waits: dict[str, list[Row]],
-        stored: set[uuid.UUID],
         records: dict[str, list[Row]],
     ) -> None:
         self._session = session
-        self._records = records
-        self._stored = stored
-        """Ids of the versions that were in the database before this batch."""
-        self._cases = cases
+        self._streams = streams
+        """Every stream of the batch, stored or new."""
+        self._stored_streams = stored_streams
+        self._changed_streams: set[str] = set()
         self._settled = settled
         self._waits = waits
+        self._records = records
         self._new: dict[type[Any], list[Row]] = {model: [] for model in _VERSIONED}
         self._closed: dict[type[Any], list[Row]] = {model: [] for model in _VERSIONED}
 
     @classmethod
-    async def load(cls, session: AsyncSession, case_ids: set[str]) -> "_BatchState":
-        cases: dict[str, CaseProgress] = {}
-        settled: dict[str, list[Row]] = {c: [] for c in case_ids}
-        waits: dict[str, list[Row]] = {c: [] for c in case_ids}
-        stored: set[uuid.UUID] = set()
-        records: dict[str, list[Row]] = {c: [] for c in case_ids}
-        ids = sorted(case_ids)
+    async def load(cls, session: AsyncSession, stream_ids: set[str]) -> "_BatchState":
+        streams: dict[str, Row] = {}
+        settled: dict[str, list[Row]] = {c: [] for c in stream_ids}
+        waits: dict[str, list[Row]] = {c: [] for c in stream_ids}
+        records: dict[str, list[Row]] = {c: [] for c in stream_ids}
+        ids = sorted(stream_ids)
+        st = cast(Table, StreamProgress.__table__)
         s, w = SettledPersonVersion.__table__, PersonWaitVersion.__table__
         q = QualificationRecordVersion.__table__
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-            for case in await session.scalars(
-                select(CaseProgress).where(CaseProgress.case_id.in_(chunk))
-            ):
-                cases[case.case_id] = case
+            for row in await session.execute(select(st).where(st.c.stream_id.in_(chunk))):
+                streams[row.stream_id] = dict(row._mapping)
             for row in await session.execute(
                 select(s).where(s.c.case_id.in_(chunk), s.c.superseded_at.is_(None))
             ):
                 settled[row.case_id].append(dict(row._mapping))
-                stored.add(row.id)
             for row in await session.execute(
                 select(w).where(w.c.case_id.in_(chunk), w.c.superseded_at.is_(None))
             ):
                 waits[row.case_id].append(dict(row._mapping))
-                stored.add(row.id)
             for row in await session.execute(
                 select(q).where(q.c.person_id.in_(chunk), q.c.superseded_at.is_(None))
             ):
                 records[row.person_id].append(dict(row._mapping))
-                stored.add(row.id)
-        return cls(session, cases, settled, waits, stored, records)
+        stored = set(streams)
+        for stream_id in stream_ids - stored:
+            streams[stream_id] = {
+                "stream_id": stream_id,
+                "applied_through": 0,
+                "ahead": "",
+                "last_sequence": 0,
+                "last_event_type": "",
+                "case_type": None,
+                "permit_date": None,
+                "persons": 0,
+                "settled_persons": 0,
+                "mapped_on": None,
+            }
+        return cls(session, streams, stored, settled, waits, records)
 
     async def write(self) -> None:
+        st = cast(Table, StreamProgress.__table__)
+        new = [r for key, r in self._streams.items() if key not in self._stored_streams]
+        await insert_rows(self._session, st, new)
+        changed = [
+            {"key": key} | {k: self._streams[key][k] for k in _STREAM_CHANGES}
+            for key in self._changed_streams
+        ]
+        if changed:
+            await self._session.execute(
+                update(st)
+                .where(st.c.stream_id == bindparam("key"))
+                .values({k: bindparam(k) for k in _STREAM_CHANGES}),
+                changed,
+            )
         for model in _VERSIONED:
             table = cast(Table, model.__table__)
-            if self._new[model]:
-                # Every row of a table has every column: one statement, many rows.
-                await self._session.execute(insert(table), self._new[model])
+            # Every row of a table has every column: one statement, many rows.
+            await insert_rows(self._session, table, self._new[model])
             closed = [
                 {"version_id": r["id"], "superseded_at": r["superseded_at"]}
                 for r in self._closed[model]
@@ -249,42 +274,41 @@ class _BatchState:
                     closed,
                 )
 
-    def apply(self, event: CaseEvent) -> None:
+    def apply(self, event: CaseEvent) -> bool:
+        """Apply one event; False if its stream had it already."""
+        stream = self._streams[event.case_id]
+        if not _mark_applied(stream, event.sequence):
+            return False
+        if event.case_id in self._stored_streams:
+            self._changed_streams.add(event.case_id)
+        # Redelivery can bring an older event after a newer one; the stage follows the newest.
+        if event.sequence > stream["last_sequence"]:
+            stream["last_sequence"] = event.sequence
+            stream["last_event_type"] = event.type
         if isinstance(event.data, QUALIFICATION_EVENTS):
             self._qualification(event)  # a person's record: its stream id is the person id
-            return
-        case = self._cases.get(event.case_id)
-        if case is None:
-            case = CaseProgress(
-                case_id=event.case_id,
-                last_event_type=event.type,
-                last_sequence=0,
-                persons=0,
-                settled_persons=0,
-            )
-            self._cases[event.case_id] = case
-            self._session.add(case)
-        # Redelivery can bring an older event after a newer one; the stage follows the newest.
-        if event.sequence > case.last_sequence:
-            case.last_sequence = event.sequence
-            case.last_event_type = event.type
+        else:
+            self._case(stream, event)
+        return True
+
+    def _case(self, case: Row, event: CaseEvent) -> None:
         self._waiting(event)
         data = event.data
         if isinstance(data, ResidencePermitGranted):
-            case.case_type = data.case_type.value
-            case.permit_date = event.business_date
-            case.persons = len(data.persons)
+            case["case_type"] = data.case_type.value
+            case["permit_date"] = event.business_date
+            case["persons"] = len(data.persons)
         elif isinstance(data, HouseholdMemberAdded):
-            case.persons += 1
+            case["persons"] += 1
         elif isinstance(data, CompetenceMappingRecorded):
-            if case.mapped_on is None or event.business_date < case.mapped_on:
-                case.mapped_on = event.business_date
+            if case["mapped_on"] is None or event.business_date < case["mapped_on"]:
+                case["mapped_on"] = event.business_date
         elif (
             isinstance(data, StepDateCorrected) and data.step is CorrectableStep.COMPETENCE_MAPPING
         ):
-            case.mapped_on = event.business_date
+            case["mapped_on"] = event.business_date
         elif isinstance(data, PersonSettled):
-            case.settled_persons += 1
+            case["settled_persons"] += 1
             self._open(
                 SettledPersonVersion,
                 self._settled,
@@ -300,14 +324,14 @@ class _BatchState:
                     "reception_centre": data.reception_centre,
                     "permit_date": data.permit_date,
                     "settled_on": event.business_date,
-                    "competence_mapped": case.mapped_on is not None
-                    and case.mapped_on <= event.business_date,
+                    "competence_mapped": case["mapped_on"] is not None
+                    and case["mapped_on"] <= event.business_date,
                 },
             )
         elif isinstance(data, PermitDateCorrected):
             # A correction changes the past: every figure the case's persons are in moves.
             # Members who joined later keep their own permit dates.
-            case.permit_date = event.business_date
+            case["permit_date"] = event.business_date
             self._supersede(
                 SettledPersonVersion,
                 self._settled,
@@ -459,7 +483,6 @@ class _BatchState:
         self, model: type[Any], open_rows: dict[str, list[Row]], event: CaseEvent, row: Row
     ) -> None:
         row = row | {
-            "id": uuid.uuid4(),
             "event_id": event.event_id,
             "recorded_at": event.recorded_at,
             "superseded_at": None,
@@ -482,12 +505,11 @@ class _BatchState:
             if not which(row):
                 continue
             row["superseded_at"] = event.recorded_at
-            if row["id"] in self._stored:
+            if "id" in row:  # stored before this batch; a row of this batch is inserted closed
                 self._closed[model].append(row)
             change = changes(row) if callable(changes) else changes
             successor = {k: v for k, v in row.items() if k not in _BOOKKEEPING} | change
             current[i] = successor | {
-                "id": uuid.uuid4(),
                 "event_id": event.event_id,
                 "recorded_at": event.recorded_at,
                 "superseded_at": None,
@@ -496,6 +518,17 @@ class _BatchState:
 
 
 _BOOKKEEPING = {"id", "event_id", "recorded_at", "superseded_at"}
+_STREAM_CHANGES = (
+    "applied_through",
+    "ahead",
+    "last_sequence",
+    "last_event_type",
+    "case_type",
+    "permit_date",
+    "persons",
+    "settled_persons",
+    "mapped_on",
+)
 _VERSIONED = (SettledPersonVersion, PersonWaitVersion, QualificationRecordVersion)
 
 

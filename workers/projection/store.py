@@ -44,30 +44,34 @@ class ConsumerPosition(ProjectionBase):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AppliedEvent(ProjectionBase):
-    """Event ids already applied. A retried activity may publish an event at a new offset."""
+class StreamProgress(ProjectionBase):
+    """One event stream (a household case, or a person's qualification record): which of its
+    events are applied, and what the projection remembers about a case between batches.
 
-    __tablename__ = "projection_applied_event"
+    Events carry their position in their stream (``sequence``, from 1, without gaps), so
+    "already applied?" needs no row per event: everything up to ``applied_through`` is
+    applied, and so are the positions in ``ahead`` (events that came before an earlier one:
+    several publishers, or a resend after a partial failure). A re-published event, at a new
+    offset, has its old position and is skipped."""
 
-    event_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
-    partition: Mapped[int] = mapped_column(Integer())
-    offset: Mapped[int] = mapped_column(BigInteger())
+    __tablename__ = "projection_stream"
 
-
-class CaseProgress(ProjectionBase):
-    """Latest known stage of each case, for "who is waiting now"."""
-
-    __tablename__ = "projection_case"
-
-    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    applied_through: Mapped[int] = mapped_column(Integer())
+    ahead: Mapped[str] = mapped_column(String(400))
+    """Applied positions after a gap, comma-separated; usually empty."""
+    last_sequence: Mapped[int] = mapped_column(Integer())
+    last_event_type: Mapped[str] = mapped_column(String(64))
     case_type: Mapped[str | None] = mapped_column(String(32))
     permit_date: Mapped[date | None] = mapped_column(Date())
-    last_event_type: Mapped[str] = mapped_column(String(64))
-    last_sequence: Mapped[int] = mapped_column(Integer())
-    persons: Mapped[int] = mapped_column(Integer(), default=0)
-    settled_persons: Mapped[int] = mapped_column(Integer(), default=0)
-    mapped_on: Mapped[date | None] = mapped_column(Date(), nullable=True)
+    persons: Mapped[int] = mapped_column(Integer())
+    settled_persons: Mapped[int] = mapped_column(Integer())
+    mapped_on: Mapped[date | None] = mapped_column(Date())
     """Competence mapping (Kompass) of the household, for SP6."""
+
+
+VersionId = BigInteger().with_variant(Integer(), "sqlite")
+"""Version ids come from the database: ascending, so inserts append to the index."""
 
 
 class SettledPersonVersion(ProjectionBase):
@@ -78,8 +82,7 @@ class SettledPersonVersion(ProjectionBase):
 
     __tablename__ = "projection_settled_person_version"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
-    """Made here, not by the database, so that a batch inserts its versions in one statement."""
+    id: Mapped[int] = mapped_column(VersionId, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(String(64))
     person_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
@@ -106,7 +109,7 @@ class PersonWaitVersion(ProjectionBase):
 
     __tablename__ = "projection_person_wait_version"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    id: Mapped[int] = mapped_column(VersionId, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(String(64), index=True)
     person_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
@@ -130,7 +133,7 @@ class QualificationRecordVersion(ProjectionBase):
 
     __tablename__ = "projection_qualification_version"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    id: Mapped[int] = mapped_column(VersionId, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(String(64), index=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
     case_id: Mapped[str] = mapped_column(String(64))

@@ -20,12 +20,15 @@ down_revision = "p0001"
 branch_labels = None
 depends_on = None
 
+
 def _versioned() -> tuple[sa.Column[object], sa.Column[object]]:
     """When a version became the truth, and when it stopped being it."""
     return (
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True),
     )
+
+
 _REBUILT = ("projection_case", "projection_applied_event", "projection_position")
 
 
