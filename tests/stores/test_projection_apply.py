@@ -362,3 +362,40 @@ async def test_a_rebuild_from_the_event_log_gives_the_same_figures_and_a_reread_
     result = await apply(projection_db, records(evts))
     assert (result.applied, result.duplicate_events) == (0, len(evts))
     assert await waiting_time(projection_db, *year) == before
+
+
+async def test_two_consumers_applying_one_partition_cannot_both_commit(postgres):
+    """During a rebalance the old owner of a partition may still be applying a batch when the
+    new owner reads the same records. The position's version lets only one of them commit."""
+    import asyncio
+
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from workers import db
+
+    url = await postgres.new_database()
+    await db.upgrade(url, db.PROJECTION)
+    engine = db.make_engine(url)
+    sessions = db.sessionmaker(engine)
+    try:
+        evts = case_events()
+        await apply(sessions, records(evts[:1]))  # the partition's position exists
+        recs = records(evts[1:], first_offset=1)
+        old_owner = sessions()
+        await old_owner.begin()
+        await apply_batch(old_owner, CONSUMER, TOPIC, recs, {})
+        await old_owner.flush()  # holds the position row's lock, not committed yet
+        new_owner = asyncio.create_task(apply(sessions, recs))
+        await asyncio.sleep(0.5)  # the new owner has read the old position and now waits
+        assert not new_owner.done()
+        await old_owner.commit()
+        await old_owner.close()
+        with pytest.raises((StaleDataError, IntegrityError)):
+            await new_owner
+        again = await apply(sessions, recs)  # the consumer's retry: skipped by position
+        assert (again.applied, again.skipped_offsets) == (0, 3)
+        status = await projection_status(sessions)
+        assert (status.applied_events, status.settled_persons) == (4, 2)
+    finally:
+        await engine.dispose()

@@ -15,6 +15,7 @@ from aiokafka.structs import OffsetAndMetadata
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from .apply import Record, apply_batch
 from .store import ConsumerPosition
@@ -112,9 +113,9 @@ class ProjectionConsumer:
                 self.applied += result.applied
                 log.debug("batch applied", records=len(records), **vars(result))
                 return
-            except IntegrityError:
-                # Another member applied some of these events first (during a rebalance);
-                # its transaction won, so run the batch again: the dedupe now sees them.
+            except (IntegrityError, StaleDataError):
+                # Another member applied this partition first (during a rebalance): its
+                # transaction won, so run the batch again: the stored positions now skip it.
                 log.info("batch raced another consumer; retrying", attempt=attempt + 1)
         raise RuntimeError("projection batch kept conflicting with another consumer")
 

@@ -42,6 +42,11 @@ class ConsumerPosition(ProjectionBase):
     high_water: Mapped[int] = mapped_column(BigInteger(), default=0)
     """The partition's high-water mark seen in the last fetch: lag = high_water - next_offset."""
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer())
+    """Bumped by every batch: two consumers applying the same partition during a rebalance
+    cannot both commit (the second one's update finds the version changed)."""
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class StreamProgress(ProjectionBase):

@@ -3,10 +3,13 @@
 The projection wrote a dedupe row per event and a random UUID per version, which made every
 event cost several index insertions at random places. Streams now record which of their
 positions are applied (projection_stream replaces projection_case and
-projection_applied_event), and versions take ascending ids from the database. The read model
-is rebuildable, so the migration recreates it empty and forgets the consumer positions: on
-its next start the projection reads the topic from the beginning (or `bosetting
-rebuild-projection` reads the event log).
+projection_applied_event), and versions take ascending ids from the database. Consumer
+positions get a version, bumped by every batch, so that two consumers applying the same
+partition during a rebalance cannot both commit.
+
+The read model is rebuildable, so the migration recreates it empty and forgets the consumer
+positions: on its next start the projection reads the topic from the beginning (or
+`bosetting rebuild-projection` reads the event log).
 
 Revision ID: p0003
 Revises: p0002
@@ -146,6 +149,8 @@ def upgrade() -> None:
     )
     _create_versions(_serial_id)
     op.execute("DELETE FROM projection_position")
+    with op.batch_alter_table("projection_position") as batch:
+        batch.add_column(sa.Column("version", sa.Integer(), nullable=False))
 
 
 def downgrade() -> None:
@@ -173,3 +178,5 @@ def downgrade() -> None:
     )
     _create_versions(_uuid_id)
     op.execute("DELETE FROM projection_position")
+    with op.batch_alter_table("projection_position") as batch:
+        batch.drop_column("version")
