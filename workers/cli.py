@@ -107,6 +107,70 @@ def projection() -> None:
     _run_until_signalled(lambda stop, ready: run_projection(settings, stop, ready))
 
 
+@app.command()
+def api() -> None:
+    """Run the HTTP API (FastAPI): every step of a case, each role's view, the figures."""
+    from .api.server import run_api
+
+    settings = Settings()
+    configure_logging(settings, component="api")
+    _run_until_signalled(lambda stop, ready: run_api(settings, stop, ready))
+
+
+tokens_app = typer.Typer(help="Development tokens for the API.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+
+
+@tokens_app.command("mint")
+def tokens_mint(
+    role: Annotated[
+        str,
+        typer.Argument(help="reception, caseworker, municipality, operations or administrator."),
+    ],
+    subject: Annotated[
+        str, typer.Option(help="Who the token is for (the sub claim).")
+    ] = "dev-user",
+    reception_centre: Annotated[
+        str | None, typer.Option(help="Reception staff: their centre.")
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option(help="A municipality: its number, e.g. 0301.")
+    ] = None,
+    cleared: Annotated[bool, typer.Option(help="May see protected-identity persons.")] = False,
+    hours: Annotated[int, typer.Option(min=1, max=24 * 30, help="Valid for this many hours.")] = 8,
+) -> None:
+    """Sign a token with the embedded stack's development key (made on first use) and print it.
+    Production tokens come from the identity provider, never from here."""
+    from pydantic import ValidationError
+
+    from .api.auth import Principal, Role, dev_keys, mint
+
+    if role not in {r.value for r in Role}:
+        raise typer.BadParameter(f"{role!r} is not one of {', '.join(Role)}", param_hint="ROLE")
+    try:
+        principal = Principal(
+            subject=subject,
+            role=Role(role),
+            reception_centre=reception_centre,
+            municipality_number=municipality,
+            cleared=cleared,
+        )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise typer.BadParameter(problem["msg"].removeprefix("Value error, ")) from None
+    settings = Settings()
+    private, _ = dev_keys(settings.keys_dir)
+    print(
+        mint(
+            private,
+            issuer=settings.api_issuer,
+            audience=settings.api_audience,
+            principal=principal,
+            ttl_s=hours * 3600,
+        )
+    )
+
+
 @app.command("rebuild-projection")
 def rebuild_projection(
     yes: Annotated[

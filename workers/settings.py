@@ -56,6 +56,18 @@ class Settings(BaseSettings):
         "(see workers/suggestions.py).",
     )
 
+    api_host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP API.")
+    api_issuer: str = Field(
+        "urn:bosetting:dev", description="Accepted token issuer (iss): the identity provider."
+    )
+    api_audience: str = Field("bosetting-api", description="Accepted token audience (aud).")
+    api_jwks_file: Path | None = Field(
+        None,
+        description="The identity provider's public keys (JWKS JSON). Default: the embedded "
+        "stack's development keys in state_dir/keys, made on first use.",
+    )
+
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
 
@@ -72,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def projection_url(self) -> str:
         return self.projection_database_url or _sqlite(self.state_dir / "projection.db")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.state_dir / "keys"
 
     @property
     def temporal_db_path(self) -> Path:

@@ -1,0 +1,190 @@
+"""The API over fakes of our own ports (the case and qualification services), with real
+SQLite stores, real signed tokens and real HTTP handling (httpx over ASGI)."""
+
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from schemas.commands import Command, GrantPermit, PersonRecord
+from schemas.enums import CaseStage, CaseType
+from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
+from schemas.qualification import (
+    NorwegianRight,
+    ProgrammeRight,
+    QualificationResult,
+    QualificationState,
+)
+from schemas.state import CaseState, CommandResult
+from workers import db
+from workers.api.app import ApiContext, create_app
+from workers.api.auth import Principal, Role, TokenVerifier, dev_keys, mint
+
+ISSUER, AUDIENCE = "urn:bosetting:test", "bosetting-api"
+
+
+def case(
+    case_id: str,
+    *,
+    centre: str | None,
+    municipality: str | None = None,
+    accepted: bool = False,
+    protected: bool = False,
+    stage: CaseStage = CaseStage.SETTLEMENT_READY,
+) -> CaseState:
+    return CaseState(
+        case_id=case_id,
+        case_type=CaseType.RECEPTION,
+        stage=stage,
+        permit_date=date(2020, 3, 2),
+        persons=[
+            PersonRecord(person_id=f"{case_id}-p0", birth_date=date(1985, 5, 1)),
+            PersonRecord(
+                person_id=f"{case_id}-p1", birth_date=date(2012, 9, 1), protected_identity=protected
+            ),
+        ],
+        reception_centre=centre,
+        municipality_number=municipality,
+        allocated_on=date(2020, 5, 1) if municipality else None,
+        accepted_on=date(2020, 5, 10) if accepted else None,
+        target_months=6,
+        target_date=date(2020, 9, 2),
+    )
+
+
+CASES = {
+    c.case_id: c
+    for c in (
+        case("case-a-ready", centre="centre-a"),
+        case("case-a-offered", centre="centre-a", municipality="0301"),
+        case("case-a-accepted", centre="centre-a", municipality="0301", accepted=True),
+        case(
+            "case-a-protected",
+            centre="centre-a",
+            municipality="0301",
+            accepted=True,
+            protected=True,
+        ),
+        case("case-b-accepted", centre="centre-b", municipality="4601", accepted=True),
+    )
+}
+RECORDS = {
+    "case-a-accepted-p0": "0301",
+    "case-b-accepted-p0": "4601",
+}
+
+
+@dataclass
+class FakeCases:
+    """Our case-service port: answers from a table, remembers what it was sent."""
+
+    sent: list[tuple[str, Command]] = field(default_factory=list)
+    opened: list[GrantPermit] = field(default_factory=list)
+    out_of_order: set[str] = field(default_factory=set)
+
+    async def grant_permit(self, cmd: GrantPermit) -> None:
+        self.opened.append(cmd)
+
+    async def execute(self, case_id: str, cmd: Command) -> CommandResult:
+        if case_id in self.out_of_order:
+            raise CommandRejected("not now", reason=OUT_OF_ORDER, stage=CASES[case_id].stage)
+        self.sent.append((case_id, cmd))
+        return CommandResult(case_id=case_id, stage=CASES[case_id].stage, event_ids=[uuid4()])
+
+    async def state(self, case_id: str) -> CaseState:
+        if case_id not in CASES:
+            raise CaseNotFound(case_id)
+        return CASES[case_id]
+
+
+@dataclass
+class FakeQualification:
+    sent: list[tuple[str, Command]] = field(default_factory=list)
+
+    async def execute(self, person_id: str, cmd: Command) -> QualificationResult:
+        self.sent.append((person_id, cmd))
+        return QualificationResult(person_id=person_id, event_ids=[uuid4()])
+
+    async def state(self, person_id: str) -> QualificationState:
+        if person_id not in RECORDS:
+            raise CaseNotFound(person_id)
+        return QualificationState(
+            case_id=person_id.rsplit("-", 1)[0],
+            person_id=person_id,
+            municipality_number=RECORDS[person_id],
+            case_type=CaseType.RECEPTION,
+            rules="introduction_act",
+            programme_right=ProgrammeRight.RIGHT_AND_OBLIGATION,
+            norwegian_right=NorwegianRight.RIGHT_AND_OBLIGATION,
+            permit_date=date(2020, 3, 2),
+            settled_on=date(2020, 6, 1),
+            programme_start_due=date(2020, 9, 1),
+            norwegian_start_due=date(2020, 9, 1),
+            norwegian_completion_due=None,
+        )
+
+
+PRINCIPALS = {
+    "reception-a": Principal(subject="staff-a", role=Role.RECEPTION, reception_centre="centre-a"),
+    "reception-b": Principal(subject="staff-b", role=Role.RECEPTION, reception_centre="centre-b"),
+    "caseworker": Principal(subject="imdi-1", role=Role.CASEWORKER),
+    "caseworker-cleared": Principal(subject="imdi-2", role=Role.CASEWORKER, cleared=True),
+    "oslo": Principal(subject="oslo-1", role=Role.MUNICIPALITY, municipality_number="0301"),
+    "bergen": Principal(subject="bergen-1", role=Role.MUNICIPALITY, municipality_number="4601"),
+    "operations": Principal(subject="ops-1", role=Role.OPERATIONS),
+    "administrator": Principal(subject="admin-1", role=Role.ADMINISTRATOR, cleared=True),
+}
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    cases: FakeCases
+    qualification: FakeQualification
+    context: ApiContext
+    tokens: dict[str, str]
+    private_key: Path
+
+    def auth(self, who: str, **headers: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}", **headers}
+
+
+@pytest.fixture(scope="session")
+async def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both stores migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("api") / "migrated.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await db.upgrade(url, db.REGISTER)
+    await db.upgrade(url, db.PROJECTION)
+    return path
+
+
+@pytest.fixture
+async def api(tmp_path: Path, migrated: Path) -> AsyncIterator[Api]:
+    shutil.copy(migrated, tmp_path / "api.db")
+    engine = db.make_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
+    private, jwks = dev_keys(tmp_path / "keys")
+    cases, qualification = FakeCases(), FakeQualification()
+    sessions = db.sessionmaker(engine)
+    context = ApiContext(
+        cases=cases,
+        qualification=qualification,
+        register=sessions,
+        projection=sessions,
+        verifier=TokenVerifier.from_file(jwks, issuer=ISSUER, audience=AUDIENCE),
+        county_of=lambda number, day: "Oslo" if number == "0301" else "Vestland",
+    )
+    tokens = {
+        name: mint(private, issuer=ISSUER, audience=AUDIENCE, principal=p)
+        for name, p in PRINCIPALS.items()
+    }
+    app = create_app(context)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        yield Api(client, cases, qualification, context, tokens, private)
+    await engine.dispose()

@@ -1,0 +1,299 @@
+"""What each role may do and see. One table of steps, one rule per scope, one way to redact.
+
+- Reception staff act on and read the households of their own reception centre.
+- Directorate caseworkers act on and read every case.
+- A municipality acts on and reads the households allocated to it; until it accepts, it
+  sees only their anonymised profile (household size, ages, needs), never who they are.
+- Operations read figures, status and health, never a case.
+- Administrators may do everything.
+
+A case outside the caller's scope answers exactly as a case that does not exist (404), so
+that nobody learns which ids exist. Protected-identity persons, and anything that reveals
+where their household is, are shown only to holders of a ``cleared`` token; the others see
+them as "a protected member" and count them in sizes and totals only."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from schemas.commands import (
+    AcceptAllocation,
+    AddHouseholdMember,
+    AllocateToMunicipality,
+    BookTravel,
+    Command,
+    CorrectPermitDate,
+    CorrectSettlementDate,
+    CorrectStepDate,
+    DeclineAllocation,
+    ExtendEntryPermit,
+    PlanSettlement,
+    RecordArrival,
+    RecordCompetenceMapping,
+    RecordExit,
+    RecordRecommendation,
+    RecordSettlementApplication,
+    RecordSettlementInterview,
+    RegisterSettlement,
+    WithdrawAllocation,
+)
+from schemas.enums import (
+    CaseStage,
+    CaseType,
+    Category,
+    DeadlineState,
+    EducationLevel,
+    ExitReason,
+    ServiceNeed,
+)
+from schemas.qualification import (
+    CompleteNorwegianTraining,
+    DecideProgramme,
+    EndProgramme,
+    ExemptNorwegianTraining,
+    QualificationState,
+    RecordLeave,
+    RecordQualificationMapping,
+    StartNorwegianTraining,
+    StartProgramme,
+)
+from schemas.state import CaseState
+
+from .auth import Principal, Role
+
+R, C, M, A = Role.RECEPTION, Role.CASEWORKER, Role.MUNICIPALITY, Role.ADMINISTRATOR
+
+
+@dataclass(frozen=True)
+class Step:
+    """One lifecycle step as an endpoint: ``POST /cases/{case_id}/<path>`` (or, for the
+    qualification record, ``POST /persons/{person_id}/<path>``)."""
+
+    path: str
+    command: type[Command]
+    roles: frozenset[Role]
+    summary: str
+
+
+def _step(path: str, command: type[Command], roles: Iterable[Role], summary: str) -> Step:
+    return Step(path, command, frozenset({*roles, A}), summary)
+
+
+CASE_STEPS: tuple[Step, ...] = (
+    _step("settlement-application", RecordSettlementApplication, (R, C), "The refugee applied"),
+    _step("competence-mapping", RecordCompetenceMapping, (R, C), "Competence mapping done"),
+    _step("settlement-interview", RecordSettlementInterview, (R, C), "Interview held: ready"),
+    _step("recommendation", RecordRecommendation, (R, C), "A centre's recommendation"),
+    _step("household-members", AddHouseholdMember, (C,), "A member joins the household"),
+    _step("allocation", AllocateToMunicipality, (C,), "Allocate to a municipality"),
+    _step("acceptance", AcceptAllocation, (M,), "The municipality accepts"),
+    _step("decline", DeclineAllocation, (M,), "The municipality declines"),
+    _step("withdrawal", WithdrawAllocation, (C,), "Withdraw the allocation"),
+    _step("settlement-plan", PlanSettlement, (M, C), "Plan the settlement date"),
+    _step("travel", BookTravel, (C,), "Resettlement: travel booked"),
+    _step("arrival", RecordArrival, (M, C), "Resettlement: arrived"),
+    _step("entry-permit-extension", ExtendEntryPermit, (C,), "Extend the entry permit"),
+    _step("settlements", RegisterSettlement, (M,), "Register settlement dates"),
+    _step("exit", RecordExit, (C,), "The case leaves the directorate's scope"),
+    _step("permit-date-correction", CorrectPermitDate, (C,), "Correct the permit date"),
+    _step("settlement-date-correction", CorrectSettlementDate, (M, C), "Correct a settlement"),
+    _step("step-date-correction", CorrectStepDate, (R, C), "Correct a step's date"),
+)
+PERSON_STEPS: tuple[Step, ...] = (
+    _step("mapping", RecordQualificationMapping, (M,), "Competence mapped (municipality)"),
+    _step("programme-decision", DecideProgramme, (M,), "Introduction programme decided"),
+    _step("programme-start", StartProgramme, (M,), "Introduction programme started"),
+    _step("leave", RecordLeave, (M,), "Approved leave from the programme"),
+    _step("programme-end", EndProgramme, (M,), "Programme ended, with the main activity"),
+    _step("norwegian-start", StartNorwegianTraining, (M,), "Norwegian training started"),
+    _step("norwegian-completion", CompleteNorwegianTraining, (M,), "Norwegian training done"),
+    _step("norwegian-exemption", ExemptNorwegianTraining, (M,), "Exempted from Norwegian"),
+)
+GRANT_ROLES = frozenset({C, A})
+"""Who opens a case (registers the permit decision)."""
+CASE_READERS = frozenset({R, C, M, A})
+FIGURE_READERS = frozenset(Role)
+"""Figures hold no personal data: every role may read them."""
+STATUS_READERS = frozenset({Role.OPERATIONS, C, A})
+RECORD_READERS = frozenset({M, C, A})
+"""Who reads an adult's qualification record."""
+AUDIT_READERS = frozenset({A})
+
+
+def in_scope(principal: Principal, state: CaseState) -> bool:
+    """May this caller know the case exists?"""
+    match principal.role:
+        case Role.ADMINISTRATOR | Role.CASEWORKER:
+            return True
+        case Role.RECEPTION:
+            return state.reception_centre == principal.reception_centre
+        case Role.MUNICIPALITY:
+            return state.municipality_number == principal.municipality_number
+    return False
+
+
+def person_in_scope(principal: Principal, record: QualificationState) -> bool:
+    match principal.role:
+        case Role.ADMINISTRATOR | Role.CASEWORKER:
+            return True
+        case Role.MUNICIPALITY:
+            return record.municipality_number == principal.municipality_number
+    return False
+
+
+def profile_only(principal: Principal, state: CaseState) -> bool:
+    """A municipality that has not accepted sees the anonymised profile only."""
+    return principal.role is Role.MUNICIPALITY and state.accepted_on is None
+
+
+# -- views --------------------------------------------------------------------------------
+
+
+class PersonView(BaseModel):
+    person_id: str | None
+    """None for a protected-identity person shown to a reader who is not cleared."""
+    birth_date: date | None
+    protected_identity: bool
+    settled_on: date | None
+
+
+class CaseView(BaseModel):
+    """A case as staff see it (``redacted`` when it has a protected-identity person and the
+    reader is not cleared: those persons and the household's whereabouts are left out)."""
+
+    view: Literal["full", "redacted"]
+    case_id: str
+    case_type: CaseType
+    stage: CaseStage
+    permit_date: date
+    persons: list[PersonView]
+    household_size: int
+    reception_centre: str | None
+    municipality_number: str | None
+    close_family_municipality: str | None
+    education_level: EducationLevel | None
+    service_needs: list[ServiceNeed]
+    competence_mapped_on: date | None
+    interview_held_on: date | None
+    allocated_on: date | None
+    accepted_on: date | None
+    reply_due_on: date | None
+    planned_settlement_on: date | None
+    target_date: date
+    deadline_state: DeadlineState
+    category: Category | None
+    exit_reason: ExitReason | None
+
+
+class ProfileView(BaseModel):
+    """What a municipality sees of a household allocated to it before it accepts."""
+
+    view: Literal["profile"]
+    case_id: str
+    case_type: CaseType
+    stage: CaseStage
+    household_size: int
+    ages: list[int]
+    """Ages in whole years on the allocation date, of the members who are not protected."""
+    education_level: EducationLevel | None
+    service_needs: list[ServiceNeed]
+    allocated_on: date | None
+    reply_due_on: date | None
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _hidden(principal: Principal, state: CaseState) -> bool:
+    return not principal.cleared and any(p.protected_identity for p in state.persons)
+
+
+def case_view(principal: Principal, state: CaseState) -> CaseView | ProfileView:
+    hidden = _hidden(principal, state)
+    if profile_only(principal, state):
+        on = state.allocated_on or state.permit_date
+        return ProfileView(
+            view="profile",
+            case_id=state.case_id,
+            case_type=state.case_type,
+            stage=state.stage,
+            household_size=len(state.persons),
+            ages=sorted(
+                (_age(p.birth_date, on) for p in state.persons if not p.protected_identity),
+                reverse=True,
+            ),
+            education_level=state.education_level,
+            service_needs=state.service_needs,
+            allocated_on=state.allocated_on,
+            reply_due_on=state.reply_due_on,
+        )
+    persons = [
+        PersonView(
+            person_id=None if hidden and p.protected_identity else p.person_id,
+            birth_date=None if hidden and p.protected_identity else p.birth_date,
+            protected_identity=p.protected_identity,
+            settled_on=None
+            if hidden and p.protected_identity
+            else (s.settled_on if (s := state.settled.get(p.person_id)) else None),
+        )
+        for p in state.persons
+    ]
+    return CaseView(
+        view="redacted" if hidden else "full",
+        case_id=state.case_id,
+        case_type=state.case_type,
+        stage=state.stage,
+        permit_date=state.permit_date,
+        persons=persons,
+        household_size=len(state.persons),
+        reception_centre=None if hidden else state.reception_centre,
+        municipality_number=None if hidden else state.municipality_number,
+        close_family_municipality=None if hidden else state.close_family_municipality,
+        education_level=state.education_level,
+        service_needs=state.service_needs,
+        competence_mapped_on=state.competence_mapped_on,
+        interview_held_on=state.interview_held_on,
+        allocated_on=state.allocated_on,
+        accepted_on=state.accepted_on,
+        reply_due_on=state.reply_due_on,
+        planned_settlement_on=state.planned_settlement_on,
+        target_date=state.target_date,
+        deadline_state=state.deadline_state,
+        category=state.category,
+        exit_reason=state.exit_reason,
+    )
+
+
+LOCATION_KEYS = frozenset(
+    {"municipality_number", "reception_centre", "close_family_municipality", "reservation_id"}
+)
+
+
+def redact_event_data(
+    principal: Principal, state: CaseState, data: dict[str, Any]
+) -> dict[str, Any]:
+    """An event's data as this reader may see it: for a reader who is not cleared, a case
+    with a protected-identity person loses the persons' ids and its whereabouts."""
+    if not _hidden(principal, state):
+        return data
+    protected = {p.person_id for p in state.persons if p.protected_identity}
+    scrubbed: dict[str, Any] = _scrub(data, protected)
+    return scrubbed
+
+
+def _scrub(value: Any, protected: set[str]) -> Any:
+    if isinstance(value, dict):
+        if value.get("protected_identity") is True or value.get("person_id") in protected:
+            return {"protected_identity": True}
+        return {
+            k: None if k in LOCATION_KEYS else _scrub(v, protected)
+            for k, v in value.items()
+            if k not in protected
+        }
+    if isinstance(value, list):
+        return [_scrub(v, protected) for v in value if v not in protected]
+    return value

@@ -1,0 +1,86 @@
+"""Running the API: its context from the settings, served by uvicorn until told to stop."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+import structlog
+import uvicorn
+
+from workers import db
+from workers.settings import Settings
+
+from .app import ApiContext, create_app
+from .auth import TokenVerifier, dev_keys
+
+log = structlog.get_logger("api")
+
+
+def verifier_for(settings: Settings) -> TokenVerifier:
+    jwks = settings.api_jwks_file
+    if jwks is None:
+        _, jwks = dev_keys(settings.keys_dir)
+        log.warning("accepting development tokens", jwks=str(jwks))
+    return TokenVerifier.from_file(jwks, issuer=settings.api_issuer, audience=settings.api_audience)
+
+
+async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Awaitable[None]]]:
+    from workers.cases import CaseService
+    from workers.municipalities import register as municipality_register
+    from workers.qualification import QualificationService
+    from workers.temporal import connect
+
+    await db.upgrade(settings.register_url, db.REGISTER)
+    await db.upgrade(settings.projection_url, db.PROJECTION)
+    register_engine = db.make_engine(settings.register_url)
+    projection_engine = db.make_engine(settings.projection_url)
+    client = await connect(settings)
+    municipalities = municipality_register()
+
+    def county_of(number: str, day: date) -> str:
+        return municipalities.get(number, day).county_name
+
+    context = ApiContext(
+        cases=CaseService(client, settings.task_queue),
+        qualification=QualificationService(client),
+        register=db.sessionmaker(register_engine),
+        projection=db.sessionmaker(projection_engine),
+        verifier=verifier_for(settings),
+        county_of=county_of,
+    )
+
+    async def close() -> None:
+        await register_engine.dispose()
+        await projection_engine.dispose()
+
+    return context, close
+
+
+async def run_api(
+    settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
+) -> None:
+    app = create_app(lifespan_context=lambda: build_context(settings))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,  # our structlog handler renders uvicorn's records too
+            access_log=False,
+        )
+    )
+    serving = asyncio.create_task(server.serve(), name="uvicorn")
+    while not server.started:
+        if serving.done():
+            await serving  # it failed to start: raise why
+            return
+        await asyncio.sleep(0.05)
+    log.info("api ready", url=f"http://{settings.api_host}:{settings.api_port}")
+    if on_ready is not None:
+        on_ready()
+    # uvicorn handles SIGINT and SIGTERM itself while it serves; either way ends both.
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    await serving
