@@ -117,6 +117,14 @@ def api() -> None:
     _run_until_signalled(lambda stop, ready: run_api(settings, stop, ready))
 
 
+@app.command()
+def openapi() -> None:
+    """Print the API's OpenAPI document (committed as docs/openapi.json)."""
+    from .api.app import create_app
+
+    print(json.dumps(create_app().openapi(), indent=2, sort_keys=True))
+
+
 tokens_app = typer.Typer(help="Development tokens for the API.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 
@@ -491,7 +499,8 @@ def search_attributes() -> None:
 
 @dev.command("up")
 def dev_up() -> None:
-    """Start Temporal, the broker, the case worker and the projection; Ctrl-C stops all."""
+    """Start Temporal, the broker, the case worker, the projection and the API; Ctrl-C stops
+    all."""
     from .embedded import EmbeddedStack
 
     settings = Settings()
@@ -506,6 +515,8 @@ def dev_up() -> None:
                 f"  topic {settings.kafka_topic}\n"
                 f"  register      {settings.register_url}\n"
                 f"  projection    {settings.projection_url}\n"
+                f"  API           http://{settings.api_host}:{settings.api_port}"
+                "  (docs at /docs; tokens: bosetting tokens mint)\n"
                 f"  logs          {stack.logs}\n"
                 "Press Ctrl-C to stop."
             )

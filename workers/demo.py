@@ -91,7 +91,7 @@ async def run_cohort(
     progress = progress_bar(console)
     with console.status("Starting Temporal, the broker, the case worker and the projection…"):
         stack = EmbeddedStack(settings)
-        await stack.start()
+        await stack.start(parts=("temporal", "broker", "case-worker", "projection"))
     try:
         client = await connect(settings)
         service = CaseService(client, settings.task_queue)

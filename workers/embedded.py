@@ -107,7 +107,7 @@ class Component:
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
-PARTS = ("temporal", "broker", "case-worker", "projection")
+PARTS = ("temporal", "broker", "case-worker", "projection", "api")
 
 
 class EmbeddedStack:
@@ -213,6 +213,8 @@ class EmbeddedStack:
             check_port_free(s.kafka_bootstrap_servers.split(",")[0], "kafka_bootstrap_servers")
         if "projection" in parts and s.projection_metrics_port:
             check_port_free(f"127.0.0.1:{s.projection_metrics_port}", "projection_metrics_port")
+        if "api" in parts:
+            check_port_free(f"{s.api_host}:{s.api_port}", "api_port")
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         s.temporal_db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,6 +223,7 @@ class EmbeddedStack:
             "broker": self._broker,
             "case-worker": lambda: self._worker("case-worker", "worker"),
             "projection": lambda: self._worker("projection", "projection"),
+            "api": lambda: self._worker("api", "api"),
         }
         for part in (builders[name]() for name in PARTS if name in parts):
             self.components[part.name] = part

@@ -32,6 +32,7 @@ def stack_settings(state_dir: Path, **overrides: object) -> Settings:
         kafka_partitions=3,
         projection_metrics_port=free_port(),
         projection_metrics_interval_s=1.0,
+        api_port=free_port(),
         log_format="json",
         log_level="INFO",
         **overrides,
