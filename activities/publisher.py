@@ -1,5 +1,8 @@
 """The outbox publisher: relays the SQL event log to the Kafka topic, at least once.
 
+The same relay serves any outbox table with a ``position`` and a ``published_at`` column (the
+municipality feed has one too): give it the table and how a row becomes a Kafka record.
+
 Workflows never wait for Kafka. Rows are sent in log order, keyed by case, and marked
 published only after the broker acknowledged them; a failure leaves them unpublished and
 they are sent again (consumers dedupe by event id). With several publishers on PostgreSQL,
@@ -9,7 +12,7 @@ they are sent again (consumers dedupe by event id). With several publishers on P
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import func, select, update
@@ -32,18 +35,26 @@ class EventSink(Protocol):
     async def close(self) -> None: ...
 
 
+def _logged_event(row: EventLogRow) -> KafkaRecord:
+    return to_kafka(CaseEvent.model_validate_json(row.payload))
+
+
 class OutboxPublisher:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         connect: Callable[[], Awaitable[EventSink]],
         *,
+        table: Any = EventLogRow,
+        to_record: Callable[[Any], KafkaRecord] = _logged_event,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
         max_backoff_seconds: float = 10.0,
     ) -> None:
         self._sessions = sessions
         self._connect = connect
+        self._table = table
+        self._to_record = to_record
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
         self._max_backoff = max_backoff_seconds
@@ -62,20 +73,20 @@ class OutboxPublisher:
         async with self._sessions.begin() as session:
             rows = (
                 await session.scalars(
-                    select(EventLogRow)
-                    .where(EventLogRow.published_at.is_(None))
-                    .order_by(EventLogRow.position)
+                    select(self._table)
+                    .where(self._table.published_at.is_(None))
+                    .order_by(self._table.position)
                     .limit(self._batch_size)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
             if not rows:
                 return 0
-            records = [to_kafka(CaseEvent.model_validate_json(r.payload)) for r in rows]
+            records = [self._to_record(r) for r in rows]
             await self._sink.send_all(records)
             await session.execute(
-                update(EventLogRow)
-                .where(EventLogRow.position.in_([r.position for r in rows]))
+                update(self._table)
+                .where(self._table.position.in_([r.position for r in rows]))
                 .values(published_at=datetime.now(UTC))
             )
         self.published += len(rows)
@@ -85,8 +96,8 @@ class OutboxPublisher:
         async with self._sessions() as session:
             count = await session.scalar(
                 select(func.count())
-                .select_from(EventLogRow)
-                .where(EventLogRow.published_at.is_(None))
+                .select_from(self._table)
+                .where(self._table.published_at.is_(None))
             )
         return int(count or 0)
 

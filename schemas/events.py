@@ -250,6 +250,9 @@ class RightsAssessed(_Data):
     rights_start: date
     """When the right to Norwegian training began: the permit, or arrival for resettlement
     refugees (N1). SP4 counts its cohorts from here."""
+    protected_identity: bool = False
+    """The person has a protected identity: their record's events name them to cleared
+    readers only (the municipality feed leaves their id out)."""
 
 
 class QualificationDeadlinesMoved(_Data):

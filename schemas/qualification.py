@@ -72,6 +72,7 @@ class QualificationStart(BaseModel):
     municipality_number: MunicipalityNumber
     case_type: CaseType
     education_level: EducationLevel | None = None
+    protected_identity: bool = False
 
 
 # -- commands (the municipality's caseworkers) ------------------------------------------

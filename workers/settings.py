@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         None, description="Read model of the projection. Default: SQLite file in state_dir."
     )
     projection_group_id: str = "bosetting-projection"
+    feed_group_id: str = Field(
+        "bosetting-municipality-feed", description="Consumer group of the municipality feed."
+    )
+    kafka_feed_topic: str = Field(
+        "bosetting.municipality-events.v1",
+        description="The municipality feed's topic, keyed by municipality number.",
+    )
     projection_metrics_port: int = Field(
         9464,
         ge=0,

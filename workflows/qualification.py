@@ -106,6 +106,7 @@ class QualificationWorkflow:
                     norwegian_start_due=s.norwegian_start_due,
                     norwegian_completion_due=s.norwegian_completion_due,
                     rights_start=qualification_rules.rights_start(self._start),
+                    protected_identity=self._start.protected_identity,
                 )
                 await self._record([(s.settled_on, opened)])
                 self._opened = True

@@ -687,6 +687,7 @@ class SettlementCaseWorkflow:
                 municipality_number=municipality,
                 case_type=s.case_type,
                 education_level=s.education_level,
+                protected_identity=person.protected_identity,
             )
             if not qualification_rules.is_live(start, today):
                 continue

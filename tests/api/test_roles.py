@@ -350,3 +350,21 @@ async def test_bad_figure_queries_name_the_parameter(api):
     r = await api.client.get("/figures?period=2020&by=shoe_size", headers=api.auth("operations"))
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["query", "by"]
+
+
+@pytest.mark.parametrize(
+    ("who", "number", "expected"),
+    [
+        ("oslo", "0301", 200),
+        ("bergen", "0301", 403),
+        ("caseworker", "0301", 200),
+        ("administrator", "4601", 200),
+        ("reception-a", "0301", 403),
+        ("operations", "0301", 403),
+    ],
+)
+async def test_a_municipality_reads_its_own_feed(api, who, number, expected):
+    r = await api.client.get(f"/municipalities/{number}/events?after=0", headers=api.auth(who))
+    assert r.status_code == expected, r.text
+    if expected == 200:
+        assert r.json() == {"municipality_number": number, "events": [], "next_cursor": 0}

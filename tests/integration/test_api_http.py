@@ -107,3 +107,49 @@ async def test_a_household_from_permit_to_figures_over_http(sqlite_stack: Runnin
         assert ("oslo-1", "case.timeline", "granted") in reads
         forbidden = await http.get(case, headers=auth("operations", **{"X-Purpose": "look"}))
         assert forbidden.status_code == 403
+
+        # Oslo's feed, over HTTP from a cursor and on the feed topic keyed by municipality.
+        async def fed() -> bool:
+            feed = await http.get("/municipalities/0301/events?wait=5", headers=auth("oslo"))
+            types = [e["type"].split(".")[-2] for e in feed.json()["events"]]
+            return types.count("PersonSettled") == 2
+
+        await eventually(fed, within_s=60, what="the settlements in Oslo's feed")
+        feed = (await http.get("/municipalities/0301/events", headers=auth("oslo"))).json()
+        types = [e["type"].split(".")[-2] for e in feed["events"]]
+        assert types[:2] == ["MunicipalityAllocated", "AllocationAccepted"]
+        assert all(e["subject"] == "case-http-1" for e in feed["events"])
+        resumed = await http.get(
+            f"/municipalities/0301/events?after={feed['next_cursor']}", headers=auth("oslo")
+        )
+        assert resumed.json()["events"] == []
+    on_topic = await read_topic(s.settings.kafka_bootstrap_servers, s.settings.kafka_feed_topic)
+    ids = {e["id"] for e in feed["events"]}
+    assert {(key, event_id) for key, event_id in on_topic if event_id in ids} == {
+        (b"0301", i) for i in ids
+    }
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes, str]]:
+    """Every (key, CloudEvent id) on the topic, read from the start (the feed relay has sent
+    them once the HTTP feed shows them: it relays within a second)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[tuple[bytes, str]] = []
+    try:
+        await consumer.topics()  # fetches the metadata
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        for _ in range(20):
+            batch = await consumer.getmany(timeout_ms=500)
+            for messages in batch.values():
+                for m in messages:
+                    found.append((m.key, dict(m.headers)["ce_id"].decode()))
+            if not batch and found:
+                break
+    finally:
+        await consumer.stop()
+    return found

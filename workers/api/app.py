@@ -13,7 +13,9 @@ the step table and who may take each step are in ``access.py``. Answers:
 Reads of personal records need an ``X-Purpose`` header and are written to the audit log
 before they are served."""
 
+import asyncio
 import hashlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,11 +37,13 @@ from schemas.errors import INVALID_COMMAND, CaseNotFound, CommandRejected
 from schemas.ids import CaseId
 from schemas.qualification import QualificationResult, QualificationState
 from schemas.state import CaseState, CommandResult
+from workers.feed import read_feed
 
 from .access import (
     AUDIT_READERS,
     CASE_READERS,
     CASE_STEPS,
+    FEED_READERS,
     FIGURE_READERS,
     GRANT_ROLES,
     PERSON_STEPS,
@@ -146,6 +150,13 @@ class AuditEntry(BaseModel):
     resource: str
     purpose: str
     outcome: str
+
+
+class Feed(BaseModel):
+    municipality_number: str
+    events: list[dict[str, Any]]
+    """CloudEvents 1.0 in structured JSON mode."""
+    next_cursor: int
 
 
 class Health(BaseModel):
@@ -385,6 +396,42 @@ def create_app(
             for r in await reads_of(context.register, resource)
         ]
 
+    # -- the municipality feed ---------------------------------------------------------------
+
+    @app.get("/municipalities/{municipality_number}/events", tags=["feed"], responses=ERRORS)
+    async def municipality_feed(
+        municipality_number: Annotated[str, Path(pattern=r"^\d{4}$")],
+        principal: Caller,
+        context: Ctx,
+        after: Annotated[
+            int, Query(ge=0, description="The cursor you kept: entries after it (0: all)")
+        ] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        wait: Annotated[
+            float, Query(ge=0, le=30, description="Seconds to wait for a new entry if none")
+        ] = 0,
+    ) -> Feed:
+        """The municipality's allocation, withdrawal, settlement and programme events as
+        CloudEvents (structured JSON), oldest first. Keep ``next_cursor`` and pass it as
+        ``after`` next time; with ``wait`` the call holds until something arrives."""
+        _require(principal, FEED_READERS, "read a municipality feed")
+        if (
+            principal.role is Role.MUNICIPALITY
+            and principal.municipality_number != municipality_number
+        ):
+            raise HTTPException(403, "a municipality reads its own feed")
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            rows = await read_feed(context.projection, municipality_number, after, limit)
+            if rows or asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(0.25)
+        return Feed(
+            municipality_number=municipality_number,
+            events=[json.loads(r.cloud_event) for r in rows],
+            next_cursor=rows[-1].position if rows else after,
+        )
+
     # -- figures ---------------------------------------------------------------------------
 
     @app.get("/figures", tags=["figures"], responses=ERRORS)
@@ -613,7 +660,5 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def _data(payload: str) -> dict[str, Any]:
-    import json
-
     data: dict[str, Any] = json.loads(payload)["data"]
     return data

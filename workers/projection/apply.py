@@ -8,7 +8,7 @@ partition and nothing is counted twice.
 """
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -69,13 +69,23 @@ class BatchResult:
     dead_letters: int = 0
 
 
+Located = Sequence[tuple[int, int, CaseEvent]]
+"""Events with the (partition, offset) they were read at."""
+EventsApplier = Callable[[AsyncSession, Located, BatchResult], Awaitable[BatchResult]]
+"""What a read model does with a batch's readable, new-to-this-partition events."""
+
+
 async def apply_batch(
     session: AsyncSession,
     consumer: str,
     topic: str,
     records: Sequence[Record],
     high_water: dict[int, int],
+    apply: EventsApplier | None = None,
 ) -> BatchResult:
+    """Skip what this consumer's positions say it has read, dead-letter what cannot be read,
+    and hand the rest to ``apply`` (the projection's figures by default; the municipality
+    feed has its own) in the same transaction as the new positions."""
     result = BatchResult()
     now = datetime.now(UTC)
     positions = {
@@ -127,7 +137,7 @@ async def apply_batch(
             positions[partition].high_water = max(mark, positions[partition].next_offset)
 
     located = [(record.partition, record.offset, event) for record, event in fresh]
-    return await _apply_events(session, located, result)
+    return await (apply or _apply_events)(session, located, result)
 
 
 async def apply_events(
@@ -160,7 +170,7 @@ def _ahead(row: Row) -> list[int]:
     return [int(n) for n in row["ahead"].split(",")] if row["ahead"] else []
 
 
-def _mark_applied(row: Row, sequence: int) -> bool:
+def mark_applied(row: Row, sequence: int) -> bool:
     """Record that the stream's event at ``sequence`` is applied; False if it already was."""
     through, ahead = row["applied_through"], _ahead(row)
     if sequence <= through or sequence in ahead:
@@ -277,7 +287,7 @@ class _BatchState:
     def apply(self, event: CaseEvent) -> bool:
         """Apply one event; False if its stream had it already."""
         stream = self._streams[event.case_id]
-        if not _mark_applied(stream, event.sequence):
+        if not mark_applied(stream, event.sequence):
             return False
         if event.case_id in self._stored_streams:
             self._changed_streams.add(event.case_id)

@@ -1,4 +1,5 @@
-"""The projection worker's Kafka loop.
+"""The projection worker's Kafka loop (the municipality feed's too: same loop, its own
+consumer group and its own way of applying events).
 
 Auto-commit is off: the truth about how far the projection has read is in its own database,
 committed with its rows. On every partition assignment it seeks to those stored positions
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .apply import Record, apply_batch
+from .apply import EventsApplier, Record, apply_batch
 from .store import ConsumerPosition
 
 log = structlog.get_logger("projection")
@@ -44,8 +45,10 @@ class ProjectionConsumer:
         topic: str,
         group_id: str,
         max_records: int = 2000,
+        apply: EventsApplier | None = None,
     ) -> None:
         self._sessions = sessions
+        self._apply_events = apply
         self._topic = topic
         self._group_id = group_id
         self._max_records = max_records
@@ -108,7 +111,12 @@ class ProjectionConsumer:
             try:
                 async with self._sessions.begin() as session:
                     result = await apply_batch(
-                        session, self._group_id, self._topic, records, high_water
+                        session,
+                        self._group_id,
+                        self._topic,
+                        records,
+                        high_water,
+                        self._apply_events,
                     )
                 self.applied += result.applied
                 log.debug("batch applied", records=len(records), **vars(result))

@@ -1,12 +1,18 @@
-"""The projection worker process."""
+"""The projection worker process: the figures' read model and the municipality feed, each a
+consumer group of its own on the case-events topic, and the relay of the feed to its topic."""
 
 import asyncio
 from collections.abc import Callable
 
 import structlog
 from prometheus_client import CollectorRegistry, start_http_server
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.kafka_sink import KafkaSink
+from activities.publisher import EventSink, OutboxPublisher
 
 from .. import db
+from ..feed import FeedEvent, apply_feed_events, feed_record
 from ..kafka import ensure_topic
 from ..settings import Settings
 from .consumer import ProjectionConsumer
@@ -26,12 +32,22 @@ async def run_projection(
         settings.kafka_replication_factor,
     )
     engine = db.make_engine(settings.projection_url)
+    sessions = db.sessionmaker(engine)
     consumer = ProjectionConsumer(
-        db.sessionmaker(engine),
+        sessions,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic=settings.kafka_topic,
         group_id=settings.projection_group_id,
     )
+    feed = ProjectionConsumer(
+        sessions,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic=settings.kafka_topic,
+        group_id=settings.feed_group_id,
+        apply=apply_feed_events,
+    )
+    feeding = asyncio.create_task(feed.run(stop), name="municipality-feed")
+    relaying = asyncio.create_task(feed_publisher(settings, sessions).run(stop), name="feed-relay")
     server = None
     exporting: asyncio.Task[None] | None = None
     if settings.projection_metrics_port:
@@ -47,10 +63,32 @@ async def run_projection(
     try:
         await consumer.run(stop, on_ready=on_ready)
     finally:
+        stop.set()
+        await asyncio.gather(feeding, relaying, return_exceptions=True)
         if exporting is not None:
-            stop.set()
             await exporting
         if server is not None:
             server.shutdown()
         await engine.dispose()
         log.info("projection stopped", applied=consumer.applied)
+
+
+def feed_publisher(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> OutboxPublisher:
+    """The event log's outbox relay, pointed at the feed table and the feed topic."""
+
+    async def connect() -> EventSink:
+        await ensure_topic(
+            settings.kafka_bootstrap_servers,
+            settings.kafka_feed_topic,
+            settings.kafka_partitions,
+            settings.kafka_replication_factor,
+        )
+        return await KafkaSink.connect(
+            settings.kafka_bootstrap_servers,
+            settings.kafka_feed_topic,
+            enable_idempotence=settings.kafka_idempotent_producer,
+        )
+
+    return OutboxPublisher(sessions, connect, table=FeedEvent, to_record=feed_record)

@@ -1,0 +1,258 @@
+"""The municipality feed: each municipality's events, as CloudEvents, in the order they came.
+
+A consumer of the case-events topic (its own consumer group, in the projection process)
+decides for every event which municipality it concerns and appends it to that municipality's
+feed, exactly once (positions, stream positions and feed rows in one transaction). The feed
+is then served two ways:
+
+- over HTTP, ``GET /municipalities/{number}/events?after=<cursor>``, resumable from any
+  cursor the caller kept (the API);
+- on the Kafka topic ``bosetting.municipality-events.v1``, keyed by municipality number, by
+  the same outbox relay that publishes the event log.
+
+Which municipality: an event naming one (allocated, accepted, declined, withdrawn, settled,
+planned, reply overdue, rights assessed) goes to it; other events of a case go to the
+municipality it is allocated to, if any, and those of a person's qualification record to the
+municipality that opened it. A recommendation is not the recommended municipality's business
+until it is allocated; the steps before allocation concern no municipality.
+
+A protected-identity person's id never enters the feed: their entries in a household are
+marked protected without an id, and their own qualification record's events have no subject.
+"""
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.v1.event import CloudEvent
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from schemas.envelope import KafkaRecord
+from schemas.events import (
+    QUALIFICATION_EVENTS,
+    AllocationDeclined,
+    AllocationWithdrawn,
+    CaseEvent,
+    HouseholdMemberAdded,
+    MunicipalityAllocated,
+    MunicipalityRecommended,
+    ResidencePermitGranted,
+    RightsAssessed,
+)
+
+from .projection.apply import BatchResult, Located, mark_applied
+from .projection.bulk import insert_rows
+from .projection.store import ProjectionBase
+
+SOURCE = "urn:bosetting:municipality-feed"
+TYPE_PREFIX = "no.bosetting.municipality."
+PROTECTED_SUBJECT = "protected"
+
+
+class FeedStream(ProjectionBase):
+    """What the feed remembers of a case or a person's qualification record."""
+
+    __tablename__ = "feed_stream"
+
+    stream_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    applied_through: Mapped[int] = mapped_column(Integer())
+    ahead: Mapped[str] = mapped_column(String(400))
+    municipality_number: Mapped[str | None] = mapped_column(String(4))
+    """Where the stream's events go now: the allocated municipality, or the record's."""
+    protected: Mapped[str] = mapped_column(Text())
+    """Comma-separated ids of the stream's protected-identity persons."""
+
+
+class FeedEvent(ProjectionBase):
+    """One entry of a municipality's feed; ``position`` is the cursor."""
+
+    __tablename__ = "feed_event"
+
+    position: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    municipality_number: Mapped[str] = mapped_column(String(4))
+    event_id: Mapped[Any] = mapped_column(Uuid())
+    event_type: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cloud_event: Mapped[str] = mapped_column(Text())
+    """The CloudEvent in structured JSON, exactly as served."""
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the relay put it on the feed topic."""
+
+    __table_args__ = (
+        Index("ix_feed_event_municipality", "municipality_number", "position"),
+        Index(
+            "ix_feed_event_unpublished",
+            "position",
+            sqlite_where=published_at.is_(None),
+            postgresql_where=published_at.is_(None),
+        ),
+    )
+
+
+Row = dict[str, Any]
+
+
+def route(stream: Row, event: CaseEvent) -> str | None:
+    """The municipality ``event`` goes to, updating what the stream remembers."""
+    data = event.data
+    if isinstance(data, ResidencePermitGranted):
+        _protect(stream, *(p.person_id for p in data.persons if p.protected_identity))
+        return None
+    if isinstance(data, HouseholdMemberAdded) and data.protected_identity:
+        _protect(stream, data.person_id)
+    if isinstance(data, RightsAssessed):
+        if data.protected_identity:
+            _protect(stream, event.case_id)  # the stream id is the person id
+        stream["municipality_number"] = data.municipality_number
+        return data.municipality_number
+    if isinstance(data, MunicipalityRecommended):
+        return None
+    if isinstance(data, MunicipalityAllocated):
+        stream["municipality_number"] = data.municipality_number
+        return data.municipality_number
+    if isinstance(data, AllocationDeclined | AllocationWithdrawn):
+        stream["municipality_number"] = None
+        return data.municipality_number
+    named: str | None = getattr(data, "municipality_number", None)
+    municipality: str | None = stream["municipality_number"]
+    return named or municipality
+
+
+def _protect(stream: Row, *person_ids: str) -> None:
+    ids = {*filter(None, stream["protected"].split(",")), *person_ids}
+    stream["protected"] = ",".join(sorted(ids))
+
+
+def feed_entry(stream: Row, event: CaseEvent, municipality: str) -> dict[str, Any]:
+    """The event as the municipality's feed carries it: a structured CloudEvent."""
+    protected = set(filter(None, stream["protected"].split(",")))
+    qualification = isinstance(event.data, QUALIFICATION_EVENTS)
+    subject = event.case_id
+    if qualification and event.case_id in protected:
+        subject = PROTECTED_SUBJECT
+    data = _without(event.data.model_dump(mode="json"), protected)
+    return {
+        "specversion": "1.0",
+        "id": str(event.event_id),
+        "source": SOURCE,
+        "type": f"{TYPE_PREFIX}{event.type}.v{event.schema_version}",
+        "subject": subject,
+        "time": event.recorded_at.isoformat(),
+        "datacontenttype": "application/json",
+        "municipalitynumber": municipality,
+        "businessdate": event.business_date.isoformat(),
+        "streamkind": "qualification" if qualification else "case",
+        "data": data,
+    }
+
+
+def _without(value: Any, protected: set[str]) -> Any:
+    if isinstance(value, dict):
+        if value.get("person_id") in protected:
+            return {k: v for k, v in value.items() if k != "person_id"} | {
+                "person_id": None,
+                "protected_identity": True,
+            }
+        return {k: _without(v, protected) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without(v, protected) for v in value]
+    return value
+
+
+async def apply_feed_events(
+    session: AsyncSession, events: Located, result: BatchResult
+) -> BatchResult:
+    """The feed's part of a batch: dedupe by stream position, route, append."""
+    ids = sorted({event.case_id for _, _, event in events})
+    table = cast(Table, FeedStream.__table__)
+    streams: dict[str, Row] = {}
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        for row in await session.execute(select(table).where(table.c.stream_id.in_(chunk))):
+            streams[row.stream_id] = dict(row._mapping)
+    stored = set(streams)
+    for stream_id in set(ids) - stored:
+        streams[stream_id] = {
+            "stream_id": stream_id,
+            "applied_through": 0,
+            "ahead": "",
+            "municipality_number": None,
+            "protected": "",
+        }
+    entries: list[Row] = []
+    for _, _, event in events:
+        stream = streams[event.case_id]
+        if not mark_applied(stream, event.sequence):
+            result.duplicate_events += 1
+            continue
+        result.applied += 1
+        municipality = route(stream, event)
+        if municipality is None:
+            continue
+        entries.append(
+            {
+                "municipality_number": municipality,
+                "event_id": event.event_id,
+                "event_type": event.type,
+                "recorded_at": event.recorded_at,
+                "cloud_event": json.dumps(feed_entry(stream, event, municipality)),
+                "published_at": None,
+            }
+        )
+    await insert_rows(session, table, [s for k, s in streams.items() if k not in stored])
+    changed = [
+        {"key": key} | {k: v for k, v in streams[key].items() if k != "stream_id"}
+        for key in sorted(stored)
+    ]
+    if changed:
+        await session.execute(
+            update(table)
+            .where(table.c.stream_id == bindparam("key"))
+            .values({k: bindparam(k) for k in changed[0] if k != "key"}),
+            changed,
+        )
+    await insert_rows(session, cast(Table, FeedEvent.__table__), entries)
+    return result
+
+
+async def read_feed(
+    sessions: async_sessionmaker[AsyncSession], municipality: str, after: int, limit: int
+) -> Sequence[FeedEvent]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(FeedEvent)
+            .where(FeedEvent.municipality_number == municipality, FeedEvent.position > after)
+            .order_by(FeedEvent.position)
+            .limit(limit)
+        )
+        return rows.all()
+
+
+def feed_record(row: FeedEvent) -> KafkaRecord:
+    """A feed entry for the feed topic: binary-mode CloudEvent, keyed by municipality."""
+    structured = json.loads(row.cloud_event)
+    data = structured.pop("data")
+    structured["time"] = datetime.fromisoformat(structured["time"])
+    message = ce_kafka.to_binary_event(CloudEvent(attributes=structured, data=data))
+    return KafkaRecord(
+        key=row.municipality_number.encode(),
+        headers=list(message.headers.items()),
+        value=message.value,
+    )
