@@ -125,6 +125,18 @@ def openapi() -> None:
     print(json.dumps(create_app().openapi(), indent=2, sort_keys=True))
 
 
+@app.command()
+def contracts(
+    out: Annotated[Path, typer.Option(help="Folder to write them to.")] = Path("docs"),
+) -> None:
+    """Write the event contracts: a JSON Schema per event type and the AsyncAPI document of
+    both topics (committed in docs/; the topic names are the defaults)."""
+    from .contracts import write
+
+    for path in write(out, Settings.model_construct()):
+        console.print(f"wrote {path}")
+
+
 tokens_app = typer.Typer(help="Development tokens for the API.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 
