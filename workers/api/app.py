@@ -16,6 +16,7 @@ before they are served."""
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Reques
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -107,6 +108,17 @@ Purpose = Annotated[
         description="Why you read this record; written to the audit log.",
     ),
 ]
+
+
+def _iso(value: Any) -> Any:
+    """Query dates and moments as ISO 8601 text only (not a count of seconds)."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
+        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD) or date and time")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso)]
+IsoMoment = Annotated[datetime, BeforeValidator(_iso)]
 CaseIdPath = Annotated[CaseId, Path(description="The case's pseudonymous id.")]
 PersonIdPath = Annotated[CaseId, Path(description="The person's pseudonymous id.")]
 
@@ -179,6 +191,54 @@ def request_model(command: type[Command]) -> type[BaseModel]:
     return model
 
 
+async def known_query_only(request: Request) -> None:
+    """A query parameter the operation does not have is refused, naming it: ``?perid=2020``
+    silently ignored would answer a different question than the one asked."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {p.alias for p in _query_params(dependant)}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "is not a parameter of this operation",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )
+
+
+def _query_params(dependant: Any) -> list[Any]:
+    found = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        found += _query_params(sub)
+    return found
+
+
+def strictly(body: type[BaseModel]) -> Callable[[Request], Awaitable[None]]:
+    """A dependency that reads the body as strict JSON: the published schema says boolean,
+    integer, or a date string, and a body that sends 0, "24" or a number for a date is
+    refused (422) rather than coerced."""
+
+    async def check(request: Request) -> None:
+        try:
+            body.model_validate_json(await request.body(), strict=True)
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [
+                    {**e, "loc": ("body", *e["loc"])}
+                    for e in exc.errors(include_url=False, include_context=False)
+                ]
+            ) from None
+
+    return check
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No token, or one that is not accepted"},
     403: {"model": Problem, "description": "The role may not do this"},
@@ -186,6 +246,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
+    400: {"model": Problem, "description": "The body is not JSON"},
     409: {"model": Conflict, "description": "Out of order: the case's stage does not allow it"},
 }
 
@@ -219,6 +280,7 @@ def create_app(
         version="1",
         summary="Settlement cases: every step, each role's view, the official figures.",
         lifespan=lifespan,
+        dependencies=[Depends(known_query_only)],
     )
     app.state.ctx = context
     bearer = HTTPBearer(auto_error=False, description="A signed JWT (see README: tokens).")
@@ -271,6 +333,7 @@ def create_app(
 
     @app.post(
         "/cases",
+        dependencies=[Depends(strictly(grant_body))],
         status_code=status.HTTP_201_CREATED,
         tags=["cases"],
         responses=COMMAND_ERRORS,
@@ -404,7 +467,8 @@ def create_app(
         principal: Caller,
         context: Ctx,
         after: Annotated[
-            int, Query(ge=0, description="The cursor you kept: entries after it (0: all)")
+            int,
+            Query(ge=0, le=2**63 - 1, description="The cursor you kept: entries after it (0: all)"),
         ] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         wait: Annotated[
@@ -450,7 +514,7 @@ def create_app(
             ),
         ] = "category",
         as_of: Annotated[
-            datetime | None, Query(description="The figures as known at this moment (ISO 8601)")
+            IsoMoment | None, Query(description="The figures as known at this moment (ISO 8601)")
         ] = None,
     ) -> dict[str, Any]:
         """The waiting-time figures and steering parameters of a period, as `bosetting
@@ -480,8 +544,8 @@ def create_app(
     async def waiting(
         principal: Caller,
         context: Ctx,
-        on: Annotated[date | None, Query(description="Reference day (default today)")] = None,
-        as_of: Annotated[datetime | None, Query(description="As known at this moment")] = None,
+        on: Annotated[IsoDate | None, Query(description="Reference day (default today)")] = None,
+        as_of: Annotated[IsoMoment | None, Query(description="As known at this moment")] = None,
     ) -> dict[str, Any]:
         """Who is waiting on a day: settlement-ready persons in reception (K8), their median
         wait (K9), and resettlement refugees waiting abroad."""
@@ -537,6 +601,7 @@ def _add_case_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
 
     app.post(
         f"/cases/{{case_id}}/{step.path}",
+        dependencies=[Depends(strictly(Body))],
         tags=["cases"],
         summary=step.summary,
         description=step.command.__doc__,
@@ -566,6 +631,7 @@ def _add_person_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
 
     app.post(
         f"/persons/{{person_id}}/{step.path}",
+        dependencies=[Depends(strictly(Body))],
         tags=["qualification"],
         summary=step.summary,
         description=step.command.__doc__,

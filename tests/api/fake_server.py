@@ -1,0 +1,46 @@
+"""The API over our fake ports, served by uvicorn on loopback, for schemathesis to call over
+real HTTP: ``python -m tests.api.fake_server <port> <state dir>``. Prints the token of a
+cleared administrator on its first line once it serves."""
+
+import asyncio
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from workers import db
+from workers.api.app import ApiContext, create_app
+from workers.api.auth import Principal, Role, TokenVerifier, dev_keys, mint
+
+from .conftest import AUDIENCE, ISSUER, FakeCases, FakeQualification
+
+
+async def main(port: int, state: Path) -> None:
+    url = f"sqlite+aiosqlite:///{state / 'fake.db'}"
+    await db.upgrade(url, db.REGISTER)
+    await db.upgrade(url, db.PROJECTION)
+    engine = db.make_engine(url)
+    private, jwks = dev_keys(state / "keys")
+    sessions = db.sessionmaker(engine)
+    context = ApiContext(
+        cases=FakeCases(),
+        qualification=FakeQualification(),
+        register=sessions,
+        projection=sessions,
+        verifier=TokenVerifier.from_file(jwks, issuer=ISSUER, audience=AUDIENCE),
+        county_of=lambda number, day: "Oslo",
+    )
+    admin = Principal(subject="fuzz-admin", role=Role.ADMINISTRATOR, cleared=True)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(context), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+        await asyncio.sleep(0.05)
+    print(mint(private, issuer=ISSUER, audience=AUDIENCE, principal=admin), flush=True)
+    await serving
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), Path(sys.argv[2])))
