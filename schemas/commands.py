@@ -7,7 +7,14 @@ Business dates (``*_on``) are the dates things happened, not when they were type
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from .enums import (
     CaseType,
@@ -21,9 +28,14 @@ from .enums import (
     ServiceNeed,
     WithdrawalReason,
 )
-from .ids import CaseId, CommandId, MunicipalityNumber, PersonId
+from .ids import CaseId, CommandId, MunicipalityNumber, PersonId, not_an_identity_number
 
-ReceptionCentreId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+ReceptionCentreId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$"),
+    AfterValidator(not_an_identity_number),
+]
+"""A reception centre's code. It travels on Kafka with every settlement."""
 
 
 class Command(BaseModel):

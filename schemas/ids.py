@@ -12,7 +12,7 @@ _PSEUDONYM = r"^[A-Za-z][A-Za-z0-9_-]{3,63}$"
 _IDENTITY_NUMBER = re.compile(r"\d{11,12}")
 
 
-def _not_an_identity_number(value: str) -> str:
+def not_an_identity_number(value: str) -> str:
     if _IDENTITY_NUMBER.search(value):
         raise ValueError(
             "must be a pseudonymous reference and may not contain 11 or 12 consecutive digits "
@@ -24,7 +24,7 @@ def _not_an_identity_number(value: str) -> str:
 CaseId = Annotated[
     str,
     StringConstraints(pattern=_PSEUDONYM),
-    AfterValidator(_not_an_identity_number),
+    AfterValidator(not_an_identity_number),
 ]
 """A household case's pseudonymous id: a letter, then 4–64 letters, digits, '-' or '_'."""
 

@@ -2,10 +2,14 @@
 from permit to settlement by the roles whose steps they are, over real HTTP, with the
 figures and the audit log answering afterwards."""
 
+import asyncio
+import json
 import shlex
 import uuid
 
 import httpx
+
+from workers.temporal import connect
 
 from .conftest import RunningStack, cli, eventually
 
@@ -153,3 +157,149 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes, str]]:
     finally:
         await consumer.stop()
     return found
+
+
+NATIONAL_ID = "01017012345"  # the shape of a national identity or D-number
+DUF = "201912345678"  # the shape of a DUF number
+PROTECTED = "case-canary-p1"
+
+
+async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: RunningStack):
+    """Identity numbers typed where they do not belong are refused without being echoed, and
+    what is accepted around them (a key, a purpose) stays out of Kafka, Temporal and the
+    logs. A protected person's id never reaches the municipality feed topic."""
+    s = sqlite_stack
+    await cli(s, *shlex.split(
+        "places decide --municipality 0301 --year 2020 --requested 10 --decided 10 "
+        "--on 2020-01-15"))  # fmt: skip
+    caseworker = (await cli(s, *shlex.split("tokens mint caseworker --subject imdi-7"))).strip()
+    oslo = (
+        await cli(s, *shlex.split("tokens mint municipality --subject oslo-7 --municipality 0301"))
+    ).strip()
+    permit = {
+        "case_id": "case-canary",
+        "case_type": "reception",
+        "permit_date": "2020-02-03",
+        "persons": [
+            {"person_id": "case-canary-p0", "birth_date": "1980-01-01"},
+            {"person_id": PROTECTED, "birth_date": "1982-01-01", "protected_identity": True},
+        ],
+        "reception_centre": "centre-c",
+    }
+    base = f"http://{s.settings.api_host}:{s.settings.api_port}"
+
+    def as_(token: str, **headers: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", **headers}
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        wrong_places = [
+            permit | {"case_id": f"c{NATIONAL_ID}"},
+            permit | {"persons": [{"person_id": f"p{DUF}", "birth_date": "1980-01-01"}]},
+            permit | {"reception_centre": NATIONAL_ID},
+        ]
+        for body in wrong_places:
+            r = await http.post("/cases", json=body, headers=as_(caseworker, **{
+                "Idempotency-Key": str(uuid.uuid4())}))  # fmt: skip
+            assert r.status_code == 422, r.text
+            assert NATIONAL_ID not in r.text
+            assert DUF not in r.text
+        key = {"Idempotency-Key": f"key-{NATIONAL_ID}"}
+        r = await http.post("/cases", json=permit, headers=as_(caseworker, **key))
+        assert r.status_code == 201, r.text
+        case = "/cases/case-canary"
+        for path, body, token in [
+            ("settlement-interview", {"held_on": "2020-03-01"}, caseworker),
+            ("competence-mapping", {"mapped_on": "2020-03-02"}, caseworker),
+            ("allocation", {"municipality_number": "0301", "allocated_on": "2020-03-10"},
+             caseworker),
+            ("acceptance", {"accepted_on": "2020-03-20"}, oslo),
+            ("settlements", {"settlements": [
+                {"person_id": p["person_id"], "settled_on": "2020-04-15"}
+                for p in permit["persons"]]}, oslo),
+        ]:  # fmt: skip
+            key = {"Idempotency-Key": f"{path}-{DUF}"}  # accepted; must not reach Temporal
+            r = await http.post(f"{case}/{path}", json=body, headers=as_(token, **key))
+            assert r.status_code == 200, r.text
+        r = await http.get(case, headers=as_(oslo, **{"X-Purpose": f"check {DUF}"}))
+        assert r.status_code == 200
+        assert PROTECTED not in r.text  # Oslo's token is not cleared
+
+        async def fed() -> bool:
+            feed = await http.get("/municipalities/0301/events", headers=as_(oslo))
+            return any(e["subject"] == "case-canary" and e["type"].endswith("PersonSettled.v1")
+                       for e in feed.json()["events"])  # fmt: skip
+
+        await eventually(fed, within_s=60, what="the canary case in Oslo's feed")
+
+    canaries = [NATIONAL_ID, DUF]
+    await asyncio.sleep(2)  # let the feed relay publish what the HTTP feed shows
+    for topic in (s.settings.kafka_topic, s.settings.kafka_feed_topic):
+        for record in await read_all(s.settings.kafka_bootstrap_servers, topic):
+            for canary in canaries + ([PROTECTED] if topic == s.settings.kafka_feed_topic else []):
+                assert canary.encode() not in record, f"{canary} on {topic}"
+    client = await connect(s.settings)
+    histories = 0
+    async for execution in client.list_workflows():
+        history = await client.get_workflow_handle(
+            execution.id, run_id=execution.run_id
+        ).fetch_history()
+        text = readable(history.to_json())
+        histories += 1
+        for canary in canaries:
+            assert canary not in text, f"{canary} in the history of {execution.id}"
+        assert all(canary not in json.dumps(execution.search_attributes, default=str)
+                   for canary in canaries)  # fmt: skip
+    assert histories > 0
+    logs = list(s.stack.logs.glob("*.log"))
+    assert {p.stem for p in logs} >= {"api", "case-worker", "projection"}
+    for path in logs:
+        text = path.read_text(errors="replace")
+        for canary in canaries:
+            assert canary not in text, f"{canary} in {path.name}"
+
+
+async def read_all(bootstrap: str, topic: str) -> list[bytes]:
+    """Every record of the topic as one byte string: key, headers and value."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[bytes] = []
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        idle = 0
+        while idle < 3:
+            batch = await consumer.getmany(timeout_ms=500)
+            idle = 0 if batch else idle + 1
+            for messages in batch.values():
+                for m in messages:
+                    headers = b"".join(k.encode() + v for k, v in m.headers)
+                    found.append((m.key or b"") + headers + (m.value or b""))
+    finally:
+        await consumer.stop()
+    assert found, f"nothing on {topic}"
+    return found
+
+
+def readable(history_json: str) -> str:
+    """A history as JSON with every payload's data decoded too (it is base64 in the JSON)."""
+    import base64
+
+    decoded: list[str] = [history_json]
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k == "data" and isinstance(v, str):
+                    decoded.append(base64.b64decode(v).decode(errors="replace"))
+                else:
+                    walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(json.loads(history_json))
+    return "\n".join(decoded)

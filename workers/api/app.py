@@ -316,6 +316,20 @@ def create_app(
         stage = exc.stage.value if exc.stage else None
         return JSONResponse(status_code=409, content={"detail": str(exc), "stage": stage})
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Name the field and the rule; never echo the value back (it may be an identity
+        # number typed into the wrong field, and error bodies end up in logs).
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                    for e in exc.errors()
+                ]
+            },
+        )
+
     @app.exception_handler(CaseNotFound)
     async def _not_found(request: Request, exc: CaseNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": "not found"})
@@ -697,11 +711,13 @@ def _outcome(view: str) -> str:
 
 
 def _command(command: type[Command], body: BaseModel, principal: Principal, key: str) -> Command:
-    """The command, its id made of the caller and their key (two callers' keys never meet).
-    Model-level rules run here; a broken one is a 422 like any other bad input."""
+    """The command, its id made of the caller and their key, both hashed: two callers' keys
+    never meet, and whatever a caller puts in a key never reaches Temporal (the command id
+    is the update id). Model-level rules run here; a broken one is a 422 like any other."""
     caller = hashlib.sha256(principal.subject.encode()).hexdigest()[:12]
+    keyed = hashlib.sha256(key.encode()).hexdigest()[:32]
     try:
-        return command(command_id=f"api:{caller}:{key}", **dict(body))
+        return command(command_id=f"api:{caller}:{keyed}", **dict(body))
     except ValidationError as exc:
         raise RequestValidationError(
             [
