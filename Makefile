@@ -23,8 +23,16 @@ lint: $(STAMP)
 	$(BIN)/mypy schemas workflows activities workers
 	$(BIN)/lint-imports
 
-test: lint
-	$(BIN)/pytest -ra
+# The dashboard's browser test drives Debian's Chromium (PyPI's Playwright cannot download
+# its own here); installed on first use, as root, like CI runs.
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the dashboard's browser test"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: lint $(CHROMIUM)
+	BOSETTING_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -ra
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.projection

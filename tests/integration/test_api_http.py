@@ -303,3 +303,87 @@ def readable(history_json: str) -> str:
 
     walk(json.loads(history_json))
     return "\n".join(decoded)
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+async def test_the_dashboard_shows_the_figures_and_follows_them_live(
+    sqlite_stack: RunningStack, tmp_path
+):
+    """In a real headless Chromium: the dashboard signs in with a token from its address,
+    draws the figures, and shows a new settlement without being reloaded."""
+    import os
+    from pathlib import Path
+
+    from playwright.async_api import async_playwright
+
+    s = sqlite_stack
+    chromium = os.environ.get("BOSETTING_TEST_CHROMIUM", "/usr/bin/chromium")
+    assert Path(chromium).exists(), f"{chromium} is missing: make test installs it"  # noqa: ASYNC240
+    await cli(s, *shlex.split(
+        "places decide --municipality 0301 --year 2020 --requested 10 --decided 10 "
+        "--on 2020-01-15"))  # fmt: skip
+    ops = (await cli(s, *shlex.split("tokens mint operations --subject ops-9"))).strip()
+    caseworker = (await cli(s, *shlex.split("tokens mint caseworker --subject imdi-9"))).strip()
+    oslo = (
+        await cli(s, *shlex.split("tokens mint municipality --subject oslo-9 --municipality 0301"))
+    ).strip()
+    base = f"http://{s.settings.api_host}:{s.settings.api_port}"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        figures = await http.get("/figures?period=2020", headers={"Authorization": f"Bearer {ops}"})
+        before = next(g for g in figures.json()["groups"] if g["group"] == "total")["settled"]
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=chromium, args=CHROMIUM_FLAGS
+            )
+            page = await browser.new_page()
+            try:
+                await page.goto(f"{base}/dashboard?year=2020#token={ops}")
+                settled = page.locator("#settled-total")
+                await settled.wait_for()
+                assert int(await settled.inner_text()) == before
+                assert "token" not in page.url  # the token left the address bar
+                bars = page.locator("#steering rect[data-metric]")
+                assert await bars.count() >= 4
+                assert await page.locator("#places rect[data-municipality='0301']").count() == 1
+                await page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+                # A household settles while the page is open.
+                permit = PERMIT | {
+                    "case_id": "case-live-1",
+                    "persons": [{"person_id": "case-live-1-p0", "birth_date": "1990-01-01"}],
+                }
+
+                def key(who: str) -> dict[str, str]:
+                    return {"Authorization": f"Bearer {who}", "Idempotency-Key": str(uuid.uuid4())}
+
+                steps = [
+                    ("settlement-interview", {"held_on": "2020-03-01"}, caseworker),
+                    ("allocation", {"municipality_number": "0301", "allocated_on": "2020-03-10"},
+                     caseworker),
+                    ("acceptance", {"accepted_on": "2020-03-20"}, oslo),
+                    ("settlements", {"settlements": [
+                        {"person_id": "case-live-1-p0", "settled_on": "2020-05-04"}]}, oslo),
+                ]  # fmt: skip
+                assert (await http.post("/cases", json=permit, headers=key(caseworker))).is_success
+                for path, body, who in steps:
+                    r = await http.post(f"/cases/case-live-1/{path}", json=body, headers=key(who))
+                    assert r.status_code == 200, r.text
+                await page.wait_for_function(
+                    f"document.getElementById('settled-total')?.textContent === '{before + 1}'",
+                    timeout=60_000,
+                )
+                assert int(await page.locator("#status").get_attribute("data-updates") or 0) > 1
+            finally:
+                await browser.close()

@@ -21,12 +21,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Protocol
 
 import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 from sqlalchemy import select
@@ -36,9 +37,11 @@ from activities.event_log import EventLogRow
 from schemas.commands import Command, GrantPermit
 from schemas.errors import INVALID_COMMAND, CaseNotFound, CommandRejected
 from schemas.ids import CaseId
+from schemas.places import PlacesLedger
 from schemas.qualification import QualificationResult, QualificationState
 from schemas.state import CaseState, CommandResult
 from workers.feed import read_feed
+from workers.projection.slices import BREAKDOWNS, BadPeriod, parse_period
 
 from .access import (
     AUDIT_READERS,
@@ -78,6 +81,13 @@ class QualificationPort(Protocol):
     async def state(self, person_id: str) -> QualificationState: ...
 
 
+class PlacesPort(Protocol):
+    async def ledgers(self, year: int) -> list[PlacesLedger]: ...
+
+
+DASHBOARD = FilePath(__file__).parent / "dashboard.html"
+
+
 @dataclass
 class ApiContext:
     cases: CasePort
@@ -86,6 +96,7 @@ class ApiContext:
     projection: async_sessionmaker[AsyncSession]
     verifier: TokenVerifier
     county_of: Callable[[str, date], str]
+    places: PlacesPort | None = None
 
 
 # -- request and response models ----------------------------------------------------------
@@ -534,7 +545,6 @@ def create_app(
         """The waiting-time figures and steering parameters of a period, as `bosetting
         metrics --json` prints them. No personal data; protected persons in totals only."""
         from workers.projection.queries import waiting_time
-        from workers.projection.slices import BREAKDOWNS, BadPeriod, parse_period
         from workers.render import report_json
 
         _require(principal, FIGURE_READERS, "read figures")
@@ -577,7 +587,68 @@ def create_app(
             if stock.median_wait_days is not None
             else None,
             "waiting_abroad": stock.waiting_abroad,
+            "by_wait": stock.by_wait,
         }
+
+    @app.get("/figures/trend", tags=["figures"], responses=ERRORS)
+    async def trend(
+        principal: Caller,
+        context: Ctx,
+        year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year")],
+    ) -> list[dict[str, Any]]:
+        """Month by month of a year: persons settled, and the shares settled within 3, 6
+        and 12 months of their permit (all refugees)."""
+        from workers.projection.queries import waiting_time
+
+        _require(principal, FIGURE_READERS, "read figures")
+        months = []
+        for month in range(1, 13):
+            first, last = parse_period(f"{year}-{month:02d}")
+            report = await waiting_time(context.projection, first, last)
+            total = report.group("total")
+            months.append(
+                {
+                    "month": f"{year}-{month:02d}",
+                    "settled": total.settled,
+                    "share_within_3_months": total.share(3),
+                    "share_within_6_months": total.share(6),
+                    "share_within_12_months": total.share(12),
+                }
+            )
+        return months
+
+    @app.get("/figures/places", tags=["figures"], responses=ERRORS)
+    async def places(
+        principal: Caller,
+        context: Ctx,
+        year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year")],
+    ) -> list[dict[str, Any]]:
+        """Places per municipality: requested, decided by the council, and used."""
+        _require(principal, FIGURE_READERS, "read figures")
+        if context.places is None:
+            return []
+        return [
+            {
+                "municipality_number": ledger.municipality_number,
+                "requested": ledger.decision.requested if ledger.decision else 0,
+                "decided": ledger.decision.decided if ledger.decision else 0,
+                "used": ledger.used,
+                "reserved": ledger.reserved,
+            }
+            for ledger in sorted(
+                await context.places.ledgers(year), key=lambda ledger: ledger.municipality_number
+            )
+        ]
+
+    @app.get("/dashboard", tags=["figures"], response_class=HTMLResponse)
+    async def dashboard(
+        year: Annotated[
+            int | None, Query(ge=2000, le=2100, description="The year shown first")
+        ] = None,
+    ) -> HTMLResponse:
+        """The live dashboard. The page holds no data; it asks the figures endpoints with the
+        token you give it (any role may read figures) and refreshes every few seconds."""
+        return HTMLResponse(DASHBOARD.read_text())
 
     @app.get("/status/projection", tags=["operations"], responses=ERRORS)
     async def projection_state(principal: Caller, context: Ctx) -> dict[str, int]:

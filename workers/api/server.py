@@ -27,6 +27,7 @@ def verifier_for(settings: Settings) -> TokenVerifier:
 async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Awaitable[None]]]:
     from workers.cases import CaseService
     from workers.municipalities import register as municipality_register
+    from workers.places import PlacesService
     from workers.qualification import QualificationService
     from workers.temporal import connect
 
@@ -47,6 +48,7 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
         projection=db.sessionmaker(projection_engine),
         verifier=verifier_for(settings),
         county_of=county_of,
+        places=PlacesService(client, settings.task_queue, municipalities),
     )
 
     async def close() -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from schemas.calendar import add_months
 from schemas.enums import CaseType
 
 from .apply import load_qualification_facts, load_settled_facts
@@ -67,6 +68,9 @@ class StockReport(BaseModel):
     """K8: median of (day - t0) over them, exact."""
     waiting_abroad: int
     """Resettlement refugees with an entry permit who had not arrived."""
+    by_wait: dict[str, int] = {}
+    """Those waiting in reception by how long since their permit, in calendar months as the
+    settlement figures count them: up to 3, 3 to 6, 6 to 12, over 12."""
 
     @property
     def median_wait_months(self) -> float | None:
@@ -107,13 +111,27 @@ async def waiting_on(
             )
         )
     days = [(on - t0).days for t0 in permits]
+    by_wait = dict.fromkeys(WAIT_BANDS, 0)
+    for t0 in permits:
+        by_wait[_band(t0, on)] += 1
     return StockReport(
         on=on,
         as_of=as_of,
         waiting_in_reception=len(days),
         median_wait_days=Fraction(median(days)) if days else None,
         waiting_abroad=int(abroad or 0),
+        by_wait=by_wait,
     )
+
+
+WAIT_BANDS = ("up_to_3_months", "3_to_6_months", "6_to_12_months", "over_12_months")
+
+
+def _band(t0: date, on: date) -> str:
+    for months, band in zip((3, 6, 12), WAIT_BANDS, strict=False):
+        if on <= add_months(t0, months):
+            return band
+    return WAIT_BANDS[-1]
 
 
 @dataclass(frozen=True)
