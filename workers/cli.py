@@ -100,7 +100,7 @@ def worker() -> None:
 @app.command()
 def projection() -> None:
     """Run the projection worker: case events from Kafka into the waiting-time read model."""
-    from .projection.runner import run_projection
+    from .projection_worker import run_projection
 
     settings = Settings()
     configure_logging(settings, component="projection")

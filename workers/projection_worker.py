@@ -1,5 +1,8 @@
 """The projection worker process: the figures' read model and the municipality feed, each a
-consumer group of its own on the case-events topic, and the relay of the feed to its topic."""
+consumer group of its own on the case-events topic, and the relay of the feed to its topic.
+
+It lives outside ``workers.projection`` because it wires that package to the outbox relay it
+shares with the case worker; the projection itself imports nothing of Temporal's side."""
 
 import asyncio
 from collections.abc import Callable
@@ -11,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from activities.kafka_sink import KafkaSink
 from activities.publisher import EventSink, OutboxPublisher
 
-from .. import db
-from ..feed import FeedEvent, apply_feed_events, feed_record
-from ..kafka import ensure_topic
-from ..settings import Settings
-from .consumer import ProjectionConsumer
-from .exporter import FiguresExporter
+from . import db
+from .feed import FeedEvent, apply_feed_events, feed_record
+from .kafka import ensure_topic
+from .projection.consumer import ProjectionConsumer
+from .projection.exporter import FiguresExporter
+from .settings import Settings
 
 log = structlog.get_logger("projection")
 
