@@ -436,7 +436,7 @@ def create_app(
                     sequence=r.sequence,
                     type=r.event_type,
                     business_date=r.business_date,
-                    recorded_at=r.recorded_at,
+                    recorded_at=_utc(r.recorded_at),
                     data=redact_event_data(principal, state, _data(r.payload)),
                 )
                 for r in rows
@@ -480,7 +480,7 @@ def create_app(
         """Who read a record, when and why (administrators)."""
         _require(principal, AUDIT_READERS, "read the audit log")
         return [
-            AuditEntry.model_validate(r, from_attributes=True)
+            AuditEntry.model_validate(r, from_attributes=True).model_copy(update={"at": _utc(r.at)})
             for r in await reads_of(context.register, resource)
         ]
 
@@ -804,6 +804,11 @@ def _invalid(where: str, field: str, msg: str) -> RequestValidationError:
 
 def _unauthenticated(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _utc(moment: datetime) -> datetime:
+    """A stored moment in UTC (SQLite gives them back without their zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
