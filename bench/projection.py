@@ -38,6 +38,7 @@ from schemas.events import (
 from workers import db
 from workers.embedded import EmbeddedStack
 from workers.kafka import ensure_topic
+from workers.logging import configure_logging
 from workers.postgres import PostgresServer, free_port
 from workers.projection.apply import Record, apply_batch
 from workers.settings import Settings
@@ -259,6 +260,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="how long to hold that rate")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
+    configure_logging(Settings(log_level="WARNING"), component="bench")  # stdout is the result
     results = asyncio.run(run(args.events, args.rate, args.seconds))
     if args.json:
         print(json.dumps(asdict(results), indent=2))
