@@ -10,15 +10,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.event_log import EventLogActivities
-from activities.kafka_sink import KafkaSink
 from activities.places import PlacesActivities
-from activities.publisher import EventSink, OutboxPublisher
+from activities.publisher import OutboxPublisher
 from workflows.municipality_places import MunicipalityPlacesWorkflow
 from workflows.qualification import QualificationWorkflow
 from workflows.settlement_case import SettlementCaseWorkflow
 
 from . import db
-from .kafka import ensure_topic
+from .kafka import sink_connector
 from .settings import Settings
 from .temporal import connect
 
@@ -28,21 +27,7 @@ log = structlog.get_logger("case_worker")
 def build_publisher(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> OutboxPublisher:
-    async def connect_sink() -> EventSink:
-        # Provisioned on every (re)connect: a broker that lost its data comes back empty.
-        await ensure_topic(
-            settings.kafka_bootstrap_servers,
-            settings.kafka_topic,
-            settings.kafka_partitions,
-            settings.kafka_replication_factor,
-        )
-        return await KafkaSink.connect(
-            settings.kafka_bootstrap_servers,
-            settings.kafka_topic,
-            enable_idempotence=settings.kafka_idempotent_producer,
-        )
-
-    return OutboxPublisher(sessions, connect_sink)
+    return OutboxPublisher(sessions, sink_connector(settings, settings.kafka_topic))
 
 
 def build_worker(

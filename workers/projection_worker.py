@@ -11,12 +11,11 @@ import structlog
 from prometheus_client import CollectorRegistry, start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.kafka_sink import KafkaSink
-from activities.publisher import EventSink, OutboxPublisher
+from activities.publisher import OutboxPublisher
 
 from . import db
 from .feed import FeedEvent, apply_feed_events, feed_record
-from .kafka import ensure_topic
+from .kafka import ensure_topic, sink_connector
 from .projection.consumer import ProjectionConsumer
 from .projection.exporter import FiguresExporter
 from .settings import Settings
@@ -80,18 +79,9 @@ def feed_publisher(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> OutboxPublisher:
     """The event log's outbox relay, pointed at the feed table and the feed topic."""
-
-    async def connect() -> EventSink:
-        await ensure_topic(
-            settings.kafka_bootstrap_servers,
-            settings.kafka_feed_topic,
-            settings.kafka_partitions,
-            settings.kafka_replication_factor,
-        )
-        return await KafkaSink.connect(
-            settings.kafka_bootstrap_servers,
-            settings.kafka_feed_topic,
-            enable_idempotence=settings.kafka_idempotent_producer,
-        )
-
-    return OutboxPublisher(sessions, connect, table=FeedEvent, to_record=feed_record)
+    return OutboxPublisher(
+        sessions,
+        sink_connector(settings, settings.kafka_feed_topic),
+        table=FeedEvent,
+        to_record=feed_record,
+    )

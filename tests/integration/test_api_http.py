@@ -6,6 +6,7 @@ import asyncio
 import json
 import shlex
 import uuid
+from typing import Any
 
 import httpx
 
@@ -135,28 +136,10 @@ async def test_a_household_from_permit_to_figures_over_http(sqlite_stack: Runnin
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes, str]]:
-    """Every (key, CloudEvent id) on the topic, read from the start (the feed relay has sent
-    them once the HTTP feed shows them: it relays within a second)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    found: list[tuple[bytes, str]] = []
-    try:
-        await consumer.topics()  # fetches the metadata
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        for _ in range(20):
-            batch = await consumer.getmany(timeout_ms=500)
-            for messages in batch.values():
-                for m in messages:
-                    found.append((m.key, dict(m.headers)["ce_id"].decode()))
-            if not batch and found:
-                break
-    finally:
-        await consumer.stop()
-    return found
+    """Every (key, CloudEvent id) on the topic, from the start."""
+    return [
+        (m.key, dict(m.headers)["ce_id"].decode()) for m in await read_records(bootstrap, topic)
+    ]
 
 
 NATIONAL_ID = "01017012345"  # the shape of a national identity or D-number
@@ -260,24 +243,29 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
 
 async def read_all(bootstrap: str, topic: str) -> list[bytes]:
     """Every record of the topic as one byte string: key, headers and value."""
+    return [
+        (m.key or b"") + b"".join(k.encode() + v for k, v in m.headers) + (m.value or b"")
+        for m in await read_records(bootstrap, topic)
+    ]
+
+
+async def read_records(bootstrap: str, topic: str) -> list[Any]:
+    """Every record of the topic, read from the start until it has been quiet a while."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
-    found: list[bytes] = []
+    found: list[Any] = []
     try:
-        await consumer.topics()
+        await consumer.topics()  # fetches the metadata
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        idle = 0
-        while idle < 3:
+        idle = 0  # polls with nothing new: 3 once something came, 20 before anything did
+        while idle < (3 if found else 20):
             batch = await consumer.getmany(timeout_ms=500)
             idle = 0 if batch else idle + 1
-            for messages in batch.values():
-                for m in messages:
-                    headers = b"".join(k.encode() + v for k, v in m.headers)
-                    found.append((m.key or b"") + headers + (m.value or b""))
+            found += [m for messages in batch.values() for m in messages]
     finally:
         await consumer.stop()
     assert found, f"nothing on {topic}"

@@ -684,16 +684,7 @@ def _add_case_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
         log.info("step taken", case_id=case_id, step=step.path, stage=result.stage.value)
         return result
 
-    app.post(
-        f"/cases/{{case_id}}/{step.path}",
-        dependencies=[Depends(strictly(Body))],
-        tags=["cases"],
-        summary=step.summary,
-        description=step.command.__doc__,
-        responses=COMMAND_ERRORS,
-        name=f"case_{step.path.replace('-', '_')}",
-        openapi_extra={"x-roles": sorted(r.value for r in step.roles)},
-    )(endpoint)
+    _register(app, step, Body, endpoint, "/cases/{case_id}", "cases")
 
 
 def _add_person_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
@@ -714,14 +705,21 @@ def _add_person_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
         log.info("step taken", person_id=person_id, step=step.path)
         return result
 
+    _register(app, step, Body, endpoint, "/persons/{person_id}", "qualification")
+
+
+def _register(
+    app: FastAPI, step: Step, body: type[BaseModel], endpoint: Any, under: str, tag: str
+) -> None:
+    """A step's endpoint at ``<under>/<step.path>``, its roles in the document (x-roles)."""
     app.post(
-        f"/persons/{{person_id}}/{step.path}",
-        dependencies=[Depends(strictly(Body))],
-        tags=["qualification"],
+        f"{under}/{step.path}",
+        dependencies=[Depends(strictly(body))],
+        tags=[tag],
         summary=step.summary,
         description=step.command.__doc__,
         responses=COMMAND_ERRORS,
-        name=f"person_{step.path.replace('-', '_')}",
+        name=f"{tag}_{step.path.replace('-', '_')}",
         openapi_extra={"x-roles": sorted(r.value for r in step.roles)},
     )(endpoint)
 
