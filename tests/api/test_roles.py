@@ -369,3 +369,19 @@ async def test_a_municipality_reads_its_own_feed(api, who, number, expected):
     assert r.status_code == expected, r.text
     if expected == 200:
         assert r.json() == {"municipality_number": number, "events": [], "next_cursor": 0}
+
+
+async def test_temporal_down_is_503_and_changes_nothing(api):
+    from temporalio.service import RPCError, RPCStatusCode
+
+    async def unavailable(case_id, cmd):
+        raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+
+    api.cases.execute = unavailable
+    r = await api.client.post(
+        "/cases/case-a-ready/settlement-interview",
+        json={"held_on": "2020-04-01"},
+        headers=api.auth("reception-a", **{"Idempotency-Key": key()}),
+    )
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "5"

@@ -32,6 +32,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.service import RPCError
 
 from activities.event_log import EventLogRow
 from schemas.commands import Command, GrantPermit
@@ -251,6 +252,7 @@ def strictly(body: type[BaseModel]) -> Callable[[Request], Awaitable[None]]:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "Temporal is unavailable: retry, same key"},
     401: {"model": Problem, "description": "No token, or one that is not accepted"},
     403: {"model": Problem, "description": "The role may not do this"},
     404: {"model": Problem, "description": "No such case in your scope"},
@@ -339,6 +341,15 @@ def create_app(
                     for e in exc.errors()
                 ]
             },
+        )
+
+    @app.exception_handler(RPCError)
+    async def _temporal_unavailable(request: Request, exc: RPCError) -> JSONResponse:
+        log.warning("temporal call failed", status=exc.status.name if exc.status else None)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the case service is unavailable; retry with the same key"},
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(CaseNotFound)
