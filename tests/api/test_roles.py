@@ -385,3 +385,55 @@ async def test_temporal_down_is_503_and_changes_nothing(api):
     )
     assert r.status_code == 503
     assert r.headers["retry-after"] == "5"
+
+
+@pytest.mark.parametrize(("who", "sees"), [("oslo", False), ("administrator", True)])
+async def test_the_timeline_hides_a_protected_person_from_readers_not_cleared(api, who, sees):
+    from datetime import UTC, date, datetime
+
+    from activities.event_log import append_events
+    from schemas.events import CaseEvent, EventPerson, PersonSettled, ResidencePermitGranted
+
+    protected = "case-a-protected-p1"
+    persons = [
+        EventPerson(person_id="case-a-protected-p0", protected_identity=False),
+        EventPerson(person_id=protected, protected_identity=True),
+    ]
+    events = [
+        ResidencePermitGranted(case_type="reception", persons=persons),
+        PersonSettled(
+            person_id=protected,
+            category="family_with_children",
+            protected_identity=True,
+            case_type="reception",
+            permit_date=date(2020, 3, 2),
+            municipality_number="0301",
+            reception_centre="centre-a",
+        ),
+    ]
+    async with api.context.register.begin() as session:
+        await append_events(
+            session,
+            [
+                CaseEvent(
+                    event_id=uuid4(),
+                    case_id="case-a-protected",
+                    sequence=i,
+                    business_date=date(2020, 3, 2),
+                    recorded_at=datetime.now(UTC),
+                    data=data,
+                )
+                for i, data in enumerate(events, 1)
+            ],
+        )
+    r = await api.client.get(
+        "/cases/case-a-protected/timeline", headers=api.auth(who, **{"X-Purpose": "review"})
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [e["type"] for e in body["events"]] == ["ResidencePermitGranted", "PersonSettled"]
+    assert (protected in r.text) is sees
+    assert ("centre-a" in r.text) is sees
+    assert ("0301" in r.text) is sees
+    assert body["view"] == ("full" if sees else "redacted")
+    assert "case-a-protected-p0" in r.text  # the others stay readable

@@ -297,5 +297,5 @@ def _scrub(value: Any, protected: set[str]) -> Any:
             if k not in protected
         }
     if isinstance(value, list):
-        return [_scrub(v, protected) for v in value if v not in protected]
+        return [_scrub(v, protected) for v in value if not (isinstance(v, str) and v in protected)]
     return value
