@@ -17,6 +17,7 @@ from workflows.qualification import QualificationWorkflow
 from workflows.settlement_case import SettlementCaseWorkflow
 
 from . import db
+from .heartbeat import beat_until
 from .kafka import sink_connector
 from .settings import Settings
 from .temporal import connect
@@ -60,10 +61,11 @@ async def run_case_worker(
     client = await connect(settings)
     worker = build_worker(client, settings.task_queue, event_log.record_case_events)
     publishing = asyncio.create_task(publisher.run(stop), name="outbox-publisher")
+    beating = asyncio.create_task(beat_until(sessions, "case-worker", stop), name="heartbeat")
     async with worker:
         log.info("case worker ready", task_queue=settings.task_queue)
         if on_ready is not None:
             on_ready()
         await stop.wait()
-    await publishing
+    await asyncio.gather(publishing, beating)
     await engine.dispose()

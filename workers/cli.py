@@ -137,6 +137,32 @@ def contracts(
         console.print(f"wrote {path}")
 
 
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Is every part alive and every event moving: workers' heartbeats, the outbox, consumer
+    lag, dead letters, Temporal and the settlement targets. Exits 1 unless all are OK."""
+    from rich.table import Table
+
+    from .status import gather
+
+    settings = Settings()
+    result = asyncio.run(gather(settings))
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    else:
+        colour = {"OK": "green", "WARN": "yellow", "DOWN": "red"}
+        table = Table(title=f"Bosetting, {result.at:%Y-%m-%d %H:%M:%S} UTC")
+        for column in ("Check", "State", "Detail"):
+            table.add_column(column)
+        for check in result.checks:
+            state = f"[{colour[check.verdict]}]{check.verdict}[/]"
+            table.add_row(check.name, state, check.detail)
+        console.print(table)
+    raise typer.Exit(0 if result.healthy else 1)
+
+
 tokens_app = typer.Typer(help="Development tokens for the API.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 

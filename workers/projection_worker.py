@@ -15,6 +15,7 @@ from activities.publisher import OutboxPublisher
 
 from . import db
 from .feed import FeedEvent, apply_feed_events, feed_record
+from .heartbeat import beat_until
 from .kafka import ensure_topic, sink_connector
 from .projection.consumer import ProjectionConsumer
 from .projection.exporter import FiguresExporter
@@ -48,6 +49,11 @@ async def run_projection(
         group_id=settings.feed_group_id,
         apply=apply_feed_events,
     )
+    await db.upgrade(settings.register_url, db.REGISTER)  # the heartbeat's table
+    register = db.make_engine(settings.register_url)
+    beating = asyncio.create_task(
+        beat_until(db.sessionmaker(register), "projection", stop), name="heartbeat"
+    )
     feeding = asyncio.create_task(feed.run(stop), name="municipality-feed")
     relaying = asyncio.create_task(feed_publisher(settings, sessions).run(stop), name="feed-relay")
     server = None
@@ -66,12 +72,13 @@ async def run_projection(
         await consumer.run(stop, on_ready=on_ready)
     finally:
         stop.set()
-        await asyncio.gather(feeding, relaying, return_exceptions=True)
+        await asyncio.gather(feeding, relaying, beating, return_exceptions=True)
         if exporting is not None:
             await exporting
         if server is not None:
             server.shutdown()
         await engine.dispose()
+        await register.dispose()
         log.info("projection stopped", applied=consumer.applied)
 
 

@@ -257,3 +257,41 @@ async def test_compact_continues_the_cases_a_query_finds_as_new(stack: RunningSt
 
     await eventually(continued, within_s=30, what="a new run of the case")
     assert await stack.cases.state(case_id) == before
+
+
+async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
+    """Operations' ten-second view: every part alive; a worker killed with SIGKILL shows
+    within seconds (down, or restarted by the supervisor with the crash still news), then
+    clears."""
+
+    async def checks() -> dict[str, dict[str, str]]:
+        done = await asyncio.to_thread(bosetting, stack, "status", "--json")
+        assert done.stdout, done.stderr
+        return {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+
+    async def all_alive() -> bool:
+        found = await checks()
+        return all(found[c]["verdict"] == "OK" for c in ("case-worker", "projection", "api"))
+
+    await eventually(all_alive, within_s=30, what="every worker's heartbeat")
+    found = await checks()
+    assert found["temporal"]["verdict"] == "OK"
+    assert found["event log → Kafka"]["verdict"] == "OK"
+    killed = stack.stack.kill("projection")
+
+    async def noticed() -> bool:
+        projection = (await checks())["projection"]
+        if projection["verdict"] == "DOWN":
+            return True
+        return projection["verdict"] == "WARN" and f"pid {killed} " in projection["detail"]
+
+    await eventually(noticed, within_s=20, what="the killed projection in the status")
+    await stack.stack.wait_ready("projection")
+
+    async def cleared() -> bool:
+        return (await checks())["projection"]["verdict"] == "OK"
+
+    await eventually(cleared, within_s=60, what="the restarted projection to clear")
+    done = await asyncio.to_thread(bosetting, stack, "status")
+    assert done.returncode in (0, 1)  # the table renders; 1 only if something else is amiss
+    assert "projection" in done.stdout

@@ -10,6 +10,7 @@ import uvicorn
 from workers import db
 from workers.settings import Settings
 
+from ..heartbeat import beat_until
 from .app import ApiContext, create_app
 from .auth import TokenVerifier, dev_keys
 
@@ -80,9 +81,13 @@ async def run_api(
     log.info("api ready", url=f"http://{settings.api_host}:{settings.api_port}")
     if on_ready is not None:
         on_ready()
+    done = asyncio.Event()
+    beating = asyncio.create_task(beat_until(app.state.ctx.register, "api", done))
     # uvicorn handles SIGINT and SIGTERM itself while it serves; either way ends both.
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stopping.cancel()
     await serving
+    done.set()
+    await beating
