@@ -138,6 +138,17 @@ def contracts(
 
 
 @app.command()
+def monitor() -> None:
+    """Run the monitor: the status checks every few seconds as Prometheus metrics
+    (/metrics), a health endpoint (/health) and alert log events."""
+    from .monitor import run_monitor
+
+    settings = Settings()
+    configure_logging(settings, component="monitor")
+    _run_until_signalled(lambda stop, ready: run_monitor(settings, stop, ready))
+
+
+@app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -537,8 +548,8 @@ def search_attributes() -> None:
 
 @dev.command("up")
 def dev_up() -> None:
-    """Start Temporal, the broker, the case worker, the projection and the API; Ctrl-C stops
-    all."""
+    """Start Temporal, the broker, the case worker, the projection, the API and the monitor;
+    Ctrl-C stops all."""
     from .embedded import EmbeddedStack
 
     settings = Settings()
@@ -555,6 +566,8 @@ def dev_up() -> None:
                 f"  projection    {settings.projection_url}\n"
                 f"  API           http://{settings.api_host}:{settings.api_port}"
                 "  (docs at /docs; tokens: bosetting tokens mint)\n"
+                f"  monitor       http://127.0.0.1:{settings.monitor_port}/health and /metrics"
+                "  (bosetting status)\n"
                 f"  logs          {stack.logs}\n"
                 "Press Ctrl-C to stop."
             )

@@ -107,7 +107,7 @@ class Component:
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
-PARTS = ("temporal", "broker", "case-worker", "projection", "api")
+PARTS = ("temporal", "broker", "case-worker", "projection", "api", "monitor")
 
 
 class EmbeddedStack:
@@ -215,6 +215,8 @@ class EmbeddedStack:
             check_port_free(f"127.0.0.1:{s.projection_metrics_port}", "projection_metrics_port")
         if "api" in parts:
             check_port_free(f"{s.api_host}:{s.api_port}", "api_port")
+        if "monitor" in parts:
+            check_port_free(f"127.0.0.1:{s.monitor_port}", "monitor_port")
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         s.temporal_db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,6 +226,7 @@ class EmbeddedStack:
             "case-worker": lambda: self._worker("case-worker", "worker"),
             "projection": lambda: self._worker("projection", "projection"),
             "api": lambda: self._worker("api", "api"),
+            "monitor": lambda: self._worker("monitor", "monitor"),
         }
         for part in (builders[name]() for name in PARTS if name in parts):
             self.components[part.name] = part

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         "(see workers/suggestions.py).",
     )
 
+    monitor_port: int = Field(
+        9465, ge=1, le=65535, description="The monitor's /metrics and /health on 127.0.0.1."
+    )
+    monitor_interval_s: float = Field(5.0, gt=0, description="How often the monitor looks.")
     api_host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP API.")
     api_issuer: str = Field(

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 
 from activities.event_log import EventLogRow
 
@@ -26,6 +28,8 @@ class Check(BaseModel):
     name: str
     verdict: Verdict
     detail: str
+    value: float | None = None
+    """The check's number, for the monitor's gauges: instances alive, records behind, …"""
 
 
 class Status(BaseModel):
@@ -45,15 +49,20 @@ def _liveness(component: str, beats: list[Heartbeat], now: datetime) -> Check:
     pids = ", ".join(str(b.pid) for b in alive)
     if not alive:
         if not beats:
-            return Check(name=component, verdict="DOWN", detail="not running")
+            return Check(name=component, verdict="DOWN", detail="not running", value=0)
         silent = min(_age(b.seen_at, now) for b in beats)
-        return Check(name=component, verdict="DOWN", detail=f"no heartbeat for {silent:.0f} s")
+        return Check(
+            name=component, verdict="DOWN", detail=f"no heartbeat for {silent:.0f} s", value=0
+        )
     if died:
         gone = ", ".join(f"pid {b.pid} {_age(b.seen_at, now):.0f} s ago" for b in died)
         return Check(
-            name=component, verdict="WARN", detail=f"restarted ({gone}); alive: pid {pids}"
+            name=component,
+            verdict="WARN",
+            detail=f"restarted ({gone}); alive: pid {pids}",
+            value=len(alive),
         )
-    return Check(name=component, verdict="OK", detail=f"alive: pid {pids}")
+    return Check(name=component, verdict="OK", detail=f"alive: pid {pids}", value=len(alive))
 
 
 def _age(moment: datetime, now: datetime) -> float:
@@ -61,92 +70,122 @@ def _age(moment: datetime, now: datetime) -> float:
     return (now - aware).total_seconds()
 
 
+class Probe:
+    """Looks at everything once per call; the monitor keeps one, the CLI makes one."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._register = db.make_engine(settings.register_url)
+        self._projection = db.make_engine(settings.projection_url)
+        self._client: Client | None = None
+
+    async def close(self) -> None:
+        await self._register.dispose()
+        await self._projection.dispose()
+
+    async def status(self) -> Status:
+        now = datetime.now(UTC)
+        checks = await _stores(self._settings, self._register, self._projection, now)
+        checks += await self._cases()
+        return Status(at=now, checks=checks)
+
+    async def _cases(self) -> list[Check]:
+        from .temporal import connect
+
+        try:
+            if self._client is None:
+                self._client = await asyncio.wait_for(connect(self._settings), timeout=5)
+            return await _cases(self._client)
+        except Exception as exc:
+            self._client = None
+            return [
+                Check(name="temporal", verdict="DOWN", detail=f"unreachable ({type(exc).__name__})")
+            ]
+
+
 async def gather(settings: Settings) -> Status:
-    now = datetime.now(UTC)
-    checks: list[Check] = []
-    register = db.make_engine(settings.register_url)
-    projection = db.make_engine(settings.projection_url)
+    probe = Probe(settings)
     try:
-        async with db.sessionmaker(register)() as session:
-            beats = (await session.scalars(select(Heartbeat))).all()
-            unpublished, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(EventLogRow.recorded_at)).where(
-                        EventLogRow.published_at.is_(None)
-                    )
-                )
-            ).one()
-        for component in COMPONENTS:
-            checks.append(_liveness(component, [b for b in beats if b.component == component], now))
-        waiting = _age(oldest, now) if oldest is not None else 0.0
-        checks.append(
-            Check(
-                name="event log → Kafka",
-                verdict="OK" if waiting < 30 else "WARN",
-                detail=f"{unpublished} unpublished"
-                + (f", oldest {waiting:.0f} s" if unpublished else ""),
-            )
-        )
-        async with db.sessionmaker(projection)() as session:
-            positions = (await session.scalars(select(ConsumerPosition))).all()
-            dead = await session.scalar(select(func.count()).select_from(DeadLetter))
-            feed_backlog = await session.scalar(
-                select(func.count()).select_from(FeedEvent).where(FeedEvent.published_at.is_(None))
-            )
-        for group in (settings.projection_group_id, settings.feed_group_id):
-            mine_ = [p for p in positions if p.consumer == group]
-            lag = sum(max(p.high_water - p.next_offset, 0) for p in mine_)
-            newest = max((p.updated_at for p in mine_), default=None)
-            since = (
-                f", last batch {_age(newest, now):.0f} s ago" if newest else ", nothing read yet"
-            )
-            checks.append(
-                Check(
-                    name=f"consumer {group}",
-                    verdict="OK" if lag < 1000 else "WARN",
-                    detail=f"{lag} records behind{since}",
-                )
-            )
-        checks.append(
-            Check(
-                name="dead letters",
-                verdict="OK" if not dead else "WARN",
-                detail=f"{dead} unreadable records",
-            )
-        )
-        checks.append(
-            Check(
-                name="feed → Kafka",
-                verdict="OK" if (feed_backlog or 0) < 1000 else "WARN",
-                detail=f"{feed_backlog} unpublished",
-            )
-        )
+        return await probe.status()
     finally:
-        await register.dispose()
-        await projection.dispose()
-    checks += await _cases(settings)
-    return Status(at=now, checks=checks)
+        await probe.close()
 
 
-async def _cases(settings: Settings) -> list[Check]:
+async def _stores(
+    settings: Settings, register: AsyncEngine, projection: AsyncEngine, now: datetime
+) -> list[Check]:
+    checks: list[Check] = []
+    async with db.sessionmaker(register)() as session:
+        beats = (await session.scalars(select(Heartbeat))).all()
+        unpublished, oldest = (
+            await session.execute(
+                select(func.count(), func.min(EventLogRow.recorded_at)).where(
+                    EventLogRow.published_at.is_(None)
+                )
+            )
+        ).one()
+    for component in COMPONENTS:
+        checks.append(_liveness(component, [b for b in beats if b.component == component], now))
+    waiting = _age(oldest, now) if oldest is not None else 0.0
+    checks.append(
+        Check(
+            name="event log → Kafka",
+            verdict="OK" if waiting < 30 else "WARN",
+            detail=f"{unpublished} unpublished"
+            + (f", oldest {waiting:.0f} s" if unpublished else ""),
+            value=unpublished,
+        )
+    )
+    async with db.sessionmaker(projection)() as session:
+        positions = (await session.scalars(select(ConsumerPosition))).all()
+        dead = await session.scalar(select(func.count()).select_from(DeadLetter))
+        feed_backlog = await session.scalar(
+            select(func.count()).select_from(FeedEvent).where(FeedEvent.published_at.is_(None))
+        )
+    for group in (settings.projection_group_id, settings.feed_group_id):
+        mine_ = [p for p in positions if p.consumer == group]
+        lag = sum(max(p.high_water - p.next_offset, 0) for p in mine_)
+        newest = max((p.updated_at for p in mine_), default=None)
+        since = f", last batch {_age(newest, now):.0f} s ago" if newest else ", nothing read yet"
+        checks.append(
+            Check(
+                name=f"consumer {group}",
+                verdict="OK" if lag < 1000 else "WARN",
+                detail=f"{lag} records behind{since}",
+                value=lag,
+            )
+        )
+    checks.append(
+        Check(
+            name="dead letters",
+            verdict="OK" if not dead else "WARN",
+            detail=f"{dead} unreadable records",
+            value=dead,
+        )
+    )
+    checks.append(
+        Check(
+            name="feed → Kafka",
+            verdict="OK" if (feed_backlog or 0) < 1000 else "WARN",
+            detail=f"{feed_backlog} unpublished",
+            value=feed_backlog,
+        )
+    )
+    return checks
+
+
+async def _cases(client: Client) -> list[Check]:
     """The settlement targets, from Temporal's visibility store."""
-    from .temporal import connect
-
     running = "WorkflowType='SettlementCaseWorkflow' AND ExecutionStatus='Running'"
-    try:
-        client = await asyncio.wait_for(connect(settings), timeout=5)
-        breached = await client.count_workflows(f"{running} AND DeadlineState='breached'")
-        approaching = await client.count_workflows(f"{running} AND DeadlineState='approaching'")
-        total = await client.count_workflows(running)
-    except Exception as exc:
-        return [
-            Check(name="temporal", verdict="DOWN", detail=f"unreachable ({type(exc).__name__})")
-        ]
+    breached = await client.count_workflows(f"{running} AND DeadlineState='breached'")
+    approaching = await client.count_workflows(f"{running} AND DeadlineState='approaching'")
+    total = await client.count_workflows(running)
     return [
-        Check(name="temporal", verdict="OK", detail=f"{total.count} open cases"),
+        Check(name="temporal", verdict="OK", detail=f"{total.count} open cases", value=total.count),
         Check(
             name="settlement targets",
             verdict="OK",  # business news, not a fault: shown, never fails the status
             detail=f"{breached.count} past target, {approaching.count} approaching",
+            value=breached.count,
         ),
     ]

@@ -33,6 +33,8 @@ def stack_settings(state_dir: Path, **overrides: object) -> Settings:
         projection_metrics_port=free_port(),
         projection_metrics_interval_s=1.0,
         api_port=free_port(),
+        monitor_port=free_port(),
+        monitor_interval_s=1.0,
         log_format="json",
         log_level="INFO",
         **overrides,

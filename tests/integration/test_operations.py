@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, timedelta
 
+import httpx
 import pytest
 
 from schemas.commands import (
@@ -277,6 +278,15 @@ async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
     found = await checks()
     assert found["temporal"]["verdict"] == "OK"
     assert found["event log → Kafka"]["verdict"] == "OK"
+    monitor = f"http://127.0.0.1:{stack.settings.monitor_port}"
+    ok_gauge = 'bosetting_check_ok{check="projection"}'
+
+    async def monitor_says(value: str) -> bool:
+        async with httpx.AsyncClient(timeout=5) as http:
+            metrics = (await http.get(f"{monitor}/metrics")).text
+        return f"{ok_gauge} {value}" in metrics
+
+    await eventually(lambda: monitor_says("1.0"), within_s=30, what="the monitor's gauge")
     killed = stack.stack.kill("projection")
 
     async def noticed() -> bool:
@@ -286,12 +296,21 @@ async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
         return projection["verdict"] == "WARN" and f"pid {killed} " in projection["detail"]
 
     await eventually(noticed, within_s=20, what="the killed projection in the status")
+    await eventually(lambda: monitor_says("0.0"), within_s=20, what="the monitor to see it")
     await stack.stack.wait_ready("projection")
 
     async def cleared() -> bool:
         return (await checks())["projection"]["verdict"] == "OK"
 
     await eventually(cleared, within_s=60, what="the restarted projection to clear")
+    await eventually(lambda: monitor_says("1.0"), within_s=30, what="the gauge to clear")
+    async with httpx.AsyncClient(timeout=5) as http:
+        health = await http.get(f"{monitor}/health")
+    assert health.status_code in (200, 503)
+    assert health.json()["status"] in ("ok", "degraded")
+    alerts = (stack.stack.logs / "monitor.log").read_text()
+    assert '"check": "projection"' in alerts
+    assert '"alert cleared"' in alerts
     done = await asyncio.to_thread(bosetting, stack, "status")
     assert done.returncode in (0, 1)  # the table renders; 1 only if something else is amiss
     assert "projection" in done.stdout

@@ -25,3 +25,36 @@ def test_alive_down_restarted_and_never_started():
     # An old crash is history, not news.
     assert _liveness("projection", [beat(10, 3600), beat(11, 1)], NOW).verdict == "OK"
     assert _liveness("projection", [], NOW).detail == "not running"
+
+
+async def test_the_monitor_raises_and_clears_alerts_and_sets_its_gauges():
+    from prometheus_client import CollectorRegistry
+    from structlog.testing import capture_logs
+
+    from workers.monitor import Monitor
+    from workers.status import Check, Status
+
+    def status(verdict: str, value: float) -> Status:
+        return Status(at=NOW, checks=[Check(name="projection", verdict=verdict,
+                                            detail="why", value=value)])  # fmt: skip
+
+    class Probe:
+        def __init__(self) -> None:
+            self.answers = [status("OK", 1), status("DOWN", 0), status("DOWN", 0), status("OK", 1)]
+
+        async def status(self) -> Status:
+            return self.answers.pop(0)
+
+    registry = CollectorRegistry()
+    monitor = Monitor(Probe(), registry)  # type: ignore[arg-type]
+    gauge = {"check": "projection"}
+    with capture_logs() as logs:
+        await monitor.look()
+        assert registry.get_sample_value("bosetting_check_ok", gauge) == 1
+        await monitor.look()
+        assert registry.get_sample_value("bosetting_check_ok", gauge) == 0
+        assert registry.get_sample_value("bosetting_check_value", gauge) == 0
+        await monitor.look()  # still down: no second alert
+        await monitor.look()
+    events = [(e["event"], e.get("verdict")) for e in logs if "alert" in e["event"]]
+    assert events == [("alert", "DOWN"), ("alert cleared", None)]

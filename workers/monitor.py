@@ -1,0 +1,115 @@
+"""``bosetting monitor``: the status checks, every few seconds, as Prometheus metrics, a health
+endpoint and alert events.
+
+- ``GET /metrics``: ``bosetting_check_ok{check}`` (1 when OK) and ``bosetting_check_value``
+  (the check's number: instances alive, records behind, unpublished rows, cases past target);
+- ``GET /health``: 200 when every check is OK, else 503 with the checks that are not;
+- alert events: a structured ``alert`` log line when a check leaves OK and ``alert cleared``
+  when it comes back, each with the check, its verdict and why — for the log pipeline to page.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import structlog
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .settings import Settings
+from .status import Probe, Status
+
+log = structlog.get_logger("monitor")
+
+
+class Monitor:
+    def __init__(self, probe: Probe, registry: CollectorRegistry) -> None:
+        self._probe = probe
+        self._ok = Gauge(
+            "bosetting_check_ok", "1 when the check is OK", ["check"], registry=registry
+        )
+        self._value = Gauge(
+            "bosetting_check_value", "The check's number", ["check"], registry=registry
+        )
+        self.last: Status | None = None
+
+    async def look(self) -> Status:
+        status = await self._probe.status()
+        before = {c.name: c.verdict for c in self.last.checks} if self.last else {}
+        for check in status.checks:
+            self._ok.labels(check.name).set(1 if check.verdict == "OK" else 0)
+            if check.value is not None:
+                self._value.labels(check.name).set(check.value)
+            was = before.get(check.name, "OK")
+            if check.verdict != "OK" and was != check.verdict:
+                log.warning("alert", check=check.name, verdict=check.verdict, detail=check.detail)
+            elif check.verdict == "OK" and was != "OK":
+                log.info("alert cleared", check=check.name, detail=check.detail)
+        self.last = status
+        return status
+
+    async def run(self, stop: asyncio.Event, interval_s: float) -> None:
+        while not stop.is_set():
+            try:
+                await self.look()
+            except Exception as exc:  # a failed look is itself news, and the loop goes on
+                log.warning("monitor look failed", error=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+
+def monitor_app(monitor: Monitor, registry: CollectorRegistry) -> Starlette:
+    async def health(request: Request) -> JSONResponse:
+        status = monitor.last
+        if status is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        failing = [c.model_dump() for c in status.checks if c.verdict != "OK"]
+        body = {
+            "status": "ok" if not failing else "degraded",
+            "at": status.at.isoformat(),
+            "failing": failing,
+        }
+        return JSONResponse(body, status_code=200 if not failing else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/health", health), Route("/metrics", metrics)])
+
+
+async def run_monitor(
+    settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
+) -> None:
+    registry = CollectorRegistry()
+    probe = Probe(settings)
+    monitor = Monitor(probe, registry)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            monitor_app(monitor, registry),
+            host="127.0.0.1",
+            port=settings.monitor_port,
+            log_config=None,
+            access_log=False,
+        )
+    )
+    serving = asyncio.create_task(server.serve(), name="monitor-http")
+    looking = asyncio.create_task(monitor.run(stop, settings.monitor_interval_s))
+    while not server.started:
+        if serving.done():
+            await serving
+            return
+        await asyncio.sleep(0.05)
+    log.info("monitor ready", port=settings.monitor_port)
+    if on_ready is not None:
+        on_ready()
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    server.should_exit = True
+    await asyncio.gather(serving, looking)
+    stopping.cancel()
+    await probe.close()
