@@ -58,7 +58,7 @@ async def run_case_worker(
     sessions = db.sessionmaker(engine)
     publisher = build_publisher(settings, sessions)
     event_log = EventLogActivities(sessions, on_append=publisher.wake)
-    client = await connect(settings)
+    client = await connect(settings, metrics_port=settings.worker_metrics_port)
     worker = build_worker(client, settings.task_queue, event_log.record_case_events)
     publishing = asyncio.create_task(publisher.run(stop), name="outbox-publisher")
     beating = asyncio.create_task(beat_until(sessions, "case-worker", stop), name="heartbeat")

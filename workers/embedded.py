@@ -215,6 +215,8 @@ class EmbeddedStack:
             check_port_free(f"127.0.0.1:{s.projection_metrics_port}", "projection_metrics_port")
         if "api" in parts:
             check_port_free(f"{s.api_host}:{s.api_port}", "api_port")
+        if "case-worker" in parts and s.worker_metrics_port:
+            check_port_free(f"127.0.0.1:{s.worker_metrics_port}", "worker_metrics_port")
         if "monitor" in parts:
             check_port_free(f"127.0.0.1:{s.monitor_port}", "monitor_port")
         self.logs.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         "(see workers/suggestions.py).",
     )
 
+    worker_metrics_port: int = Field(
+        9466,
+        ge=0,
+        le=65535,
+        description="The Temporal SDK's metrics of the case worker on 127.0.0.1; 0 turns it off.",
+    )
     monitor_port: int = Field(
         9465, ge=1, le=65535, description="The monitor's /metrics and /health on 127.0.0.1."
     )

@@ -34,6 +34,7 @@ def stack_settings(state_dir: Path, **overrides: object) -> Settings:
         projection_metrics_interval_s=1.0,
         api_port=free_port(),
         monitor_port=free_port(),
+        worker_metrics_port=free_port(),
         monitor_interval_s=1.0,
         log_format="json",
         log_level="INFO",

@@ -287,6 +287,9 @@ async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
         return f"{ok_gauge} {value}" in metrics
 
     await eventually(lambda: monitor_says("1.0"), within_s=30, what="the monitor's gauge")
+    async with httpx.AsyncClient(timeout=5) as http:  # the Temporal SDK's own metrics
+        sdk = await http.get(f"http://127.0.0.1:{stack.settings.worker_metrics_port}/metrics")
+    assert "temporal_worker_task_slots_available" in sdk.text
     killed = stack.stack.kill("projection")
 
     async def noticed() -> bool:
