@@ -72,8 +72,11 @@ async def test_a_household_from_permit_to_figures_over_http(sqlite_stack: Runnin
         assert first.json()["stage"] == "settlement_ready"
         too_early = await post("oslo", "acceptance", {"accepted_on": "2020-03-02"})
         assert too_early.status_code == 404  # not allocated to Oslo: Oslo cannot see it
-        r = await post("caseworker", "allocation", {"municipality_number": "0301",
-                                                    "allocated_on": "2020-03-10"})  # fmt: skip
+        r = await post(
+            "caseworker",
+            "allocation",
+            {"municipality_number": "0301", "allocated_on": "2020-03-10"},
+        )
         assert r.status_code == 200, r.text
 
         profile = await http.get(case, headers=auth("oslo", **{"X-Purpose": "decide offer"}))
@@ -152,9 +155,13 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
     what is accepted around them (a key, a purpose) stays out of Kafka, Temporal and the
     logs. A protected person's id never reaches the municipality feed topic."""
     s = sqlite_stack
-    await cli(s, *shlex.split(
-        "places decide --municipality 0301 --year 2020 --requested 10 --decided 10 "
-        "--on 2020-01-15"))  # fmt: skip
+    await cli(
+        s,
+        *shlex.split(
+            "places decide --municipality 0301 --year 2020 --requested 10 --decided 10 "
+            "--on 2020-01-15"
+        ),
+    )
     caseworker = (await cli(s, *shlex.split("tokens mint caseworker --subject imdi-7"))).strip()
     oslo = (
         await cli(s, *shlex.split("tokens mint municipality --subject oslo-7 --municipality 0301"))
@@ -181,8 +188,11 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
             permit | {"reception_centre": NATIONAL_ID},
         ]
         for body in wrong_places:
-            r = await http.post("/cases", json=body, headers=as_(caseworker, **{
-                "Idempotency-Key": str(uuid.uuid4())}))  # fmt: skip
+            r = await http.post(
+                "/cases",
+                json=body,
+                headers=as_(caseworker, **{"Idempotency-Key": str(uuid.uuid4())}),
+            )
             assert r.status_code == 422, r.text
             assert NATIONAL_ID not in r.text
             assert DUF not in r.text
@@ -193,13 +203,23 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
         for path, body, token in [
             ("settlement-interview", {"held_on": "2020-03-01"}, caseworker),
             ("competence-mapping", {"mapped_on": "2020-03-02"}, caseworker),
-            ("allocation", {"municipality_number": "0301", "allocated_on": "2020-03-10"},
-             caseworker),
+            (
+                "allocation",
+                {"municipality_number": "0301", "allocated_on": "2020-03-10"},
+                caseworker,
+            ),
             ("acceptance", {"accepted_on": "2020-03-20"}, oslo),
-            ("settlements", {"settlements": [
-                {"person_id": p["person_id"], "settled_on": "2020-04-15"}
-                for p in permit["persons"]]}, oslo),
-        ]:  # fmt: skip
+            (
+                "settlements",
+                {
+                    "settlements": [
+                        {"person_id": p["person_id"], "settled_on": "2020-04-15"}
+                        for p in permit["persons"]
+                    ]
+                },
+                oslo,
+            ),
+        ]:
             key = {"Idempotency-Key": f"{path}-{DUF}"}  # accepted; must not reach Temporal
             r = await http.post(f"{case}/{path}", json=body, headers=as_(token, **key))
             assert r.status_code == 200, r.text
@@ -209,8 +229,10 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
 
         async def fed() -> bool:
             feed = await http.get("/municipalities/0301/events", headers=as_(oslo))
-            return any(e["subject"] == "case-canary" and e["type"].endswith("PersonSettled.v1")
-                       for e in feed.json()["events"])  # fmt: skip
+            return any(
+                e["subject"] == "case-canary" and e["type"].endswith("PersonSettled.v1")
+                for e in feed.json()["events"]
+            )
 
         await eventually(fed, within_s=60, what="the canary case in Oslo's feed")
 
@@ -230,8 +252,10 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
         histories += 1
         for canary in canaries:
             assert canary not in text, f"{canary} in the history of {execution.id}"
-        assert all(canary not in json.dumps(execution.search_attributes, default=str)
-                   for canary in canaries)  # fmt: skip
+        assert all(
+            canary not in json.dumps(execution.search_attributes, default=str)
+            for canary in canaries
+        )
     assert histories > 0
     logs = list(s.stack.logs.glob("*.log"))
     assert {p.stem for p in logs} >= {"api", "case-worker", "projection"}
@@ -318,9 +342,13 @@ async def test_the_dashboard_shows_the_figures_and_follows_them_live(
     s = sqlite_stack
     chromium = os.environ.get("BOSETTING_TEST_CHROMIUM", "/usr/bin/chromium")
     assert Path(chromium).exists(), f"{chromium} is missing: make test installs it"  # noqa: ASYNC240
-    await cli(s, *shlex.split(
-        "places decide --municipality 0301 --year 2020 --requested 10 --decided 10 "
-        "--on 2020-01-15"))  # fmt: skip
+    await cli(
+        s,
+        *shlex.split(
+            "places decide --municipality 0301 --year 2020 --requested 10 --decided 10 "
+            "--on 2020-01-15"
+        ),
+    )
     ops = (await cli(s, *shlex.split("tokens mint operations --subject ops-9"))).strip()
     caseworker = (await cli(s, *shlex.split("tokens mint caseworker --subject imdi-9"))).strip()
     oslo = (
@@ -358,12 +386,22 @@ async def test_the_dashboard_shows_the_figures_and_follows_them_live(
 
                 steps = [
                     ("settlement-interview", {"held_on": "2020-03-01"}, caseworker),
-                    ("allocation", {"municipality_number": "0301", "allocated_on": "2020-03-10"},
-                     caseworker),
+                    (
+                        "allocation",
+                        {"municipality_number": "0301", "allocated_on": "2020-03-10"},
+                        caseworker,
+                    ),
                     ("acceptance", {"accepted_on": "2020-03-20"}, oslo),
-                    ("settlements", {"settlements": [
-                        {"person_id": "case-live-1-p0", "settled_on": "2020-05-04"}]}, oslo),
-                ]  # fmt: skip
+                    (
+                        "settlements",
+                        {
+                            "settlements": [
+                                {"person_id": "case-live-1-p0", "settled_on": "2020-05-04"}
+                            ]
+                        },
+                        oslo,
+                    ),
+                ]
                 assert (await http.post("/cases", json=permit, headers=key(caseworker))).is_success
                 for path, body, who in steps:
                     r = await http.post(f"/cases/case-live-1/{path}", json=body, headers=key(who))

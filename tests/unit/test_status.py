@@ -10,8 +10,13 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 def beat(pid: int, seconds_ago: float) -> Heartbeat:
     seen = NOW - timedelta(seconds=seconds_ago)
-    return Heartbeat(component="projection", instance=f"h:{pid}", pid=pid,
-                     started_at=seen - timedelta(hours=1), seen_at=seen)  # fmt: skip
+    return Heartbeat(
+        component="projection",
+        instance=f"h:{pid}",
+        pid=pid,
+        started_at=seen - timedelta(hours=1),
+        seen_at=seen,
+    )
 
 
 def test_alive_down_restarted_and_never_started():
@@ -35,8 +40,9 @@ async def test_the_monitor_raises_and_clears_alerts_and_sets_its_gauges():
     from workers.status import Check, Status
 
     def status(verdict: str, value: float) -> Status:
-        return Status(at=NOW, checks=[Check(name="projection", verdict=verdict,
-                                            detail="why", value=value)])  # fmt: skip
+        return Status(
+            at=NOW, checks=[Check(name="projection", verdict=verdict, detail="why", value=value)]
+        )
 
     class Probe:
         def __init__(self) -> None:

@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, cast
 
 import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, status
@@ -382,10 +382,10 @@ def create_app(
         context: Ctx,
     ) -> Accepted:
         _require(principal, GRANT_ROLES, "open a case")
-        cmd = _command(GrantPermit, body, principal, key)
-        await context.cases.grant_permit(cmd)  # type: ignore[arg-type]
-        log.info("case opened", case_id=cmd.case_id)  # type: ignore[attr-defined]
-        return Accepted(case_id=cmd.case_id, command_id=cmd.command_id)  # type: ignore[attr-defined]
+        cmd = cast(GrantPermit, _command(GrantPermit, body, principal, key))
+        await context.cases.grant_permit(cmd)
+        log.info("case opened", case_id=cmd.case_id)
+        return Accepted(case_id=cmd.case_id, command_id=cmd.command_id)
 
     for step in CASE_STEPS:
         _add_case_step(app, step, Caller, Ctx)
