@@ -265,6 +265,41 @@ def rebuild_projection(
     asyncio.run(main())
 
 
+@app.command()
+def republish(
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: events go out again.")] = False,
+    from_position: Annotated[
+        int, typer.Option(min=0, help="First event-log position to send again (default all).")
+    ] = 0,
+) -> None:
+    """Send the event log (and the municipality feed) to Kafka again, after the broker lost its
+    data: rows are marked unpublished and the running relays send them in log order. Run
+    rebuild-projection first (it forgets the consumer positions of the lost topic)."""
+    from .rebuild import republish as mark_unpublished
+
+    if not yes:
+        raise typer.BadParameter("every event will be sent again; pass --yes", param_hint="--yes")
+    settings = Settings()
+
+    async def main() -> tuple[int, int]:
+        await db.upgrade(settings.projection_url, db.PROJECTION)
+        register = db.make_engine(settings.register_url)
+        projection = db.make_engine(settings.projection_url)
+        try:
+            return await mark_unpublished(
+                db.sessionmaker(register), db.sessionmaker(projection), from_position
+            )
+        finally:
+            await register.dispose()
+            await projection.dispose()
+
+    events, entries = asyncio.run(main())
+    console.print(
+        f"{events} events and {entries} feed entries marked unpublished; "
+        "the case worker and the projection process send them again"
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the register and projection schemas to the newest version."""

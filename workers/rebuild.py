@@ -10,7 +10,7 @@ while it runs."""
 
 from collections.abc import Callable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.event_log import EventLogRow
@@ -72,3 +72,26 @@ async def rebuild_from_event_log(
         applied += result.applied
         last = rows[-1][0]
         on_progress(len(rows))
+
+
+async def republish(
+    register: async_sessionmaker[AsyncSession],
+    projection: async_sessionmaker[AsyncSession],
+    from_position: int = 0,
+) -> tuple[int, int]:
+    """Mark the event log from ``from_position`` and every municipality-feed entry as not yet
+    published, so that the outbox relays send them again (to a broker that lost its data).
+    Consumers skip what they have applied, by stream position. Returns (events, feed entries)."""
+    from .feed import FeedEvent
+
+    async with register.begin() as session:
+        events = await session.execute(
+            update(EventLogRow)
+            .where(EventLogRow.position >= from_position, EventLogRow.published_at.is_not(None))
+            .values(published_at=None)
+        )
+    async with projection.begin() as session:
+        entries = await session.execute(
+            update(FeedEvent).where(FeedEvent.published_at.is_not(None)).values(published_at=None)
+        )
+    return int(events.rowcount or 0), int(entries.rowcount or 0)  # type: ignore[attr-defined]

@@ -84,3 +84,50 @@ async def test_a_failed_send_leaves_events_unpublished_for_the_next_attempt(regi
     publisher._sink = None  # as run() does after a failure: reconnect
     assert await publisher.publish_pending() == 3
     assert len(sinks[0].records) == 3
+
+
+async def test_republish_sends_the_log_again_from_a_position_in_order(database_url, register):
+    """After the broker lost its data: every event from a position goes out again, in log
+    order, once; the feed entries are marked for their relay too."""
+    from workers import db
+    from workers.feed import FeedEvent
+    from workers.rebuild import republish
+
+    batch = events("case-0001", 3) + events("case-0002", 2)
+    async with register.begin() as session:
+        await append_events(session, batch)
+    sink = RecordingSink()
+
+    async def connect() -> RecordingSink:
+        return sink
+
+    publisher = OutboxPublisher(register, connect)
+    assert await publisher.publish_pending() == 5
+    await db.upgrade(database_url, db.PROJECTION)
+    engine = db.make_engine(database_url)
+    projection = db.sessionmaker(engine)
+    try:
+        async with projection.begin() as session:
+            session.add(
+                FeedEvent(
+                    municipality_number="0301",
+                    event_id=batch[0].event_id,
+                    event_type="MunicipalityAllocated",
+                    recorded_at=datetime.now(UTC),
+                    cloud_event="{}",
+                    published_at=datetime.now(UTC),
+                )
+            )
+        assert await republish(register, projection, from_position=3) == (3, 1)
+        sink.records.clear()
+        assert await publisher.publish_pending() == 3
+        assert [from_kafka(r.headers, r.value).event_id for r in sink.records] == [
+            e.event_id for e in batch[2:]
+        ]
+        assert await publisher.publish_pending() == 0
+        async with projection() as session:
+            entry = await session.get(FeedEvent, 1)
+        assert entry is not None
+        assert entry.published_at is None
+    finally:
+        await engine.dispose()
