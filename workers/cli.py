@@ -282,6 +282,18 @@ def republish(
     settings = Settings()
 
     async def main() -> tuple[int, int]:
+        from .kafka import ensure_topic
+
+        # The topics first, with their partitions: a relay sending to a topic that does not
+        # exist may have the broker create it on the fly with defaults (the embedded broker
+        # does, and loses those records when the topic is then created properly).
+        for topic in (settings.kafka_topic, settings.kafka_feed_topic):
+            await ensure_topic(
+                settings.kafka_bootstrap_servers,
+                topic,
+                settings.kafka_partitions,
+                settings.kafka_replication_factor,
+            )
         await db.upgrade(settings.projection_url, db.PROJECTION)
         register = db.make_engine(settings.register_url)
         projection = db.make_engine(settings.projection_url)

@@ -105,6 +105,8 @@ class Component:
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+    held: bool = False
+    """Stopped on purpose (an operator's step): the supervisor leaves it stopped."""
 
 
 PARTS = ("temporal", "broker", "case-worker", "projection", "api", "monitor")
@@ -272,7 +274,9 @@ class EmbeddedStack:
         while not self._stopping:
             await asyncio.sleep(0.5)
             for part in list(self.components.values()):
-                if self._stopping or part.process is None or part.process.poll() is None:
+                if self._stopping or part.held or part.process is None:
+                    continue
+                if part.process.poll() is None:
                     continue
                 part.restarts += 1
                 log.warning(
@@ -285,6 +289,18 @@ class EmbeddedStack:
                     await self._launch(part)
                 except StackError as exc:
                     log.error("restart failed", component=part.name, error=str(exc))
+
+    async def hold(self, name: str) -> None:
+        """Stop one part cleanly and keep it stopped (as an operator would before a rebuild)."""
+        part = self.components[name]
+        part.held = True
+        await asyncio.to_thread(_terminate, part)
+
+    async def release(self, name: str) -> None:
+        """Start a held part again and wait until it is ready."""
+        part = self.components[name]
+        await self._launch(part)
+        part.held = False
 
     def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> int:
         """Send a signal to one component (tests use this to crash a worker)."""

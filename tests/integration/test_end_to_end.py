@@ -6,11 +6,13 @@ import signal
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.integration.conftest import RunningStack, eventually
 from tests.oracle import as_comparable, oracle, oracle_stock
 from workers.demo import event_log_count, report_from_event_log
 from workers.projection.queries import projection_status, waiting_on, waiting_time
+from workers.projection.store import ConsumerPosition
 from workers.synthetic import generate
 
 pytestmark = pytest.mark.integration
@@ -89,4 +91,43 @@ async def test_with_the_broker_stopped_for_a_minute_cases_complete_and_events_ar
         await asyncio.sleep(60)
     finally:
         sqlite_stack.stack.kill("broker", signal.SIGCONT)
+    await assert_figures_match_the_oracle(sqlite_stack)
+
+
+async def test_the_broker_losing_its_data_loses_nothing_when_the_runbook_is_followed(
+    sqlite_stack,
+):
+    """docs/runbooks/broker-data-lost.md, step by step: the embedded broker keeps its data in
+    memory, so killing it loses both topics. Stop the projection, rebuild it from the event
+    log, send the log again, start the projection: every figure is exact again, and reading
+    the resent topic applies nothing twice."""
+    from .conftest import cli
+
+    plans = generate(30, seed=13, prefix="lost")
+    await sqlite_stack.drive(plans)
+    sqlite_stack.driven += plans
+    await eventually(lambda: caught_up(sqlite_stack), within_s=120, what="the projection")
+    stack = sqlite_stack.stack
+    await stack.hold("projection")
+    stack.kill("broker", signal.SIGKILL)  # the supervisor restarts it, empty
+    await asyncio.sleep(1)
+    await stack.wait_ready("broker")
+    rebuilt = await cli(sqlite_stack, "rebuild-projection", "--yes")
+    assert f"rebuilt from {sqlite_stack.expected_events} logged events" in rebuilt
+    resent = await cli(sqlite_stack, "republish", "--yes")
+    assert f"{sqlite_stack.expected_events} events" in resent
+    await stack.release("projection")
+    await assert_figures_match_the_oracle(sqlite_stack)
+
+    async def topic_read_again() -> bool:
+        """The projection's positions cover every resent record of the new topic."""
+        async with sqlite_stack.projection() as session:
+            read = await session.scalar(
+                select(func.coalesce(func.sum(ConsumerPosition.next_offset), 0)).where(
+                    ConsumerPosition.consumer == sqlite_stack.settings.projection_group_id
+                )
+            )
+        return int(read or 0) >= sqlite_stack.expected_events
+
+    await eventually(topic_read_again, within_s=60, what="the resent topic to be read")
     await assert_figures_match_the_oracle(sqlite_stack)
