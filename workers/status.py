@@ -15,10 +15,12 @@ from activities.event_log import EventLogRow
 from . import db
 from .feed import FeedEvent
 from .heartbeat import STALE_AFTER_S, Heartbeat
-from .projection.store import ConsumerPosition, DeadLetter
+from .projection.store import ConsumerPosition, DeadLetter, StreamProgress
 from .settings import Settings
 
 COMPONENTS = ("case-worker", "projection", "api")
+SETTLE_S = 30.0
+"""How long an event may take from being published to being applied before it counts as lost."""
 RECENT_S = 30.0
 """How long an instance that died without a clean stop stays news."""
 Verdict = Literal["OK", "WARN", "DOWN"]
@@ -63,6 +65,29 @@ def _liveness(component: str, beats: list[Heartbeat], now: datetime) -> Check:
             value=len(alive),
         )
     return Check(name=component, verdict="OK", detail=f"alive: pid {pids}", value=len(alive))
+
+
+def _completeness(
+    logged: int, applied: int, last_published: datetime | None, now: datetime
+) -> Check:
+    """Every logged event applied? A shortfall that outlasts the time events take to travel
+    means the topic lost some (a broker that lost its data): the broker-data-lost runbook."""
+    missing = logged - applied
+    settled = last_published is None or _age(last_published, now) > SETTLE_S
+    if missing > 0 and settled:
+        return Check(
+            name="projection complete",
+            verdict="WARN",
+            detail=f"{missing} of {logged} logged events never arrived: "
+            "see docs/runbooks/broker-data-lost.md",
+            value=missing,
+        )
+    return Check(
+        name="projection complete",
+        verdict="OK",
+        detail=f"{applied} of {logged} logged events applied",
+        value=max(missing, 0),
+    )
 
 
 def _age(moment: datetime, now: datetime) -> float:
@@ -124,6 +149,9 @@ async def _stores(
                 )
             )
         ).one()
+        logged, last_published = (
+            await session.execute(select(func.count(), func.max(EventLogRow.published_at)))
+        ).one()
     for component in COMPONENTS:
         checks.append(_liveness(component, [b for b in beats if b.component == component], now))
     waiting = _age(oldest, now) if oldest is not None else 0.0
@@ -137,6 +165,9 @@ async def _stores(
         )
     )
     async with db.sessionmaker(projection)() as session:
+        applied = await session.scalar(
+            select(func.coalesce(func.sum(StreamProgress.applied_through), 0))
+        )
         positions = (await session.scalars(select(ConsumerPosition))).all()
         dead = await session.scalar(select(func.count()).select_from(DeadLetter))
         feed_backlog = await session.scalar(
@@ -155,6 +186,7 @@ async def _stores(
                 value=lag,
             )
         )
+    checks.append(_completeness(int(logged), int(applied or 0), last_published, now))
     checks.append(
         Check(
             name="dead letters",

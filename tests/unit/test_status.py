@@ -64,3 +64,15 @@ async def test_the_monitor_raises_and_clears_alerts_and_sets_its_gauges():
         await monitor.look()
     events = [(e["event"], e.get("verdict")) for e in logs if "alert" in e["event"]]
     assert events == [("alert", "DOWN"), ("alert cleared", None)]
+
+
+def test_a_shortfall_of_applied_events_is_news_only_once_events_had_time_to_arrive():
+    from workers.status import _completeness
+
+    just_now, long_ago = NOW - timedelta(seconds=2), NOW - timedelta(minutes=5)
+    assert _completeness(100, 100, long_ago, NOW).verdict == "OK"
+    assert _completeness(100, 97, just_now, NOW).verdict == "OK"  # still travelling
+    lost = _completeness(100, 97, long_ago, NOW)
+    assert (lost.verdict, lost.value) == ("WARN", 3)
+    assert "broker-data-lost" in lost.detail
+    assert _completeness(0, 0, None, NOW).verdict == "OK"
