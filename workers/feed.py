@@ -36,9 +36,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    bindparam,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,7 +54,7 @@ from schemas.events import (
     RightsAssessed,
 )
 
-from .projection.apply import BatchResult, Located, mark_applied
+from .projection.apply import BatchResult, Located, Streams
 from .projection.bulk import insert_rows
 from .projection.store import ProjectionBase
 
@@ -181,27 +179,19 @@ async def apply_feed_events(
     session: AsyncSession, events: Located, result: BatchResult
 ) -> BatchResult:
     """The feed's part of a batch: dedupe by stream position, route, append."""
-    ids = sorted({event.case_id for _, _, event in events})
-    table = cast(Table, FeedStream.__table__)
-    streams: dict[str, Row] = {}
-    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-        for row in await session.execute(select(table).where(table.c.stream_id.in_(chunk))):
-            streams[row.stream_id] = dict(row._mapping)
-    stored = set(streams)
-    for stream_id in set(ids) - stored:
-        streams[stream_id] = {
-            "stream_id": stream_id,
-            "applied_through": 0,
-            "ahead": "",
-            "municipality_number": None,
-            "protected": "",
-        }
+    streams = await Streams.load(
+        session,
+        cast(Table, FeedStream.__table__),
+        {event.case_id for _, _, event in events},
+        municipality_number=None,
+        protected="",
+    )
     entries: list[Row] = []
     for _, _, event in events:
-        stream = streams[event.case_id]
-        if not mark_applied(stream, event.sequence):
+        if not streams.mark_applied(event.case_id, event.sequence):
             result.duplicate_events += 1
             continue
+        stream = streams[event.case_id]
         result.applied += 1
         municipality = route(stream, event)
         if municipality is None:
@@ -216,18 +206,7 @@ async def apply_feed_events(
                 "published_at": None,
             }
         )
-    await insert_rows(session, table, [s for k, s in streams.items() if k not in stored])
-    changed = [
-        {"key": key} | {k: v for k, v in streams[key].items() if k != "stream_id"}
-        for key in sorted(stored)
-    ]
-    if changed:
-        await session.execute(
-            update(table)
-            .where(table.c.stream_id == bindparam("key"))
-            .values({k: bindparam(k) for k in changed[0] if k != "key"}),
-            changed,
-        )
+    await streams.write(session)
     await insert_rows(session, cast(Table, FeedEvent.__table__), entries)
     return result
 

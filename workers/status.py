@@ -15,7 +15,7 @@ from activities.event_log import EventLogRow
 from . import db
 from .feed import FeedEvent
 from .heartbeat import STALE_AFTER_S, Heartbeat
-from .projection.store import ConsumerPosition, DeadLetter, StreamProgress
+from .projection.queries import projection_status
 from .settings import Settings
 
 COMPONENTS = ("case-worker", "projection", "api")
@@ -164,19 +164,14 @@ async def _stores(
             value=unpublished,
         )
     )
+    status = await projection_status(db.sessionmaker(projection))
     async with db.sessionmaker(projection)() as session:
-        applied = await session.scalar(
-            select(func.coalesce(func.sum(StreamProgress.applied_through), 0))
-        )
-        positions = (await session.scalars(select(ConsumerPosition))).all()
-        dead = await session.scalar(select(func.count()).select_from(DeadLetter))
         feed_backlog = await session.scalar(
             select(func.count()).select_from(FeedEvent).where(FeedEvent.published_at.is_(None))
         )
     for group in (settings.projection_group_id, settings.feed_group_id):
-        mine_ = [p for p in positions if p.consumer == group]
-        lag = sum(max(p.high_water - p.next_offset, 0) for p in mine_)
-        newest = max((p.updated_at for p in mine_), default=None)
+        lag = status.lag.get(group, 0)
+        newest = status.last_batch_at.get(group)
         since = f", last batch {_age(newest, now):.0f} s ago" if newest else ", nothing read yet"
         checks.append(
             Check(
@@ -186,13 +181,13 @@ async def _stores(
                 value=lag,
             )
         )
-    checks.append(_completeness(int(logged), int(applied or 0), last_published, now))
+    checks.append(_completeness(int(logged), status.applied_events, last_published, now))
     checks.append(
         Check(
             name="dead letters",
-            verdict="OK" if not dead else "WARN",
-            detail=f"{dead} unreadable records",
-            value=dead,
+            verdict="OK" if not status.dead_letters else "WARN",
+            detail=f"{status.dead_letters} unreadable records",
+            value=status.dead_letters,
         )
     )
     checks.append(

@@ -662,8 +662,9 @@ def create_app(
         return HTMLResponse(DASHBOARD.read_text())
 
     @app.get("/status/projection", tags=["operations"], responses=ERRORS)
-    async def projection_state(principal: Caller, context: Ctx) -> dict[str, int]:
-        """How far the projection has read: applied events, lag, dead letters."""
+    async def projection_state(principal: Caller, context: Ctx) -> dict[str, Any]:
+        """How far the projection has read: applied events, dead letters, and each consumer
+        group's lag (the figures' and the municipality feed's)."""
         from workers.projection.queries import projection_status
 
         _require(principal, STATUS_READERS, "read the projection's status")

@@ -186,6 +186,58 @@ def mark_applied(row: Row, sequence: int) -> bool:
     return True
 
 
+class Streams:
+    """A batch's stream rows: which events of each stream this consumer applied
+    (``applied_through``, ``ahead``), plus the consumer's own columns (``extra``, with their
+    starting values). Loaded in one query per 500 ids, written back in two statements."""
+
+    def __init__(self, table: Table, rows: dict[str, Row], stored: set[str]) -> None:
+        self._table = table
+        self._rows = rows
+        self._stored = stored
+        self._touched: set[str] = set()
+
+    @classmethod
+    async def load(
+        cls, session: AsyncSession, table: Table, stream_ids: set[str], **extra: Any
+    ) -> "Streams":
+        ids = sorted(stream_ids)
+        rows: dict[str, Row] = {}
+        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            for row in await session.execute(select(table).where(table.c.stream_id.in_(chunk))):
+                rows[row.stream_id] = dict(row._mapping)
+        stored = set(rows)
+        for stream_id in stream_ids - stored:
+            rows[stream_id] = {"stream_id": stream_id, "applied_through": 0, "ahead": ""} | extra
+        return cls(table, rows, stored)
+
+    def __getitem__(self, stream_id: str) -> Row:
+        return self._rows[stream_id]
+
+    def mark_applied(self, stream_id: str, sequence: int) -> bool:
+        """False if the stream's event at ``sequence`` was applied already."""
+        if not mark_applied(self._rows[stream_id], sequence):
+            return False
+        self._touched.add(stream_id)
+        return True
+
+    async def write(self, session: AsyncSession) -> None:
+        new = [row for key, row in self._rows.items() if key not in self._stored]
+        await insert_rows(session, self._table, new)
+        changed = [
+            {"key": key} | {k: v for k, v in self._rows[key].items() if k != "stream_id"}
+            for key in sorted(self._touched & self._stored)
+        ]
+        if changed:
+            columns = [k for k in changed[0] if k != "key"]
+            await session.execute(
+                update(self._table)
+                .where(self._table.c.stream_id == bindparam("key"))
+                .values({k: bindparam(k) for k in columns}),
+                changed,
+            )
+
+
 class _BatchState:
     """What a batch's events touch, loaded in four queries and changed in memory: the streams'
     progress and the open versions of their persons and qualification records. Constant work
@@ -195,17 +247,13 @@ class _BatchState:
     def __init__(
         self,
         session: AsyncSession,
-        streams: dict[str, Row],
-        stored_streams: set[str],
+        streams: Streams,
         settled: dict[str, list[Row]],
         waits: dict[str, list[Row]],
         records: dict[str, list[Row]],
     ) -> None:
         self._session = session
         self._streams = streams
-        """Every stream of the batch, stored or new."""
-        self._stored_streams = stored_streams
-        self._changed_streams: set[str] = set()
         self._settled = settled
         self._waits = waits
         self._records = records
@@ -214,17 +262,16 @@ class _BatchState:
 
     @classmethod
     async def load(cls, session: AsyncSession, stream_ids: set[str]) -> "_BatchState":
-        streams: dict[str, Row] = {}
         settled: dict[str, list[Row]] = {c: [] for c in stream_ids}
         waits: dict[str, list[Row]] = {c: [] for c in stream_ids}
         records: dict[str, list[Row]] = {c: [] for c in stream_ids}
         ids = sorted(stream_ids)
-        st = cast(Table, StreamProgress.__table__)
         s, w = SettledPersonVersion.__table__, PersonWaitVersion.__table__
         q = QualificationRecordVersion.__table__
+        streams = await Streams.load(
+            session, cast(Table, StreamProgress.__table__), stream_ids, mapped_on=None
+        )
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-            for row in await session.execute(select(st).where(st.c.stream_id.in_(chunk))):
-                streams[row.stream_id] = dict(row._mapping)
             for row in await session.execute(
                 select(s).where(s.c.case_id.in_(chunk), s.c.superseded_at.is_(None))
             ):
@@ -237,37 +284,10 @@ class _BatchState:
                 select(q).where(q.c.person_id.in_(chunk), q.c.superseded_at.is_(None))
             ):
                 records[row.person_id].append(dict(row._mapping))
-        stored = set(streams)
-        for stream_id in stream_ids - stored:
-            streams[stream_id] = {
-                "stream_id": stream_id,
-                "applied_through": 0,
-                "ahead": "",
-                "last_sequence": 0,
-                "last_event_type": "",
-                "case_type": None,
-                "permit_date": None,
-                "persons": 0,
-                "settled_persons": 0,
-                "mapped_on": None,
-            }
-        return cls(session, streams, stored, settled, waits, records)
+        return cls(session, streams, settled, waits, records)
 
     async def write(self) -> None:
-        st = cast(Table, StreamProgress.__table__)
-        new = [r for key, r in self._streams.items() if key not in self._stored_streams]
-        await insert_rows(self._session, st, new)
-        changed = [
-            {"key": key} | {k: self._streams[key][k] for k in _STREAM_CHANGES}
-            for key in self._changed_streams
-        ]
-        if changed:
-            await self._session.execute(
-                update(st)
-                .where(st.c.stream_id == bindparam("key"))
-                .values({k: bindparam(k) for k in _STREAM_CHANGES}),
-                changed,
-            )
+        await self._streams.write(self._session)
         for model in _VERSIONED:
             table = cast(Table, model.__table__)
             # Every row of a table has every column: one statement, many rows.
@@ -286,31 +306,18 @@ class _BatchState:
 
     def apply(self, event: CaseEvent) -> bool:
         """Apply one event; False if its stream had it already."""
-        stream = self._streams[event.case_id]
-        if not mark_applied(stream, event.sequence):
+        if not self._streams.mark_applied(event.case_id, event.sequence):
             return False
-        if event.case_id in self._stored_streams:
-            self._changed_streams.add(event.case_id)
-        # Redelivery can bring an older event after a newer one; the stage follows the newest.
-        if event.sequence > stream["last_sequence"]:
-            stream["last_sequence"] = event.sequence
-            stream["last_event_type"] = event.type
         if isinstance(event.data, QUALIFICATION_EVENTS):
             self._qualification(event)  # a person's record: its stream id is the person id
         else:
-            self._case(stream, event)
+            self._case(self._streams[event.case_id], event)
         return True
 
     def _case(self, case: Row, event: CaseEvent) -> None:
         self._waiting(event)
         data = event.data
-        if isinstance(data, ResidencePermitGranted):
-            case["case_type"] = data.case_type.value
-            case["permit_date"] = event.business_date
-            case["persons"] = len(data.persons)
-        elif isinstance(data, HouseholdMemberAdded):
-            case["persons"] += 1
-        elif isinstance(data, CompetenceMappingRecorded):
+        if isinstance(data, CompetenceMappingRecorded):
             if case["mapped_on"] is None or event.business_date < case["mapped_on"]:
                 case["mapped_on"] = event.business_date
         elif (
@@ -318,7 +325,6 @@ class _BatchState:
         ):
             case["mapped_on"] = event.business_date
         elif isinstance(data, PersonSettled):
-            case["settled_persons"] += 1
             self._open(
                 SettledPersonVersion,
                 self._settled,
@@ -341,7 +347,6 @@ class _BatchState:
         elif isinstance(data, PermitDateCorrected):
             # A correction changes the past: every figure the case's persons are in moves.
             # Members who joined later keep their own permit dates.
-            case["permit_date"] = event.business_date
             self._supersede(
                 SettledPersonVersion,
                 self._settled,
@@ -528,17 +533,6 @@ class _BatchState:
 
 
 _BOOKKEEPING = {"id", "event_id", "recorded_at", "superseded_at"}
-_STREAM_CHANGES = (
-    "applied_through",
-    "ahead",
-    "last_sequence",
-    "last_event_type",
-    "case_type",
-    "permit_date",
-    "persons",
-    "settled_persons",
-    "mapped_on",
-)
 _VERSIONED = (SettledPersonVersion, PersonWaitVersion, QualificationRecordVersion)
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from statistics import median
 
@@ -139,8 +139,11 @@ class ProjectionStatus:
     applied_events: int
     settled_persons: int
     dead_letters: int
-    lag: int
-    """Records behind the high-water marks seen in the last fetch of each partition."""
+    lag: dict[str, int]
+    """Per consumer group (the projection's, the municipality feed's): records behind the
+    high-water marks seen in its last fetch of each partition."""
+    last_batch_at: dict[str, datetime]
+    """Per consumer group: when it last committed a batch."""
 
 
 async def projection_status(sessions: async_sessionmaker[AsyncSession]) -> ProjectionStatus:
@@ -158,11 +161,21 @@ async def projection_status(sessions: async_sessionmaker[AsyncSession]) -> Proje
             .where(SettledPersonVersion.superseded_at.is_(None))
         )
         dead = await session.scalar(select(func.count()).select_from(DeadLetter))
-        lag = await session.scalar(
-            select(
-                func.coalesce(
-                    func.sum(ConsumerPosition.high_water - ConsumerPosition.next_offset), 0
-                )
+        groups = (
+            await session.execute(
+                select(
+                    ConsumerPosition.consumer,
+                    func.sum(ConsumerPosition.high_water - ConsumerPosition.next_offset),
+                    func.max(ConsumerPosition.updated_at),
+                ).group_by(ConsumerPosition.consumer)
             )
-        )
-    return ProjectionStatus(int(applied or 0), int(settled or 0), int(dead or 0), int(lag or 0))
+        ).all()
+    return ProjectionStatus(
+        applied_events=int(applied or 0),
+        settled_persons=int(settled or 0),
+        dead_letters=int(dead or 0),
+        lag={group: max(int(behind or 0), 0) for group, behind, _ in groups},
+        last_batch_at={
+            group: at if at.tzinfo else at.replace(tzinfo=UTC) for group, _, at in groups
+        },
+    )

@@ -65,12 +65,6 @@ class StreamProgress(ProjectionBase):
     applied_through: Mapped[int] = mapped_column(Integer())
     ahead: Mapped[str] = mapped_column(String(400))
     """Applied positions after a gap, comma-separated; usually empty."""
-    last_sequence: Mapped[int] = mapped_column(Integer())
-    last_event_type: Mapped[str] = mapped_column(String(64))
-    case_type: Mapped[str | None] = mapped_column(String(32))
-    permit_date: Mapped[date | None] = mapped_column(Date())
-    persons: Mapped[int] = mapped_column(Integer())
-    settled_persons: Mapped[int] = mapped_column(Integer())
     mapped_on: Mapped[date | None] = mapped_column(Date())
     """Competence mapping (Kompass) of the household, for SP6."""
 

@@ -3,7 +3,8 @@
 The projection wrote a dedupe row per event and a random UUID per version, which made every
 event cost several index insertions at random places. Streams now record which of their
 positions are applied (projection_stream replaces projection_case and
-projection_applied_event), and versions take ascending ids from the database. Consumer
+projection_applied_event; of the case it keeps only what a figure reads, the competence
+mapping), and versions take ascending ids from the database. Consumer
 positions get a version, bumped by every batch, so that two consumers applying the same
 partition during a rebalance cannot both commit.
 
@@ -138,12 +139,6 @@ def upgrade() -> None:
         sa.Column("stream_id", sa.String(64), nullable=False),
         sa.Column("applied_through", sa.Integer(), nullable=False),
         sa.Column("ahead", sa.String(400), nullable=False),
-        sa.Column("last_sequence", sa.Integer(), nullable=False),
-        sa.Column("last_event_type", sa.String(64), nullable=False),
-        sa.Column("case_type", sa.String(32), nullable=True),
-        sa.Column("permit_date", sa.Date(), nullable=True),
-        sa.Column("persons", sa.Integer(), nullable=False),
-        sa.Column("settled_persons", sa.Integer(), nullable=False),
         sa.Column("mapped_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("stream_id", name="pk_projection_stream"),
     )
