@@ -576,6 +576,28 @@ def _print_ledger(ledger: "PlacesLedger", year: int) -> None:
     console.print(places_table([ledger], municipality_register(), year))
 
 
+@app.command()
+def topics() -> None:
+    """Create the Kafka topics (case events, municipality feed) if missing (idempotent); the
+    partitions and replication factor come from BOSETTING_KAFKA_*."""
+    from .kafka import ensure_topic
+
+    settings = Settings()
+    names = [settings.kafka_topic, settings.kafka_feed_topic]
+
+    async def main() -> None:
+        for topic in names:
+            await ensure_topic(
+                settings.kafka_bootstrap_servers,
+                topic,
+                settings.kafka_partitions,
+                settings.kafka_replication_factor,
+            )
+
+    asyncio.run(main())
+    console.print(f"topics present on {settings.kafka_bootstrap_servers}: {', '.join(names)}")
+
+
 @app.command("search-attributes")
 def search_attributes() -> None:
     """Register the case search attributes on the Temporal namespace (idempotent)."""

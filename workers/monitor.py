@@ -90,7 +90,7 @@ async def run_monitor(
     server = uvicorn.Server(
         uvicorn.Config(
             monitor_app(monitor, registry),
-            host="127.0.0.1",
+            host=settings.metrics_host,
             port=settings.monitor_port,
             log_config=None,
             access_log=False,

@@ -62,7 +62,7 @@ async def run_projection(
         registry = CollectorRegistry()
         exporter = FiguresExporter(db.sessionmaker(engine), registry)
         server, _ = start_http_server(
-            settings.projection_metrics_port, addr="127.0.0.1", registry=registry
+            settings.projection_metrics_port, addr=settings.metrics_host, registry=registry
         )
         exporting = asyncio.create_task(
             exporter.run(stop, settings.projection_metrics_interval_s), name="figures-exporter"

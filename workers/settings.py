@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         "(see workers/suggestions.py).",
     )
 
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the Prometheus endpoints (projection, case worker, monitor) bind "
+        "to; 0.0.0.0 in a container, where the scraper is another host.",
+    )
     worker_metrics_port: int = Field(
         9466,
         ge=0,

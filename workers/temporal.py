@@ -14,7 +14,7 @@ async def connect(settings: Settings, *, metrics_port: int = 0) -> Client:
     if metrics_port:
         runtime = Runtime(
             telemetry=TelemetryConfig(
-                metrics=PrometheusConfig(bind_address=f"127.0.0.1:{metrics_port}")
+                metrics=PrometheusConfig(bind_address=f"{settings.metrics_host}:{metrics_port}")
             )
         )
     return await Client.connect(

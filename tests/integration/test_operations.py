@@ -19,6 +19,7 @@ from schemas.commands import (
 from schemas.enums import CaseStage, ServiceNeed
 from schemas.ids import workflow_id_for
 from schemas.places import RecordPlacesDecision
+from tests.deploy.test_deploy_files import LIVE_SDK_METRICS
 from tests.factories import household
 from tests.import_lines import as_import_line, importable
 from tests.integration.conftest import (
@@ -290,6 +291,8 @@ async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
     async with httpx.AsyncClient(timeout=5) as http:  # the Temporal SDK's own metrics
         sdk = await http.get(f"http://127.0.0.1:{stack.settings.worker_metrics_port}/metrics")
     assert "temporal_worker_task_slots_available" in sdk.text
+    for name in LIVE_SDK_METRICS:  # what deploy/'s dashboard and alerts query
+        assert f"{name}_bucket" in sdk.text, name
     killed = stack.stack.kill("projection")
 
     async def noticed() -> bool:
