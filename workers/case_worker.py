@@ -2,12 +2,12 @@
 log to Kafka (the outbox publisher) in the same process."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.event_log import EventLogActivities
 from activities.places import PlacesActivities
@@ -17,6 +17,7 @@ from workflows.qualification import QualificationWorkflow
 from workflows.settlement_case import SettlementCaseWorkflow
 
 from . import db
+from .activity_health import FailureRecorder
 from .heartbeat import beat_until
 from .kafka import sink_connector
 from .settings import Settings
@@ -32,7 +33,10 @@ def build_publisher(
 
 
 def build_worker(
-    client: Client, task_queue: str, record_case_events: Callable[..., Awaitable[object]]
+    client: Client,
+    task_queue: str,
+    record_case_events: Callable[..., Awaitable[object]],
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """What a case worker runs: both workflows and every activity they call. Tests build
     theirs here too, with a fake of the event log, so they cannot drift from production."""
@@ -40,6 +44,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
+        interceptors=interceptors,
         workflows=[SettlementCaseWorkflow, QualificationWorkflow, MunicipalityPlacesWorkflow],
         activities=[
             record_case_events,
@@ -59,7 +64,12 @@ async def run_case_worker(
     publisher = build_publisher(settings, sessions)
     event_log = EventLogActivities(sessions, on_append=publisher.wake)
     client = await connect(settings, metrics_port=settings.worker_metrics_port)
-    worker = build_worker(client, settings.task_queue, event_log.record_case_events)
+    worker = build_worker(
+        client,
+        settings.task_queue,
+        event_log.record_case_events,
+        interceptors=[FailureRecorder(sessions)],
+    )
     publishing = asyncio.create_task(publisher.run(stop), name="outbox-publisher")
     beating = asyncio.create_task(beat_until(sessions, "case-worker", stop), name="heartbeat")
     async with worker:

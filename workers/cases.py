@@ -3,7 +3,7 @@ the HTTP API to come. It turns commands into Temporal starts and updates, and Te
 failures into our errors."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from temporalio.client import (
@@ -86,7 +86,7 @@ class CaseService:
             task_queue=self._task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=sa.initial(cmd.case_type.value),
+            search_attributes=sa.initial(cmd.case_type.value, datetime.now(UTC)),
         )
 
     async def execute(self, case_id: str, cmd: Command) -> CommandResult:

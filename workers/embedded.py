@@ -158,7 +158,7 @@ class EmbeddedStack:
             s.temporal_namespace,
         ]
         for key in sa.ALL:
-            argv += ["--search-attribute", f"{key.name}=Keyword"]
+            argv += ["--search-attribute", f"{key.name}={sa.cli_type(key)}"]
 
         async def ready() -> bool:
             from .temporal import connect

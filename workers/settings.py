@@ -3,7 +3,7 @@
 Every address and path can point at external infrastructure instead of the embedded stack:
 a Temporal cluster, Apache Kafka, PostgreSQL."""
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         9465, ge=1, le=65535, description="The monitor's /metrics and /health on 127.0.0.1."
     )
     monitor_interval_s: float = Field(5.0, gt=0, description="How often the monitor looks.")
+    monitor_stuck_after: timedelta = Field(
+        timedelta(days=30),
+        description="An open case that took no step for this long is stuck (wall-clock; "
+        "ISO 8601 like P30D, or seconds).",
+    )
     api_host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP API.")
     api_issuer: str = Field(

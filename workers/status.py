@@ -2,7 +2,8 @@
 one table an operator reads in ten seconds. Each check says OK, WARN or DOWN and why."""
 
 import asyncio
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
@@ -13,6 +14,7 @@ from temporalio.client import Client
 from activities.event_log import EventLogRow
 
 from . import db
+from .activity_health import FailingActivity
 from .feed import FeedEvent
 from .heartbeat import STALE_AFTER_S, Heartbeat
 from .projection.queries import projection_status
@@ -23,6 +25,10 @@ SETTLE_S = 30.0
 """How long an event may take from being published to being applied before it counts as lost."""
 RECENT_S = 30.0
 """How long an instance that died without a clean stop stays news."""
+FAILING_WITHIN = timedelta(minutes=15)
+"""An activity whose last failed attempt is older than this is no longer failing."""
+NAMED = 3
+"""How many workflows a check names before it only counts."""
 Verdict = Literal["OK", "WARN", "DOWN"]
 
 
@@ -110,17 +116,26 @@ class Probe:
 
     async def status(self) -> Status:
         now = datetime.now(UTC)
-        checks = await _stores(self._settings, self._register, self._projection, now)
-        checks += await self._cases()
+        try:
+            checks = await _stores(self._settings, self._register, self._projection, now)
+        except Exception as exc:  # a database down: say which, and look at Temporal anyway
+            checks = [
+                Check(
+                    name="databases",
+                    verdict="DOWN",
+                    detail=f"register or projection unreachable ({type(exc).__name__})",
+                )
+            ]
+        checks += await self._cases(now)
         return Status(at=now, checks=checks)
 
-    async def _cases(self) -> list[Check]:
+    async def _cases(self, now: datetime) -> list[Check]:
         from .temporal import connect
 
         try:
             if self._client is None:
                 self._client = await asyncio.wait_for(connect(self._settings), timeout=5)
-            return await _cases(self._client)
+            return await _cases(self._client, now - self._settings.monitor_stuck_after)
         except Exception as exc:
             self._client = None
             return [
@@ -152,6 +167,13 @@ async def _stores(
         logged, last_published = (
             await session.execute(select(func.count(), func.max(EventLogRow.published_at)))
         ).one()
+        failing = (
+            await session.scalars(
+                select(FailingActivity)
+                .where(FailingActivity.last_failed_at >= now - FAILING_WITHIN)
+                .order_by(FailingActivity.first_failed_at)
+            )
+        ).all()
     for component in COMPONENTS:
         checks.append(_liveness(component, [b for b in beats if b.component == component], now))
     waiting = _age(oldest, now) if oldest is not None else 0.0
@@ -182,6 +204,7 @@ async def _stores(
             )
         )
     checks.append(_completeness(int(logged), status.applied_events, last_published, now))
+    checks.append(_failing_activities(failing))
     checks.append(
         Check(
             name="dead letters",
@@ -201,13 +224,55 @@ async def _stores(
     return checks
 
 
-async def _cases(client: Client) -> list[Check]:
-    """The settlement targets, from Temporal's visibility store."""
-    running = "WorkflowType='SettlementCaseWorkflow' AND ExecutionStatus='Running'"
+def _failing_activities(rows: Sequence[FailingActivity]) -> Check:
+    """Activities whose latest attempt failed with an error Temporal retries."""
+    if not rows:
+        return Check(name="activities", verdict="OK", detail="none failing", value=0)
+    named = ", ".join(
+        f"{r.workflow_id} {r.activity_type} (attempt {r.attempt}, {r.error_type})"
+        for r in rows[:NAMED]
+    )
+    more = f" and {len(rows) - NAMED} more" if len(rows) > NAMED else ""
+    return Check(
+        name="activities", verdict="WARN", detail=f"failing: {named}{more}", value=len(rows)
+    )
+
+
+async def _named(client: Client, query: str, count: int) -> str:
+    ids = [w.id async for w in client.list_workflows(query, limit=NAMED)]
+    return ", ".join(ids) + (f" and {count - len(ids)} more" if count > len(ids) else "")
+
+
+async def _cases(client: Client, stuck_before: datetime) -> list[Check]:
+    """From Temporal's visibility store: workflows whose tasks keep failing (the server marks
+    them with TemporalReportedProblems), cases that stopped moving, the settlement targets."""
+    open_ = "ExecutionStatus='Running'"
+    running = f"WorkflowType='SettlementCaseWorkflow' AND {open_}"
+    problems = f"{open_} AND TemporalReportedProblems IS NOT NULL"
+    stuck = f"{running} AND LastStepAt < '{stuck_before.isoformat()}'"
     breached = await client.count_workflows(f"{running} AND DeadlineState='breached'")
     approaching = await client.count_workflows(f"{running} AND DeadlineState='approaching'")
     total = await client.count_workflows(running)
+    failing = (await client.count_workflows(problems)).count
+    idle = (await client.count_workflows(stuck)).count
     return [
+        Check(
+            name="workflow tasks",
+            verdict="WARN" if failing else "OK",
+            detail=f"failing: {await _named(client, problems, failing)}"
+            if failing
+            else "none failing",
+            value=failing,
+        ),
+        Check(
+            name="stuck cases",
+            verdict="WARN" if idle else "OK",
+            detail=f"no step since {stuck_before:%Y-%m-%d %H:%M} UTC: "
+            f"{await _named(client, stuck, idle)}"
+            if idle
+            else f"every open case took a step since {stuck_before:%Y-%m-%d %H:%M} UTC",
+            value=idle,
+        ),
         Check(name="temporal", verdict="OK", detail=f"{total.count} open cases", value=total.count),
         Check(
             name="settlement targets",

@@ -26,22 +26,38 @@ async def connect(settings: Settings, *, metrics_port: int = 0) -> Client:
 
 
 async def register_search_attributes(client: Client) -> None:
-    """Register the case search attributes on the client's namespace (idempotent)."""
+    """Register the case search attributes the namespace lacks (idempotent). Only the missing
+    ones are sent: the server refuses a request naming one that exists, so a namespace made
+    by an earlier release gets its new attributes too."""
     from temporalio.api.enums.v1 import IndexedValueType
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+    from temporalio.api.operatorservice.v1 import (
+        AddSearchAttributesRequest,
+        ListSearchAttributesRequest,
+    )
     from temporalio.service import RPCError, RPCStatusCode
 
     from workflows import search_attributes as sa
 
     try:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL
-                },
-            )
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
         )
-    except RPCError as exc:
+        present = set(listed.custom_attributes)
+    except RPCError as exc:  # the time-skipping test server lists none: send them all
+        if exc.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        present = set()
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
+        for key in sa.ALL
+        if key.name not in present
+    }
+    if not missing:
+        return
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+    except RPCError as exc:  # another process registered them meanwhile
         if exc.status != RPCStatusCode.ALREADY_EXISTS:
             raise

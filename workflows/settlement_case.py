@@ -121,6 +121,8 @@ QUALIFICATION = "qualification"
 TRACKS = "tracks"
 """Patch id: cases opened before the track deadlines (private-address application, entry
 permit, planned settlement date) existed have none of them."""
+STEP_CLOCK = "step-clock"
+"""Patch id: steps taken before the LastStepAt search attribute existed do not set it."""
 CORRECTION_WINDOW_LENGTH = timedelta(days=92)
 """How long a settled case stays open for late registrations and corrections: NIR allows
 two months of late registration (PUB-26); three months leaves room to correct."""
@@ -1058,7 +1060,7 @@ class SettlementCaseWorkflow:
             case_id=self._state.case_id, stage=self._state.stage, event_ids=event_ids
         )
         self._state.applied_commands[command_id] = result
-        self._upsert_search_attributes()
+        self._upsert_search_attributes(stepped=True)
         return result
 
     async def _record(self, events: Sequence[tuple[date, EventData]]) -> list[UUID]:
@@ -1067,7 +1069,8 @@ class SettlementCaseWorkflow:
         self._state.last_sequence += len(written)
         return [e.event_id for e in written]
 
-    def _upsert_search_attributes(self) -> None:
+    def _upsert_search_attributes(self, *, stepped: bool = False) -> None:
+        """Make the state findable; ``stepped``: a command was applied, so the case moved."""
         s = self._state
         updates: list[SearchAttributeUpdate[Any]] = [
             sa.CASE_STAGE.value_set(s.stage.value),
@@ -1081,4 +1084,6 @@ class SettlementCaseWorkflow:
             updates.append(sa.CASE_CATEGORY.value_set(s.category.value))
         if workflow.patched(SETTLEMENT_TARGET_TIMERS):
             updates.append(sa.DEADLINE_STATE.value_set(s.deadline_state.value))
+        if stepped and workflow.patched(STEP_CLOCK):
+            updates.append(sa.LAST_STEP_AT.value_set(workflow.now()))
         workflow.upsert_search_attributes(updates)

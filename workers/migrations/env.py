@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from activities.event_log import RegisterBase
+from workers import activity_health as _activity_health  # noqa: F401 - its table is in the register
 from workers import feed as _feed  # noqa: F401 - its tables are in the projection store
 from workers import heartbeat as _heartbeat  # noqa: F401 - its table is in the register
 from workers.api import audit as _audit  # noqa: F401 - its table is in the register
