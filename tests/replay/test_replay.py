@@ -21,6 +21,7 @@ def test_there_is_a_history_for_every_shipped_version():
         "settlement_case_v2.json",
         "settlement_case_v3.json",
         "settlement_case_v4.json",
+        "settlement_case_v5.json",  # step-clock: LastStepAt
     ]
 
 
