@@ -578,12 +578,12 @@ def _print_ledger(ledger: "PlacesLedger", year: int) -> None:
 
 @app.command()
 def topics() -> None:
-    """Create the Kafka topics (case events, municipality feed) if missing (idempotent); the
-    partitions and replication factor come from BOSETTING_KAFKA_*."""
+    """Create the Kafka topics (case events, municipality feed, alerts) if missing (idempotent);
+    the partitions and replication factor come from BOSETTING_KAFKA_*."""
     from .kafka import ensure_topic
 
     settings = Settings()
-    names = [settings.kafka_topic, settings.kafka_feed_topic]
+    names = [settings.kafka_topic, settings.kafka_feed_topic, settings.kafka_alerts_topic]
 
     async def main() -> None:
         for topic in names:

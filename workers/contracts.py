@@ -1,6 +1,7 @@
 """The published contracts of the event topics: a JSON Schema per event type and an AsyncAPI
-document for the two topics, made from the pydantic models so they cannot drift. ``bosetting
-contracts`` writes them to ``docs/``; a test checks the committed copies are current."""
+document for the three topics (case events, the municipality feed, alerts), made from the
+pydantic models so they cannot drift. ``bosetting contracts`` writes them to ``docs/``; a test
+checks the committed copies are current."""
 
 import json
 from pathlib import Path
@@ -11,6 +12,9 @@ from pydantic import BaseModel
 from schemas.envelope import SOURCE, TYPE_PREFIX, cloudevent_type
 from schemas.events import QUALIFICATION_EVENTS, SCHEMA_VERSION, EventData
 
+from .alerts import SOURCE as ALERT_SOURCE
+from .alerts import TYPE_PREFIX as ALERT_TYPE_PREFIX
+from .alerts import Alert
 from .feed import SOURCE as FEED_SOURCE
 from .feed import TYPE_PREFIX as FEED_TYPE_PREFIX
 from .settings import Settings
@@ -100,7 +104,22 @@ def asyncapi(settings: Settings) -> dict[str, Any]:
                 "kafka": {"key": {"type": "string", "description": "The municipality number"}}
             },
         }
-    messages = case_messages | feed_messages
+    schemas["Alert"] = Alert.model_json_schema(ref_template="#/components/schemas/{model}")
+    alert_messages = {
+        f"Alert{state.capitalize()}": {
+            "name": f"alert.{state}",
+            "title": f"Alert {state}",
+            "summary": f"A monitor check {'left' if state == 'raised' else 'came back to'} OK.",
+            "contentType": "application/json",
+            "headers": _headers(
+                ALERT_SOURCE, {"ce_type": {"const": f"{ALERT_TYPE_PREFIX}{state}.v1"}}
+            ),
+            "payload": {"$ref": "#/components/schemas/Alert"},
+            "bindings": {"kafka": {"key": {"type": "string", "description": "The check"}}},
+        }
+        for state in ("raised", "cleared")
+    }
+    messages = case_messages | feed_messages | alert_messages
 
     def refs(names: dict[str, Any]) -> dict[str, Any]:
         return {n: {"$ref": f"#/components/messages/{n}"} for n in names}
@@ -131,6 +150,13 @@ def asyncapi(settings: Settings) -> dict[str, Any]:
                 "Protected-identity persons appear without their id.",
                 "messages": refs(feed_messages),
             },
+            "alerts": {
+                "address": settings.kafka_alerts_topic,
+                "description": "The monitor's alerts: a check left OK or came back, keyed by "
+                "the check's name. Best effort: the monitor keeps unsent alerts while the "
+                "broker is away, and logs each one too.",
+                "messages": refs(alert_messages),
+            },
         },
         "operations": {
             "consumeCaseEvents": {
@@ -142,6 +168,11 @@ def asyncapi(settings: Settings) -> dict[str, Any]:
                 "action": "receive",
                 "channel": {"$ref": "#/channels/municipalityEvents"},
                 "summary": "A municipality's systems consume their key.",
+            },
+            "consumeAlerts": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/alerts"},
+                "summary": "A pager, chat bridge or incident tool consumes it.",
             },
         },
         "components": {"messages": messages, "schemas": schemas},

@@ -4,13 +4,15 @@ endpoint and alert events.
 - ``GET /metrics``: ``bosetting_check_ok{check}`` (1 when OK) and ``bosetting_check_value``
   (the check's number: instances alive, records behind, unpublished rows, cases past target);
 - ``GET /health``: 200 when every check is OK, else 503 with the checks that are not;
-- alert events: a structured ``alert`` log line when a check leaves OK and ``alert cleared``
-  when it comes back, each with the check, its verdict and why — for the log pipeline to page.
+- alert events: when a check leaves OK (raised) and when it comes back (cleared), each with
+  the check, its verdict and why: CloudEvents on the alerts topic (``workers/alerts.py``) and
+  ``alert`` / ``alert cleared`` log lines.
 """
 
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Literal
 
 import structlog
 import uvicorn
@@ -20,15 +22,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .alerts import Alert, AlertSender, KafkaAlerts
+from .kafka import sink_connector
 from .settings import Settings
-from .status import Probe, Status
+from .status import Check, Probe, Status
 
 log = structlog.get_logger("monitor")
 
 
 class Monitor:
-    def __init__(self, probe: Probe, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, probe: Probe, registry: CollectorRegistry, alerts: AlertSender | None = None
+    ) -> None:
         self._probe = probe
+        self._alerts = alerts
         self._ok = Gauge(
             "bosetting_check_ok", "1 when the check is OK", ["check"], registry=registry
         )
@@ -40,6 +47,7 @@ class Monitor:
     async def look(self) -> Status:
         status = await self._probe.status()
         before = {c.name: c.verdict for c in self.last.checks} if self.last else {}
+        alerts = []
         for check in status.checks:
             self._ok.labels(check.name).set(1 if check.verdict == "OK" else 0)
             if check.value is not None:
@@ -47,9 +55,13 @@ class Monitor:
             was = before.get(check.name, "OK")
             if check.verdict != "OK" and was != check.verdict:
                 log.warning("alert", check=check.name, verdict=check.verdict, detail=check.detail)
+                alerts.append(_alert("raised", check, status))
             elif check.verdict == "OK" and was != "OK":
                 log.info("alert cleared", check=check.name, detail=check.detail)
+                alerts.append(_alert("cleared", check, status))
         self.last = status
+        if self._alerts is not None:
+            await self._alerts.send(alerts)
         return status
 
     async def run(self, stop: asyncio.Event, interval_s: float) -> None:
@@ -60,6 +72,17 @@ class Monitor:
                 log.warning("monitor look failed", error=type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+
+def _alert(state: Literal["raised", "cleared"], check: Check, status: Status) -> Alert:
+    return Alert(
+        state=state,
+        check=check.name,
+        verdict=check.verdict,
+        detail=check.detail,
+        value=check.value,
+        at=status.at,
+    )
 
 
 def monitor_app(monitor: Monitor, registry: CollectorRegistry) -> Starlette:
@@ -86,7 +109,8 @@ async def run_monitor(
 ) -> None:
     registry = CollectorRegistry()
     probe = Probe(settings)
-    monitor = Monitor(probe, registry)
+    alerts = KafkaAlerts(sink_connector(settings, settings.kafka_alerts_topic))
+    monitor = Monitor(probe, registry, alerts)
     server = uvicorn.Server(
         uvicorn.Config(
             monitor_app(monitor, registry),
@@ -112,4 +136,5 @@ async def run_monitor(
     server.should_exit = True
     await asyncio.gather(serving, looking)
     stopping.cancel()
+    await alerts.close()
     await probe.close()

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         "bosetting.municipality-events.v1",
         description="The municipality feed's topic, keyed by municipality number.",
     )
+    kafka_alerts_topic: str = Field(
+        "bosetting.alerts.v1",
+        description="The monitor's alert events (CloudEvents), keyed by check.",
+    )
     projection_metrics_port: int = Field(
         9464,
         ge=0,

@@ -29,7 +29,9 @@ from tests.integration.conftest import (
     stack_settings,
     start_stack,
 )
+from tests.integration.test_api_http import read_records
 from tests.oracle import as_comparable, oracle
+from workers.alerts import Alert
 from workers.demo import event_log_count
 from workers.plans import drive_household, ensure_places
 from workers.projection.queries import projection_status, waiting_time
@@ -288,6 +290,7 @@ async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
         return f"{ok_gauge} {value}" in metrics
 
     await eventually(lambda: monitor_says("1.0"), within_s=30, what="the monitor's gauge")
+    await stack.drive(generate(1, seed=47, prefix="ops"))  # activities ran, tasks waited
     async with httpx.AsyncClient(timeout=5) as http:  # the Temporal SDK's own metrics
         sdk = await http.get(f"http://127.0.0.1:{stack.settings.worker_metrics_port}/metrics")
     assert "temporal_worker_task_slots_available" in sdk.text
@@ -319,6 +322,18 @@ async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
     alerts = (stack.stack.logs / "monitor.log").read_text()
     assert '"check": "projection"' in alerts
     assert '"alert cleared"' in alerts
+    on_topic = [  # and as CloudEvents on the alerts topic, keyed by the check
+        (dict(r.headers)["ce_type"], Alert.model_validate_json(r.value))
+        for r in await read_records(
+            stack.settings.kafka_bootstrap_servers, stack.settings.kafka_alerts_topic
+        )
+        if r.key == b"projection"
+    ]
+    assert [t for t, _ in on_topic][-2:] == [
+        b"no.bosetting.alert.raised.v1",
+        b"no.bosetting.alert.cleared.v1",
+    ]
+    assert on_topic[-2][1].verdict in ("DOWN", "WARN")
     table = await asyncio.to_thread(bosetting, stack, "status")
     found = await checks()
     assert "projection" in table.stdout

@@ -78,3 +78,22 @@ def test_schemas_are_self_contained():
         persons=[EventPerson(person_id="case-1-p0", protected_identity=False)],
     ).model_dump(mode="json")
     jsonschema.validate(data, schema)
+
+
+def test_a_real_alert_matches_the_alerts_channel():
+    from workers.alerts import Alert, alert_record
+
+    document = asyncapi(Settings.model_construct())
+    assert document["channels"]["alerts"]["address"] == "bosetting.alerts.v1"
+    alert = Alert(state="cleared", check="projection", verdict="OK", detail="alive", at=NOW)
+    record = alert_record(alert)
+    message = document["components"]["messages"]["AlertCleared"]
+    schema = {**document["components"]["schemas"]["Alert"], "$defs": {}}
+    jsonschema.validate(json.loads(record.value), schema)
+    jsonschema.validate({k: v.decode() for k, v in record.headers}, message["headers"])
+    with pytest.raises(jsonschema.ValidationError):  # a raised alert is not a cleared one
+        raised = alert_record(alert.model_copy(update={"state": "raised"}))
+        jsonschema.validate({k: v.decode() for k, v in raised.headers}, message["headers"])
+
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -36,6 +36,7 @@ async def test_the_monitor_raises_and_clears_alerts_and_sets_its_gauges():
     from prometheus_client import CollectorRegistry
     from structlog.testing import capture_logs
 
+    from workers.alerts import Alert
     from workers.monitor import Monitor
     from workers.status import Check, Status
 
@@ -51,8 +52,16 @@ async def test_the_monitor_raises_and_clears_alerts_and_sets_its_gauges():
         async def status(self) -> Status:
             return self.answers.pop(0)
 
+    class Alerts:  # a fake of our alert sender port
+        def __init__(self) -> None:
+            self.sent: list[list[Alert]] = []
+
+        async def send(self, alerts: list[Alert]) -> None:
+            self.sent.append(alerts)
+
     registry = CollectorRegistry()
-    monitor = Monitor(Probe(), registry)  # type: ignore[arg-type]
+    alerts = Alerts()
+    monitor = Monitor(Probe(), registry, alerts)  # type: ignore[arg-type]
     gauge = {"check": "projection"}
     with capture_logs() as logs:
         await monitor.look()
@@ -64,6 +73,22 @@ async def test_the_monitor_raises_and_clears_alerts_and_sets_its_gauges():
         await monitor.look()
     events = [(e["event"], e.get("verdict")) for e in logs if "alert" in e["event"]]
     assert events == [("alert", "DOWN"), ("alert cleared", None)]
+    sent = [[(a.state, a.check, a.verdict) for a in batch] for batch in alerts.sent]
+    assert sent == [[], [("raised", "projection", "DOWN")], [], [("cleared", "projection", "OK")]]
+
+
+def test_an_alert_is_a_cloudevent_keyed_by_its_check():
+    from workers.alerts import Alert, alert_record
+
+    alert = Alert(state="raised", check="projection", verdict="DOWN", detail="why", at=NOW)
+    record = alert_record(alert)
+    headers = dict(record.headers)
+    assert record.key == b"projection"
+    assert headers["ce_type"] == b"no.bosetting.alert.raised.v1"
+    assert headers["ce_source"] == b"urn:bosetting:monitor"
+    assert headers["ce_subject"] == b"projection"
+    assert headers["content-type"] == b"application/json"
+    assert Alert.model_validate_json(record.value) == alert
 
 
 def test_a_shortfall_of_applied_events_is_news_only_once_events_had_time_to_arrive():
@@ -76,3 +101,36 @@ def test_a_shortfall_of_applied_events_is_news_only_once_events_had_time_to_arri
     assert (lost.verdict, lost.value) == ("WARN", 3)
     assert "broker-data-lost" in lost.detail
     assert _completeness(0, 0, None, NOW).verdict == "OK"
+
+
+async def test_alerts_wait_for_a_broker_that_is_away_and_go_when_it_returns():
+    from schemas.envelope import KafkaRecord
+    from workers.alerts import Alert, KafkaAlerts
+
+    class Sink:  # a fake of our event sink port
+        def __init__(self, up: bool) -> None:
+            self.up, self.got = up, []
+
+        async def send_all(self, records: list[KafkaRecord]) -> None:
+            if not self.up:
+                raise ConnectionError("broker away")
+            self.got += records
+
+        async def close(self) -> None:
+            pass
+
+    sinks = [Sink(up=False), Sink(up=True)]
+
+    async def connect() -> Sink:
+        return sinks.pop(0) if len(sinks) > 1 else sinks[0]
+
+    alerts = KafkaAlerts(connect)  # type: ignore[arg-type]
+    raised = Alert(state="raised", check="broker", verdict="DOWN", detail="away", at=NOW)
+    cleared = raised.model_copy(update={"state": "cleared", "verdict": "OK"})
+    await alerts.send([raised])  # the broker is away: kept
+    await alerts.send([cleared])  # reconnects; both go, in order
+    assert [r.key for r in sinks[0].got] == [b"broker", b"broker"]
+    assert [Alert.model_validate_json(r.value).state for r in sinks[0].got] == [
+        "raised",
+        "cleared",
+    ]
