@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 
+import structlog
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -26,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from temporalio import activity
 
-from schemas.events import CaseEvent
+from schemas.events import QUALIFICATION_EVENTS, CaseEvent
 from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
 
 NAMING = {
@@ -34,6 +36,9 @@ NAMING = {
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+log = structlog.get_logger("event_log")
 
 
 class RegisterBase(DeclarativeBase):
@@ -55,6 +60,9 @@ class EventLogRow(RegisterBase):
     payload: Mapped[str] = mapped_column(Text())
     """The whole CaseEvent as JSON: enough to re-publish it after a broker is lost."""
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    traceparent: Mapped[str | None] = mapped_column(String(55))
+    """The W3C trace context of the step that recorded it, carried on to Kafka (CloudEvents'
+    distributed tracing extension) so a trace runs from the API call to the projection."""
 
     __table_args__ = (
         Index("ix_event_log_case", "case_id", "sequence"),
@@ -67,8 +75,9 @@ class EventLogRow(RegisterBase):
     )
 
 
-def row_for(event: CaseEvent) -> dict[str, object]:
+def row_for(event: CaseEvent, traceparent: str | None = None) -> dict[str, object]:
     return {
+        "traceparent": traceparent,
         "event_id": event.event_id,
         "case_id": event.case_id,
         "sequence": event.sequence,
@@ -79,7 +88,9 @@ def row_for(event: CaseEvent) -> dict[str, object]:
     }
 
 
-async def append_events(session: AsyncSession, events: list[CaseEvent]) -> int:
+async def append_events(
+    session: AsyncSession, events: list[CaseEvent], traceparent: str | None = None
+) -> int:
     """Insert events, skipping ids already present (a retried activity repeats its events).
     Returns how many rows were new."""
     if not events:
@@ -91,8 +102,15 @@ async def append_events(session: AsyncSession, events: list[CaseEvent]) -> int:
         select(func.count()).select_from(EventLogRow).where(EventLogRow.event_id.in_(ids))
     )
     stmt = insert(EventLogRow).on_conflict_do_nothing(index_elements=["event_id"])
-    await session.execute(stmt, [row_for(e) for e in events])
+    await session.execute(stmt, [row_for(e, traceparent) for e in events])
     return len(events) - int(before or 0)
+
+
+def current_traceparent() -> str | None:
+    """The current span's W3C ``traceparent``, or None outside a sampled trace."""
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier)
+    return carrier.get("traceparent")
 
 
 class EventLogActivities:
@@ -109,7 +127,15 @@ class EventLogActivities:
     @activity.defn(name=RECORD_CASE_EVENTS)
     async def record_case_events(self, request: RecordCaseEvents) -> RecordCaseEventsResult:
         async with self._sessions.begin() as session:
-            inserted = await append_events(session, request.events)
+            inserted = await append_events(session, request.events, current_traceparent())
         if self._on_append is not None:
             self._on_append()
+        if request.events:  # a qualification record's stream id is a person's: not logged
+            first = request.events[0]
+            case = (
+                {} if isinstance(first.data, QUALIFICATION_EVENTS) else {"case_id": first.case_id}
+            )
+            log.info(
+                "events recorded", **case, inserted=inserted, types=[e.type for e in request.events]
+            )
         return RecordCaseEventsResult(inserted=inserted)

@@ -36,7 +36,7 @@ class EventSink(Protocol):
 
 
 def _logged_event(row: EventLogRow) -> KafkaRecord:
-    return to_kafka(CaseEvent.model_validate_json(row.payload))
+    return to_kafka(CaseEvent.model_validate_json(row.payload), row.traceparent)
 
 
 class OutboxPublisher:

@@ -33,10 +33,14 @@ def cloudevent_type(data_type: str, schema_version: int = SCHEMA_VERSION) -> str
     return f"{TYPE_PREFIX}{data_type}.v{schema_version}"
 
 
-def to_kafka(event: CaseEvent) -> KafkaRecord:
+def to_kafka(event: CaseEvent, traceparent: str | None = None) -> KafkaRecord:
+    """``traceparent``: the W3C trace context of the step that recorded the event (CloudEvents'
+    distributed tracing extension), so consumers can link their work to it."""
     data = event.data.model_dump(mode="json")
+    tracing = {"traceparent": traceparent} if traceparent else {}
     ce = CloudEvent(
         attributes={
+            **tracing,
             "id": str(event.event_id),
             "source": SOURCE,
             "type": cloudevent_type(event.data.type, event.schema_version),

@@ -72,7 +72,12 @@ def _run_until_signalled(
             loop.add_signal_handler(sig, stop.set)
         await main(stop, ready)
 
-    _exit_on_stack_error(lambda: asyncio.run(runner()))
+    from .tracing import shutdown_tracing
+
+    try:
+        _exit_on_stack_error(lambda: asyncio.run(runner()))
+    finally:
+        shutdown_tracing()
 
 
 def _exit_on_stack_error(run: Callable[[], object]) -> object:

@@ -81,6 +81,12 @@ def asyncapi(settings: Settings) -> dict[str, Any]:
                     "ce_type": {"const": cloudevent_type(name)},
                     "ce_sequence": {"type": "string", "description": f"Position in {stream}"},
                     "ce_partitionkey": {"type": "string"},
+                    "ce_traceparent": {
+                        "type": "string",
+                        "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                        "description": "W3C trace context of the step that recorded it "
+                        "(CloudEvents distributed tracing extension); absent when untraced",
+                    },
                 },
             ),
             "payload": payload,

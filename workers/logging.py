@@ -6,9 +6,13 @@ import sys
 import structlog
 
 from .settings import Settings
+from .tracing import add_trace_ids, configure_tracing
 
 
 def configure_logging(settings: Settings, *, component: str) -> None:
+    """Logs and traces of one process: structlog (with the current trace and span ids on every
+    line) and the OpenTelemetry tracer provider (``workers/tracing.py``)."""
+    configure_tracing(settings, component=component)
     json_output = settings.log_format == "json" or (
         settings.log_format == "auto" and not sys.stderr.isatty()
     )
@@ -19,6 +23,7 @@ def configure_logging(settings: Settings, *, component: str) -> None:
     )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
@@ -26,6 +31,7 @@ def configure_logging(settings: Settings, *, component: str) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,

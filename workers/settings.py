@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         "stack's development keys in state_dir/keys, made on first use.",
     )
 
+    tracing_exporter: Literal["none", "otlp", "file"] = Field(
+        "none",
+        description="Where OpenTelemetry spans go: nowhere (logs still carry trace ids), OTLP "
+        "over HTTP (OTEL_EXPORTER_OTLP_ENDPOINT), or JSON lines in state_dir/traces/.",
+    )
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
 

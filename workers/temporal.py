@@ -1,6 +1,7 @@
 """Temporal client construction: one data converter (pydantic) everywhere."""
 
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
@@ -22,6 +23,9 @@ async def connect(settings: Settings, *, metrics_port: int = 0) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         runtime=runtime,
+        # Carries the trace into workflows and activities; workers built on this client get
+        # it too. Without a tracer provider (workers/tracing.py) its spans cost nothing.
+        interceptors=[TracingInterceptor()],
     )
 
 

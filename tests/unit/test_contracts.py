@@ -57,12 +57,15 @@ def test_a_real_message_matches_its_published_schema():
             municipality_number="0301",
         ),
     )
-    record = to_kafka(event)
+    record = to_kafka(event, traceparent=f"00-{'a1' * 16}-{'b2' * 8}-01")
     schema = json.loads((DOCS / "events" / "PersonSettled.v1.json").read_text())
     jsonschema.validate(json.loads(record.value), schema)
     headers = {k: v.decode() for k, v in record.headers}
     message = asyncapi(Settings.model_construct())["components"]["messages"]["PersonSettled"]
     jsonschema.validate(headers, message["headers"])
+    assert headers["ce_traceparent"].startswith("00-a1a1")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(headers | {"ce_traceparent": "not a trace"}, message["headers"])
     # And a schema says no to what the model refuses.
     bad = json.loads(record.value) | {"municipality_number": "Oslo"}
     with pytest.raises(jsonschema.ValidationError) as refused:

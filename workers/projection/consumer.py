@@ -5,6 +5,9 @@ Auto-commit is off: the truth about how far the projection has read is in its ow
 committed with its rows. On every partition assignment it seeks to those stored positions
 (the pattern of aiokafka's local-state consumer example). Committing offsets to Kafka too is
 only so that standard lag tooling can see the group.
+
+Each batch is one span, linked to the traces of the steps that recorded its events (their
+``ce_traceparent``), so a trace shows when its events reached the figures.
 """
 
 import asyncio
@@ -13,6 +16,9 @@ from collections.abc import Callable
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
+from opentelemetry import trace
+from opentelemetry.trace import Link
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +28,26 @@ from .apply import EventsApplier, Record, apply_batch
 from .store import ConsumerPosition
 
 log = structlog.get_logger("projection")
+_tracer = trace.get_tracer("bosetting.projection")
+_propagator = TraceContextTextMapPropagator()
+MAX_LINKS = 128
+"""OpenTelemetry keeps 128 links a span by default; the rest of a big batch goes unlinked."""
+
+
+def trace_links(records: list[Record]) -> list[Link]:
+    """Links to the traces that recorded these events, from their ``ce_traceparent``."""
+    links = []
+    for record in records:
+        for key, value in record.headers:
+            if key == "ce_traceparent":
+                parent = _propagator.extract({"traceparent": value.decode()})
+                context = trace.get_current_span(parent).get_span_context()
+                if context.is_valid:
+                    links.append(Link(context))
+                break
+        if len(links) == MAX_LINKS:
+            break
+    return links
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -101,7 +127,17 @@ class ProjectionConsumer:
                     for tp in batch
                     if (mark := self._consumer.highwater(tp)) is not None
                 }
-                await self._apply(records, high_water)
+                with _tracer.start_as_current_span(
+                    f"apply {self._topic}",
+                    kind=trace.SpanKind.CONSUMER,
+                    links=trace_links(records),
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.consumer.group.name": self._group_id,
+                        "messaging.batch.message_count": len(records),
+                    },
+                ):
+                    await self._apply(records, high_water)
                 await self._commit_to_kafka(batch)
         finally:
             await self._consumer.stop()

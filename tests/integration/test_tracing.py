@@ -1,0 +1,98 @@
+"""One trace from an API call to the figures, on the real stack with the file exporter: the
+API's span, the workflow and activity spans in the case worker, the ``ce_traceparent`` on the
+Kafka record, the projection batch that links to it, and the trace id on the log lines of the
+API and the case worker."""
+
+import json
+import secrets
+import shlex
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.conftest import RunningStack, cli, eventually, stack_settings, start_stack
+from tests.integration.test_api_http import read_records
+
+pytestmark = pytest.mark.integration
+
+PERMIT = {
+    "case_id": "case-traced-1",
+    "case_type": "reception",
+    "permit_date": "2020-02-03",
+    "persons": [{"person_id": "case-traced-1-p0", "birth_date": "1988-04-02"}],
+    "reception_centre": "centre-a",
+}
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory) -> AsyncIterator[RunningStack]:
+    settings = stack_settings(tmp_path_factory.mktemp("traced"), tracing_exporter="file")
+    async for running in start_stack(settings):
+        yield running
+
+
+def spans(stack: RunningStack, component: str) -> list[dict[str, Any]]:
+    path = stack.settings.state_dir / "traces" / f"{component}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def log_lines(path: Path, trace_id: str) -> list[dict[str, Any]]:
+    found = []
+    for line in path.read_text().splitlines():
+        if trace_id in line:
+            found.append(json.loads(line))
+    return found
+
+
+async def test_a_step_is_one_trace_from_the_api_to_the_projection(stack: RunningStack):
+    token = (await cli(stack, *shlex.split("tokens mint caseworker --subject imdi-1"))).strip()
+    trace_id = secrets.token_hex(16)
+    caller_span = secrets.token_hex(8)
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Idempotency-Key": str(uuid.uuid4()),
+        "traceparent": f"00-{trace_id}-{caller_span}-01",  # the caller's trace, joined
+    }
+    base = f"http://{stack.settings.api_host}:{stack.settings.api_port}"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        opened = await http.post("/cases", json=PERMIT, headers=headers)
+    assert opened.status_code == 201, opened.text
+
+    api = [s for s in spans(stack, "api") if s["trace_id"] == trace_id]
+    root = [s for s in api if s["parent_span_id"] == caller_span]
+    assert [s["name"] for s in root] == ["POST /cases"]
+    assert root[0]["attributes"]["http.route"] == "/cases"
+    assert "StartWorkflow:SettlementCaseWorkflow" in {s["name"] for s in api}
+    assert "case-traced-1" not in json.dumps(root)  # a route template, never the path
+
+    async def through_the_worker() -> bool:
+        names = {s["name"] for s in spans(stack, "case-worker") if s["trace_id"] == trace_id}
+        return "RunActivity:record_case_events" in names
+
+    await eventually(through_the_worker, within_s=30, what="the activity span")
+    worker = {s["name"] for s in spans(stack, "case-worker") if s["trace_id"] == trace_id}
+    assert "RunWorkflow:SettlementCaseWorkflow" in worker
+
+    records = await read_records(stack.settings.kafka_bootstrap_servers, stack.settings.kafka_topic)
+    traced = [dict(r.headers).get("ce_traceparent", b"").decode() for r in records]
+    assert any(trace_id in t for t in traced), "no record carries the trace"
+
+    async def applied() -> bool:
+        return any(trace_id in s["links"] for s in spans(stack, "projection"))
+
+    await eventually(applied, within_s=30, what="the projection batch linked to the trace")
+
+    logs = stack.stack.logs
+    recorded = log_lines(logs / "case-worker.log", trace_id)
+    assert any(
+        line["event"] == "events recorded" and line["case_id"] == "case-traced-1"
+        for line in recorded
+    )
+    opened_log = log_lines(logs / "api.log", trace_id)
+    assert any(line["event"] == "case opened" for line in opened_log)
