@@ -4,7 +4,7 @@ one table an operator reads in ten seconds. Each check says OK, WARN or DOWN and
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -17,7 +17,9 @@ from . import db
 from .activity_health import FailingActivity
 from .feed import FeedEvent
 from .heartbeat import STALE_AFTER_S, Heartbeat
-from .projection.queries import projection_status
+from .kafka import high_water_marks
+from .projection.queries import ProjectionStatus, projection_status
+from .projection.store import ConsumerPosition
 from .settings import Settings
 
 COMPONENTS = ("case-worker", "projection", "api")
@@ -27,6 +29,8 @@ RECENT_S = 30.0
 """How long an instance that died without a clean stop stays news."""
 FAILING_WITHIN = timedelta(minutes=15)
 """An activity whose last failed attempt is older than this is no longer failing."""
+LAGGING = 1000
+"""Records behind at which a consumer group is news."""
 NAMED = 3
 """How many workflows a check names before it only counts."""
 Verdict = Literal["OK", "WARN", "DOWN"]
@@ -191,18 +195,19 @@ async def _stores(
         feed_backlog = await session.scalar(
             select(func.count()).select_from(FeedEvent).where(FeedEvent.published_at.is_(None))
         )
-    for group in (settings.projection_group_id, settings.feed_group_id):
-        lag = status.lag.get(group, 0)
-        newest = status.last_batch_at.get(group)
-        since = f", last batch {_age(newest, now):.0f} s ago" if newest else ", nothing read yet"
-        checks.append(
-            Check(
-                name=f"consumer {group}",
-                verdict="OK" if lag < 1000 else "WARN",
-                detail=f"{lag} records behind{since}",
-                value=lag,
+        stored = (
+            await session.execute(
+                select(
+                    ConsumerPosition.consumer,
+                    ConsumerPosition.partition,
+                    ConsumerPosition.next_offset,
+                ).where(ConsumerPosition.topic == settings.kafka_topic)
             )
-        )
+        ).all()
+    marks = await _marks(settings, stored, checks)
+    for group in (settings.projection_group_id, settings.feed_group_id):
+        positions = {p: offset for g, p, offset in stored if g == group}
+        checks.append(_consumer(group, positions, marks, status, now))
     checks.append(_completeness(int(logged), status.applied_events, last_published, now))
     checks.append(_failing_activities(failing))
     checks.append(
@@ -222,6 +227,66 @@ async def _stores(
         )
     )
     return checks
+
+
+async def _marks(
+    settings: Settings, stored: Sequence[Any], checks: list[Check]
+) -> dict[int, int] | None:
+    """The case topic's high-water marks, measured now: a stopped consumer's lag still grows.
+    None (and a DOWN check) when the broker does not answer."""
+    near: dict[int, int] = {}
+    for _, partition, offset in stored:
+        near[partition] = min(offset, near.get(partition, offset))
+    try:
+        marks = await high_water_marks(settings.kafka_bootstrap_servers, settings.kafka_topic, near)
+    except Exception as exc:
+        checks.append(
+            Check(name="broker", verdict="DOWN", detail=f"unreachable ({type(exc).__name__})")
+        )
+        return None
+    checks.append(
+        Check(
+            name="broker",
+            verdict="OK",
+            detail=f"{settings.kafka_topic}: {len(marks)} partitions, {sum(marks.values())} "
+            "records",
+            value=len(marks),
+        )
+    )
+    return marks
+
+
+def _consumer(
+    group: str,
+    positions: dict[int, int],
+    marks: dict[int, int] | None,
+    status: ProjectionStatus,
+    now: datetime,
+) -> Check:
+    """A consumer group's lag against the marks measured now (else as it last stored it)."""
+    newest = status.last_batch_at.get(group)
+    since = f", last batch {_age(newest, now):.0f} s ago" if newest else ", nothing read yet"
+    name = f"consumer {group}"
+    if marks is None:
+        lag = status.lag.get(group, 0)
+        detail = f"{lag} records behind as last stored (broker unreachable){since}"
+        return Check(name=name, verdict="WARN", detail=detail, value=lag)
+    beyond = sorted(p for p, offset in positions.items() if p in marks and offset > marks[p])
+    if beyond:
+        return Check(
+            name=name,
+            verdict="WARN",
+            detail=f"read past the end of partitions {beyond}: the broker lost its data? "
+            "see docs/runbooks/broker-data-lost.md",
+            value=len(beyond),
+        )
+    lag = sum(max(mark - positions.get(p, 0), 0) for p, mark in marks.items())
+    return Check(
+        name=name,
+        verdict="OK" if lag < LAGGING else "WARN",
+        detail=f"{lag} records behind{since}",
+        value=lag,
+    )
 
 
 def _failing_activities(rows: Sequence[FailingActivity]) -> Check:

@@ -212,6 +212,14 @@ def test_prometheus_scrapes_each_process_on_its_port_and_loads_the_alerts():
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
 
 
+def test_the_dashboard_is_what_its_generator_makes():
+    import runpy
+
+    generator = runpy.run_path(str(DEPLOY / "grafana" / "make_dashboard.py"))
+    committed = (DEPLOY / "grafana" / "dashboards" / "bosetting.json").read_text()
+    assert committed == generator["render"](), "run python deploy/grafana/make_dashboard.py"
+
+
 def test_grafana_provisions_the_dashboard_on_the_prometheus_datasource():
     root = DEPLOY / "grafana" / "provisioning"
     sources = yaml.safe_load((root / "datasources" / "prometheus.yaml").read_text())

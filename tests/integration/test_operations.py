@@ -339,3 +339,32 @@ async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
     assert "projection" in table.stdout
     # The exit code says whether every check is OK, as the JSON does.
     assert (table.returncode == 0) == all(c["verdict"] == "OK" for c in found.values())
+
+
+async def test_lag_is_visible_while_the_projection_is_stopped(stack: RunningStack):
+    """The monitor measures the topic's high-water marks itself, so a stopped projection's
+    lag grows in the status (it cannot report its own), and clears once it runs again."""
+    group = f"consumer {stack.settings.projection_group_id}"
+
+    async def lag() -> float:
+        done = await asyncio.to_thread(bosetting, stack, "status", "--json")
+        found = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+        assert found["broker"]["verdict"] == "OK", found["broker"]
+        return float(found[group]["value"])
+
+    async def caught_up() -> bool:
+        return await lag() == 0
+
+    await eventually(caught_up, within_s=60, what="the projection to catch up")
+    await stack.stack.hold("projection")
+    try:
+        plans = generate(3, seed=53, prefix="held")
+        await stack.drive(plans)
+
+        async def behind() -> bool:
+            return await lag() >= sum(p.event_count for p in plans)
+
+        await eventually(behind, within_s=30, what="the lag of the stopped projection")
+    finally:
+        await stack.stack.release("projection")
+    await eventually(caught_up, within_s=60, what="the lag to clear after the restart")

@@ -134,3 +134,26 @@ async def test_alerts_wait_for_a_broker_that_is_away_and_go_when_it_returns():
         "raised",
         "cleared",
     ]
+
+
+def test_a_consumers_lag_is_measured_against_the_marks_and_a_lost_broker_shows():
+    from workers.projection.queries import ProjectionStatus
+    from workers.status import _consumer
+
+    stored = ProjectionStatus(
+        applied_events=5,
+        settled_persons=0,
+        dead_letters=0,
+        lag={"g": 0},  # what the stopped consumer last said
+        last_batch_at={"g": NOW - timedelta(minutes=2)},
+    )
+    measured = _consumer("g", {0: 5, 1: 3}, {0: 9, 1: 3, 2: 4}, stored, NOW)
+    assert (measured.verdict, measured.value) == ("OK", 4 + 0 + 4)  # never read partition 2
+    assert "last batch 120 s ago" in measured.detail
+    lost = _consumer("g", {0: 5, 1: 3}, {0: 2, 1: 3}, stored, NOW)  # the topic came back empty
+    assert lost.verdict == "WARN"
+    assert "[0]" in lost.detail
+    assert "broker-data-lost" in lost.detail
+    away = _consumer("g", {0: 5}, None, stored, NOW)
+    assert (away.verdict, away.value) == ("WARN", 0)
+    assert "broker unreachable" in away.detail
