@@ -1,9 +1,10 @@
 """Kafka plumbing shared by the processes: topic provisioning, the outbox relays' sink (the
-case worker's event log, the projection process's municipality feed) and the high-water marks
+case worker's event log, the projection process's municipality feed) and the ends of the topic
 the monitor measures lag against."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -57,12 +58,22 @@ def sink_connector(settings: Settings, topic: str) -> Callable[[], Awaitable[Eve
     return connect
 
 
-async def high_water_marks(
-    bootstrap_servers: str, topic: str, near: dict[int, int], *, timeout_s: float = 5.0
-) -> dict[int, int]:
-    """Each partition's high-water mark, from fetch responses (a groupless consumer fetching
-    from ``near``, the offsets a consumer group stored). Fetch responses rather than
-    ListOffsets: the embedded broker answers ListOffsets wrongly, and this works on both."""
+@dataclass(frozen=True)
+class TopicEnd:
+    """Where a topic's partitions end, and when the first record a reader has not read yet
+    was written (per partition, where there is one)."""
+
+    high_water: dict[int, int]
+    first_unread_ms: dict[int, int]
+
+
+async def topic_end(
+    bootstrap_servers: str, topic: str, positions: dict[int, int], *, timeout_s: float = 5.0
+) -> TopicEnd:
+    """Each partition's high-water mark and the timestamp of the record at ``positions`` (a
+    consumer group's stored offsets), fetched by a groupless consumer. From fetch responses
+    rather than ListOffsets: the embedded broker answers ListOffsets wrongly; this works on
+    both."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
@@ -75,18 +86,30 @@ async def high_water_marks(
         await consumer.topics()  # the metadata
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         if not partitions:
-            return {}
+            return TopicEnd({}, {})
         consumer.assign(partitions)
         for tp in partitions:
-            consumer.seek(tp, near.get(tp.partition, 0))
+            consumer.seek(tp, positions.get(tp.partition, 0))
         marks: dict[int, int] = {}
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while len(marks) < len(partitions) and asyncio.get_running_loop().time() < deadline:
-            await consumer.getmany(timeout_ms=200, max_records=1)
+        first: dict[int, int] = {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+
+        def done() -> bool:
+            return len(marks) == len(partitions) and all(
+                p in first or positions.get(p, 0) >= mark for p, mark in marks.items()
+            )
+
+        while not done() and loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for tp, records in batch.items():
+                if records:
+                    first.setdefault(tp.partition, records[0].timestamp)
+                consumer.pause(tp)  # one record a partition is enough
             for tp in partitions:
                 mark = consumer.highwater(tp)
                 if mark is not None:
                     marks[tp.partition] = mark
-        return marks
+        return TopicEnd(marks, first)
     finally:
         await consumer.stop()

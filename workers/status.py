@@ -4,7 +4,7 @@ one table an operator reads in ten seconds. Each check says OK, WARN or DOWN and
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from . import db
 from .activity_health import FailingActivity
 from .feed import FeedEvent
 from .heartbeat import STALE_AFTER_S, Heartbeat
-from .kafka import high_water_marks
+from .kafka import TopicEnd, topic_end
 from .projection.queries import ProjectionStatus, projection_status
 from .projection.store import ConsumerPosition
 from .settings import Settings
@@ -30,7 +30,8 @@ RECENT_S = 30.0
 FAILING_WITHIN = timedelta(minutes=15)
 """An activity whose last failed attempt is older than this is no longer failing."""
 LAGGING = 1000
-"""Records behind at which a consumer group is news."""
+BEHIND_S = 60.0
+"""Records behind, or the age of the oldest unapplied one, at which a consumer group is news."""
 NAMED = 3
 """How many workflows a check names before it only counts."""
 Verdict = Literal["OK", "WARN", "DOWN"]
@@ -204,10 +205,14 @@ async def _stores(
                 ).where(ConsumerPosition.topic == settings.kafka_topic)
             )
         ).all()
-    marks = await _marks(settings, stored, checks)
-    for group in (settings.projection_group_id, settings.feed_group_id):
-        positions = {p: offset for g, p, offset in stored if g == group}
-        checks.append(_consumer(group, positions, marks, status, now))
+    groups = {
+        group: {p: offset for g, p, offset in stored if g == group}
+        for group in (settings.projection_group_id, settings.feed_group_id)
+    }
+    ends = await _ends(settings, groups, checks)
+    for group, positions in groups.items():
+        end = ends[group] if ends is not None else None
+        checks.append(_consumer(group, positions, end, status, now))
     checks.append(_completeness(int(logged), status.applied_events, last_published, now))
     checks.append(_failing_activities(failing))
     checks.append(
@@ -229,21 +234,23 @@ async def _stores(
     return checks
 
 
-async def _marks(
-    settings: Settings, stored: Sequence[Any], checks: list[Check]
-) -> dict[int, int] | None:
-    """The case topic's high-water marks, measured now: a stopped consumer's lag still grows.
-    None (and a DOWN check) when the broker does not answer."""
-    near: dict[int, int] = {}
-    for _, partition, offset in stored:
-        near[partition] = min(offset, near.get(partition, offset))
+async def _ends(
+    settings: Settings, groups: dict[str, dict[int, int]], checks: list[Check]
+) -> dict[str, TopicEnd] | None:
+    """Where the case topic ends, read now from each group's positions: a stopped consumer's
+    lag still grows. None (and a DOWN check) when the broker does not answer."""
+    ends = {}
     try:
-        marks = await high_water_marks(settings.kafka_bootstrap_servers, settings.kafka_topic, near)
+        for group, positions in groups.items():
+            ends[group] = await topic_end(
+                settings.kafka_bootstrap_servers, settings.kafka_topic, positions
+            )
     except Exception as exc:
         checks.append(
             Check(name="broker", verdict="DOWN", detail=f"unreachable ({type(exc).__name__})")
         )
         return None
+    marks = next(iter(ends.values())).high_water if ends else {}
     checks.append(
         Check(
             name="broker",
@@ -253,24 +260,26 @@ async def _marks(
             value=len(marks),
         )
     )
-    return marks
+    return ends
 
 
 def _consumer(
     group: str,
     positions: dict[int, int],
-    marks: dict[int, int] | None,
+    end: TopicEnd | None,
     status: ProjectionStatus,
     now: datetime,
 ) -> Check:
-    """A consumer group's lag against the marks measured now (else as it last stored it)."""
+    """A consumer group's lag against the topic's end measured now (else as it last stored
+    it), in records and in seconds: the age of the oldest record it has not applied."""
     newest = status.last_batch_at.get(group)
     since = f", last batch {_age(newest, now):.0f} s ago" if newest else ", nothing read yet"
     name = f"consumer {group}"
-    if marks is None:
+    if end is None:
         lag = status.lag.get(group, 0)
         detail = f"{lag} records behind as last stored (broker unreachable){since}"
         return Check(name=name, verdict="WARN", detail=detail, value=lag)
+    marks = end.high_water
     beyond = sorted(p for p, offset in positions.items() if p in marks and offset > marks[p])
     if beyond:
         return Check(
@@ -281,10 +290,13 @@ def _consumer(
             value=len(beyond),
         )
     lag = sum(max(mark - positions.get(p, 0), 0) for p, mark in marks.items())
+    unread = [ms for p, ms in end.first_unread_ms.items() if marks.get(p, 0) > positions.get(p, 0)]
+    behind_s = max(now.timestamp() - min(unread) / 1000, 0.0) if unread else 0.0
+    late = f" (the oldest written {behind_s:.0f} s ago)" if lag else ""
     return Check(
         name=name,
-        verdict="OK" if lag < LAGGING else "WARN",
-        detail=f"{lag} records behind{since}",
+        verdict="OK" if lag < LAGGING and behind_s < BEHIND_S else "WARN",
+        detail=f"{lag} records behind{late}{since}",
         value=lag,
     )
 

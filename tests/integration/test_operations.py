@@ -346,10 +346,13 @@ async def test_lag_is_visible_while_the_projection_is_stopped(stack: RunningStac
     lag grows in the status (it cannot report its own), and clears once it runs again."""
     group = f"consumer {stack.settings.projection_group_id}"
 
+    seen: list[str] = []
+
     async def lag() -> float:
         done = await asyncio.to_thread(bosetting, stack, "status", "--json")
         found = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
         assert found["broker"]["verdict"] == "OK", found["broker"]
+        seen.append(found[group]["detail"])
         return float(found[group]["value"])
 
     async def caught_up() -> bool:
@@ -365,6 +368,7 @@ async def test_lag_is_visible_while_the_projection_is_stopped(stack: RunningStac
             return await lag() >= sum(p.event_count for p in plans)
 
         await eventually(behind, within_s=30, what="the lag of the stopped projection")
+        assert "the oldest written" in seen[-1]  # and how far behind in time
     finally:
         await stack.stack.release("projection")
     await eventually(caught_up, within_s=60, what="the lag to clear after the restart")

@@ -137,6 +137,7 @@ async def test_alerts_wait_for_a_broker_that_is_away_and_go_when_it_returns():
 
 
 def test_a_consumers_lag_is_measured_against_the_marks_and_a_lost_broker_shows():
+    from workers.kafka import TopicEnd
     from workers.projection.queries import ProjectionStatus
     from workers.status import _consumer
 
@@ -147,10 +148,15 @@ def test_a_consumers_lag_is_measured_against_the_marks_and_a_lost_broker_shows()
         lag={"g": 0},  # what the stopped consumer last said
         last_batch_at={"g": NOW - timedelta(minutes=2)},
     )
-    measured = _consumer("g", {0: 5, 1: 3}, {0: 9, 1: 3, 2: 4}, stored, NOW)
+    written = int((NOW - timedelta(seconds=20)).timestamp() * 1000)
+    end = TopicEnd({0: 9, 1: 3, 2: 4}, {0: written + 5000, 2: written})
+    measured = _consumer("g", {0: 5, 1: 3}, end, stored, NOW)
     assert (measured.verdict, measured.value) == ("OK", 4 + 0 + 4)  # never read partition 2
+    assert "the oldest written 20 s ago" in measured.detail
     assert "last batch 120 s ago" in measured.detail
-    lost = _consumer("g", {0: 5, 1: 3}, {0: 2, 1: 3}, stored, NOW)  # the topic came back empty
+    stale = TopicEnd({0: 9}, {0: written - 60_000})
+    assert _consumer("g", {0: 5}, stale, stored, NOW).verdict == "WARN"  # 80 s behind
+    lost = _consumer("g", {0: 5, 1: 3}, TopicEnd({0: 2, 1: 3}, {}), stored, NOW)  # came back empty
     assert lost.verdict == "WARN"
     assert "[0]" in lost.detail
     assert "broker-data-lost" in lost.detail
