@@ -581,6 +581,19 @@ def _print_ledger(ledger: "PlacesLedger", year: int) -> None:
     console.print(places_table([ledger], municipality_register(), year))
 
 
+@app.command("payload-key")
+def payload_key(
+    key_id: Annotated[str, typer.Option("--id", help="The key's id, kept with each payload.")] = (
+        "k1"
+    ),
+) -> None:
+    """Print a new AES-256 key for BOSETTING_PAYLOAD_KEYS (put it first to encrypt with it;
+    keep the old ones after it while histories still need them)."""
+    from .codec import new_key
+
+    print(f"{key_id}={new_key()}")
+
+
 @app.command()
 def topics() -> None:
     """Create the Kafka topics (case events, municipality feed, alerts) if missing (idempotent);

@@ -97,6 +97,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env = {}
     values = settings.model_dump(exclude_none=True)
     values["state_dir"] = settings.state_dir.resolve()
+    if settings.payload_keys is not None:
+        values["payload_keys"] = settings.payload_keys.get_secret_value()
     for name, value in values.items():
         env[f"BOSETTING_{name.upper()}"] = (
             str(value).lower() if isinstance(value, bool) else str(value)

@@ -7,18 +7,29 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BOSETTING_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="BOSETTING_",
+        env_file=".env",
+        extra="ignore",
+        hide_input_in_errors=True,  # database URLs and keys hold secrets
+    )
 
     state_dir: Path = Field(Path(".bosetting"), description="Files of the embedded stack.")
 
     temporal_address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port.")
     temporal_namespace: str = "default"
     task_queue: str = Field("settlement-cases", description="Task queue of the case worker.")
+    payload_keys: SecretStr | None = Field(
+        None,
+        description="Encrypt Temporal payloads: id=<base64 of 32 bytes>,… (the first "
+        "encrypts, all decrypt; see workers/codec.py). Every process that talks to Temporal "
+        "needs the same keys.",
+    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic: str = "bosetting.case-events.v1"
@@ -112,6 +123,15 @@ class Settings(BaseSettings):
     temporal_db_file: Path | None = Field(
         None, description="Dev server's SQLite file; default state_dir/temporal.db"
     )
+
+    @field_validator("payload_keys")
+    @classmethod
+    def _keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from .codec import parse_keys
+
+            parse_keys(value.get_secret_value())  # names the rule; never echoes a key
+        return value
 
     @property
     def register_url(self) -> str:

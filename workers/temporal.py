@@ -1,10 +1,14 @@
 """Temporal client construction: one data converter (pydantic) everywhere."""
 
+import dataclasses
+
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from .codec import EncryptionCodec, parse_keys
 from .settings import Settings
 
 
@@ -21,12 +25,20 @@ async def connect(settings: Settings, *, metrics_port: int = 0) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         runtime=runtime,
         # Carries the trace into workflows and activities; workers built on this client get
         # it too. Without a tracer provider (workers/tracing.py) its spans cost nothing.
         interceptors=[TracingInterceptor()],
     )
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """pydantic models as JSON, encrypted when payload keys are set (workers/codec.py)."""
+    if settings.payload_keys is None:
+        return pydantic_data_converter
+    keys = parse_keys(settings.payload_keys.get_secret_value())
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys))
 
 
 async def register_search_attributes(client: Client) -> None:

@@ -1,21 +1,25 @@
-"""One trace from an API call to the figures, on the real stack with the file exporter: the
-API's span, the workflow and activity spans in the case worker, the ``ce_traceparent`` on the
-Kafka record, the projection batch that links to it, and the trace id on the log lines of the
-API and the case worker."""
+"""A stack set up as production would be, traced (to files) and with Temporal payloads
+encrypted. One trace from an API call to the figures: the API's span, the workflow and
+activity spans in the case worker, the ``ce_traceparent`` on the Kafka record, the projection
+batch that links to it, and the trace id on the log lines of the API and the case worker.
+And the histories Temporal keeps are unreadable without the key."""
 
 import json
 import secrets
 import shlex
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.factories import household
 from tests.integration.conftest import RunningStack, cli, eventually, stack_settings, start_stack
-from tests.integration.test_api_http import read_records
+from tests.integration.test_api_http import read_records, readable
+from workers.codec import new_key
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +34,11 @@ PERMIT = {
 
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory) -> AsyncIterator[RunningStack]:
-    settings = stack_settings(tmp_path_factory.mktemp("traced"), tracing_exporter="file")
+    settings = stack_settings(
+        tmp_path_factory.mktemp("traced"),
+        tracing_exporter="file",
+        payload_keys=f"k1={new_key()}",
+    )
     async for running in start_stack(settings):
         yield running
 
@@ -96,3 +104,24 @@ async def test_a_step_is_one_trace_from_the_api_to_the_projection(stack: Running
     )
     opened_log = log_lines(logs / "api.log", trace_id)
     assert any(line["event"] == "case opened" for line in opened_log)
+
+
+async def test_temporal_keeps_the_household_encrypted(stack: RunningStack):
+    """Read with the key, the case is whole; read raw, as the cluster's operators and backups
+    see it, every payload is ciphertext and no birth date shows."""
+    from temporalio.client import Client
+
+    from schemas.ids import workflow_id_for
+
+    grant = household("case-sealed-1", births=(date(1988, 4, 2),))
+    await stack.cases.grant_permit(grant)
+    state = await stack.cases.state("case-sealed-1")
+    assert [p.birth_date for p in state.persons] == [date(1988, 4, 2)]
+
+    raw = await Client.connect(stack.settings.temporal_address)  # no codec, no key
+    history = await raw.get_workflow_handle(workflow_id_for("case-sealed-1")).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert [p.metadata["encoding"] for p in started.input.payloads] == [b"binary/encrypted"]
+    text = history.to_json()
+    assert "1988-04-02" not in readable(text)
+    assert "case-sealed-1" in text  # ids and search attributes stay readable for operations
