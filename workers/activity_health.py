@@ -23,6 +23,7 @@ from temporalio.worker import (
 )
 
 from activities.event_log import RegisterBase
+from schemas.qualification import qualification_workflow_id
 
 log = structlog.get_logger("activities")
 
@@ -37,6 +38,14 @@ class FailingActivity(RegisterBase):
     error_type: Mapped[str] = mapped_column(String(128))
     first_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def shown(workflow_id: str) -> str:
+    """A workflow as logs and checks name it: a case by its id, a person's qualification
+    record without it (a person id could be a protected person's)."""
+    if workflow_id.startswith(qualification_workflow_id("")):
+        return "a qualification record"
+    return workflow_id
 
 
 def _retried(exc: BaseException) -> bool:
@@ -72,9 +81,10 @@ class _Recording(ActivityInboundInterceptor):
 
     async def _failed(self, info: activity.Info, error_type: str) -> None:
         now = datetime.now(UTC)
+        workflow_id = info.workflow_id or ""
         log.warning(
             "activity failed",
-            workflow_id=info.workflow_id,
+            workflow=shown(workflow_id),
             activity_type=info.activity_type,
             attempt=info.attempt,
             error=error_type,
@@ -84,7 +94,7 @@ class _Recording(ActivityInboundInterceptor):
                 changed = await session.execute(
                     update(FailingActivity)
                     .where(
-                        FailingActivity.workflow_id == info.workflow_id,
+                        FailingActivity.workflow_id == workflow_id,
                         FailingActivity.activity_id == info.activity_id,
                     )
                     .values(attempt=info.attempt, error_type=error_type, last_failed_at=now)
@@ -92,7 +102,7 @@ class _Recording(ActivityInboundInterceptor):
                 if changed.rowcount == 0:  # type: ignore[attr-defined]
                     session.add(
                         FailingActivity(
-                            workflow_id=info.workflow_id,
+                            workflow_id=workflow_id,
                             activity_id=info.activity_id,
                             activity_type=info.activity_type,
                             attempt=info.attempt,
@@ -109,7 +119,7 @@ class _Recording(ActivityInboundInterceptor):
             async with self._sessions.begin() as session:
                 await session.execute(
                     delete(FailingActivity).where(
-                        FailingActivity.workflow_id == info.workflow_id,
+                        FailingActivity.workflow_id == (info.workflow_id or ""),
                         FailingActivity.activity_id == info.activity_id,
                     )
                 )

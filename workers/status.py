@@ -14,7 +14,7 @@ from temporalio.client import Client
 from activities.event_log import EventLogRow
 
 from . import db
-from .activity_health import FailingActivity
+from .activity_health import FailingActivity, shown
 from .feed import FeedEvent
 from .heartbeat import STALE_AFTER_S, Heartbeat
 from .kafka import TopicEnd, topic_end
@@ -306,7 +306,7 @@ def _failing_activities(rows: Sequence[FailingActivity]) -> Check:
     if not rows:
         return Check(name="activities", verdict="OK", detail="none failing", value=0)
     named = ", ".join(
-        f"{r.workflow_id} {r.activity_type} (attempt {r.attempt}, {r.error_type})"
+        f"{shown(r.workflow_id)} {r.activity_type} (attempt {r.attempt}, {r.error_type})"
         for r in rows[:NAMED]
     )
     more = f" and {len(rows) - NAMED} more" if len(rows) > NAMED else ""
@@ -316,7 +316,7 @@ def _failing_activities(rows: Sequence[FailingActivity]) -> Check:
 
 
 async def _named(client: Client, query: str, count: int) -> str:
-    ids = [w.id async for w in client.list_workflows(query, limit=NAMED)]
+    ids = [shown(w.id) async for w in client.list_workflows(query, limit=NAMED)]
     return ", ".join(ids) + (f" and {count - len(ids)} more" if count > len(ids) else "")
 
 

@@ -163,3 +163,10 @@ def test_a_consumers_lag_is_measured_against_the_marks_and_a_lost_broker_shows()
     away = _consumer("g", {0: 5}, None, stored, NOW)
     assert (away.verdict, away.value) == ("WARN", 0)
     assert "broker unreachable" in away.detail
+
+
+def test_checks_name_cases_but_never_a_persons_record():
+    from workers.activity_health import shown
+
+    assert shown("settlement-case/case-0001") == "settlement-case/case-0001"
+    assert shown("qualification/case-0001-p0") == "a qualification record"
