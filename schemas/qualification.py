@@ -59,6 +59,14 @@ def qualification_workflow_id(person_id: str) -> str:
     return f"qualification/{person_id}"
 
 
+def workflow_label(workflow_id: str) -> str:
+    """A workflow as logs, checks, alerts and spans name it: a case by its id, a person's
+    qualification record without it (a person id could be a protected person's)."""
+    if workflow_id.startswith(qualification_workflow_id("")):
+        return "a qualification record"
+    return workflow_id
+
+
 class QualificationStart(BaseModel):
     """What the case knows of an adult when they settle: enough to assess their rights."""
 

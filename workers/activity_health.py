@@ -23,7 +23,7 @@ from temporalio.worker import (
 )
 
 from activities.event_log import RegisterBase
-from schemas.qualification import qualification_workflow_id
+from schemas.qualification import workflow_label
 
 log = structlog.get_logger("activities")
 
@@ -38,14 +38,6 @@ class FailingActivity(RegisterBase):
     error_type: Mapped[str] = mapped_column(String(128))
     first_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-def shown(workflow_id: str) -> str:
-    """A workflow as logs and checks name it: a case by its id, a person's qualification
-    record without it (a person id could be a protected person's)."""
-    if workflow_id.startswith(qualification_workflow_id("")):
-        return "a qualification record"
-    return workflow_id
 
 
 def _retried(exc: BaseException) -> bool:
@@ -84,7 +76,7 @@ class _Recording(ActivityInboundInterceptor):
         workflow_id = info.workflow_id or ""
         log.warning(
             "activity failed",
-            workflow=shown(workflow_id),
+            workflow=workflow_label(workflow_id),
             activity_type=info.activity_type,
             attempt=info.attempt,
             error=error_type,

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from activities.event_log import EventLogRow
+from schemas.qualification import workflow_label
 
 from . import db
-from .activity_health import FailingActivity, shown
+from .activity_health import FailingActivity
 from .feed import FeedEvent
 from .heartbeat import STALE_AFTER_S, Heartbeat
 from .kafka import TopicEnd, topic_end
@@ -306,7 +307,7 @@ def _failing_activities(rows: Sequence[FailingActivity]) -> Check:
     if not rows:
         return Check(name="activities", verdict="OK", detail="none failing", value=0)
     named = ", ".join(
-        f"{shown(r.workflow_id)} {r.activity_type} (attempt {r.attempt}, {r.error_type})"
+        f"{workflow_label(r.workflow_id)} {r.activity_type} (attempt {r.attempt}, {r.error_type})"
         for r in rows[:NAMED]
     )
     more = f" and {len(rows) - NAMED} more" if len(rows) > NAMED else ""
@@ -316,7 +317,7 @@ def _failing_activities(rows: Sequence[FailingActivity]) -> Check:
 
 
 async def _named(client: Client, query: str, count: int) -> str:
-    ids = [shown(w.id) async for w in client.list_workflows(query, limit=NAMED)]
+    ids = [workflow_label(w.id) async for w in client.list_workflows(query, limit=NAMED)]
     return ", ".join(ids) + (f" and {count - len(ids)} more" if count > len(ids) else "")
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SimpleSpanProcessor,
@@ -29,9 +30,23 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 
+from schemas.qualification import workflow_label
+
 from .settings import Settings
 
 _provider: TracerProvider | None = None
+WORKFLOW_ID = "temporalWorkflowID"
+"""The attribute Temporal's TracingInterceptor puts a workflow's id in."""
+
+
+class HidePersons(SpanProcessor):
+    """Spans name a case's workflow but never a person's qualification record: its id is a
+    person id, which could be a protected person's."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        workflow_id = (span.attributes or {}).get(WORKFLOW_ID)
+        if isinstance(workflow_id, str) and workflow_id != workflow_label(workflow_id):
+            span.set_attribute(WORKFLOW_ID, workflow_label(workflow_id))
 
 
 class JsonLinesExporter(SpanExporter):
@@ -69,6 +84,7 @@ def configure_tracing(settings: Settings, *, component: str) -> None:
     if _provider is not None:
         return
     provider = TracerProvider(resource=Resource.create({"service.name": f"bosetting-{component}"}))
+    provider.add_span_processor(HidePersons())  # first: before any exporter sees the span
     if settings.tracing_exporter == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

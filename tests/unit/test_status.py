@@ -166,7 +166,7 @@ def test_a_consumers_lag_is_measured_against_the_marks_and_a_lost_broker_shows()
 
 
 def test_checks_name_cases_but_never_a_persons_record():
-    from workers.activity_health import shown
+    from schemas.qualification import workflow_label
 
-    assert shown("settlement-case/case-0001") == "settlement-case/case-0001"
-    assert shown("qualification/case-0001-p0") == "a qualification record"
+    assert workflow_label("settlement-case/case-0001") == "settlement-case/case-0001"
+    assert workflow_label("qualification/case-0001-p0") == "a qualification record"

@@ -94,3 +94,23 @@ def test_log_lines_carry_the_current_trace_and_span_ids():
     assert line["trace_id"] == f"{context.trace_id:032x}"
     assert line["span_id"] == f"{context.span_id:016x}"
     assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+def test_spans_never_carry_a_persons_record_id():
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from workers.tracing import WORKFLOW_ID, HidePersons
+
+    provider, exported = TracerProvider(), InMemorySpanExporter()
+    provider.add_span_processor(HidePersons())
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    tracer = provider.get_tracer("t")
+    for workflow_id in ("qualification/case-0001-p0", "settlement-case/case-0001"):
+        with tracer.start_as_current_span("RunWorkflow", attributes={WORKFLOW_ID: workflow_id}):
+            pass
+    assert [s.attributes[WORKFLOW_ID] for s in exported.get_finished_spans()] == [
+        "a qualification record",
+        "settlement-case/case-0001",
+    ]
