@@ -1,8 +1,9 @@
 """``bosetting monitor``: the status checks, every few seconds, as Prometheus metrics, a health
 endpoint and alert events.
 
-- ``GET /metrics``: ``bosetting_check_ok{check}`` (1 when OK) and ``bosetting_check_value``
-  (the check's number: instances alive, records behind, unpublished rows, cases past target);
+- ``GET /metrics``: ``bosetting_check_ok{check}`` (1 when OK), ``bosetting_check_value``
+  (the check's number: instances alive, records behind, unpublished rows, cases past target)
+  and ``bosetting_check_seconds`` (a consumer group's seconds behind);
 - ``GET /health``: 200 when every check is OK, else 503 with the checks that are not;
 - alert events: when a check leaves OK (raised) and when it comes back (cleared), each with
   the check, its verdict and why: CloudEvents on the alerts topic (``workers/alerts.py``) and
@@ -42,6 +43,12 @@ class Monitor:
         self._value = Gauge(
             "bosetting_check_value", "The check's number", ["check"], registry=registry
         )
+        self._seconds = Gauge(
+            "bosetting_check_seconds",
+            "How far behind in time: a consumer group's oldest record not yet applied",
+            ["check"],
+            registry=registry,
+        )
         self.last: Status | None = None
 
     async def look(self) -> Status:
@@ -52,6 +59,8 @@ class Monitor:
             self._ok.labels(check.name).set(1 if check.verdict == "OK" else 0)
             if check.value is not None:
                 self._value.labels(check.name).set(check.value)
+            if check.seconds is not None:
+                self._seconds.labels(check.name).set(check.seconds)
             was = before.get(check.name, "OK")
             if check.verdict != "OK" and was != check.verdict:
                 log.warning("alert", check=check.name, verdict=check.verdict, detail=check.detail)

@@ -44,6 +44,9 @@ class Check(BaseModel):
     detail: str
     value: float | None = None
     """The check's number, for the monitor's gauges: instances alive, records behind, …"""
+    seconds: float | None = None
+    """How far behind in time, where that has a meaning (a consumer group's oldest record
+    not yet applied), for the monitor's ``bosetting_check_seconds``."""
 
 
 class Status(BaseModel):
@@ -299,6 +302,7 @@ def _consumer(
         verdict="OK" if lag < LAGGING and behind_s < BEHIND_S else "WARN",
         detail=f"{lag} records behind{late}{since}",
         value=lag,
+        seconds=behind_s,
     )
 
 

@@ -127,8 +127,16 @@ def dashboard() -> dict[str, Any]:
         w=12,
         h=8,
     )
-    applied = [("deriv(bosetting_projection_applied_events[5m])", "applied")]
-    d.panel("timeseries", "Events applied per second", applied, x=12, w=12, h=8, unit="ops")
+    behind = [('bosetting_check_seconds{check=~"consumer .*"}', "{{check}}")]
+    d.panel(
+        "timeseries",
+        "Seconds behind: age of the oldest record not yet applied",
+        behind,
+        x=12,
+        w=12,
+        h=8,
+        unit="s",
+    )
     d.down(8)
     failures = [
         (
@@ -153,7 +161,10 @@ def dashboard() -> dict[str, Any]:
         h=8,
         unit="s",
     )
-    d.panel("stat", "Dead letters", [("bosetting_projection_dead_letters", "")], x=12, w=12, h=8)
+    applied = [("deriv(bosetting_projection_applied_events[5m])", "applied")]
+    d.panel("timeseries", "Events applied per second", applied, x=12, w=8, h=8, unit="ops")
+    dead = [("bosetting_projection_dead_letters", "")]
+    d.panel("stat", "Dead letters", dead, x=20, w=4, h=8)
     for number, panel in enumerate(d.panels, start=1):
         panel["id"] = number
     return {

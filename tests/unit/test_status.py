@@ -153,6 +153,7 @@ def test_a_consumers_lag_is_measured_against_the_marks_and_a_lost_broker_shows()
     measured = _consumer("g", {0: 5, 1: 3}, end, stored, NOW)
     assert (measured.verdict, measured.value) == ("OK", 4 + 0 + 4)  # never read partition 2
     assert "the oldest written 20 s ago" in measured.detail
+    assert measured.seconds == 20.0
     assert "last batch 120 s ago" in measured.detail
     stale = TopicEnd({0: 9}, {0: written - 60_000})
     assert _consumer("g", {0: 5}, stale, stored, NOW).verdict == "WARN"  # 80 s behind
