@@ -3,7 +3,9 @@ endpoint and alert events.
 
 - ``GET /metrics``: ``bosetting_check_ok{check}`` (1 when OK), ``bosetting_check_value``
   (the check's number: instances alive, records behind, unpublished rows, cases past target)
-  and ``bosetting_check_seconds`` (a consumer group's seconds behind);
+  and ``bosetting_check_seconds`` (a consumer group's seconds behind); and the figures and the
+  read model's progress (``bosetting_figure_*``, ``bosetting_projection_*``), computed here
+  once rather than in every projection replica;
 - ``GET /health``: 200 when every check is OK, else 503 with the checks that are not;
 - alert events: when a check leaves OK (raised) and when it comes back (cleared), each with
   the check, its verdict and why: CloudEvents on the alerts topic (``workers/alerts.py``) and
@@ -23,8 +25,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import db
 from .alerts import Alert, AlertSender, KafkaAlerts
 from .kafka import sink_connector
+from .projection.exporter import FiguresExporter
 from .settings import Settings
 from .status import Check, Probe, Status
 
@@ -120,6 +124,10 @@ async def run_monitor(
     probe = Probe(settings)
     alerts = KafkaAlerts(sink_connector(settings, settings.kafka_alerts_topic))
     monitor = Monitor(probe, registry, alerts)
+    # The figures and the read model's progress: once for the system, here, rather than in
+    # every projection replica.
+    projection = db.make_engine(settings.projection_url)
+    figures = FiguresExporter(db.sessionmaker(projection), registry)
     server = uvicorn.Server(
         uvicorn.Config(
             monitor_app(monitor, registry),
@@ -131,6 +139,9 @@ async def run_monitor(
     )
     serving = asyncio.create_task(server.serve(), name="monitor-http")
     looking = asyncio.create_task(monitor.run(stop, settings.monitor_interval_s))
+    exporting = asyncio.create_task(
+        figures.run(stop, settings.projection_metrics_interval_s), name="figures-exporter"
+    )
     while not server.started:
         if serving.done():
             await serving
@@ -143,7 +154,8 @@ async def run_monitor(
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     stop.set()
     server.should_exit = True
-    await asyncio.gather(serving, looking)
+    await asyncio.gather(serving, looking, exporting)
     stopping.cancel()
     await alerts.close()
     await probe.close()
+    await projection.dispose()

@@ -18,7 +18,7 @@ from .feed import FeedEvent, apply_feed_events, feed_record
 from .heartbeat import beat_until
 from .kafka import ensure_topic, sink_connector
 from .projection.consumer import ProjectionConsumer
-from .projection.exporter import FiguresExporter
+from .projection.exporter import BatchMetrics
 from .settings import Settings
 
 log = structlog.get_logger("projection")
@@ -36,11 +36,14 @@ async def run_projection(
     )
     engine = db.make_engine(settings.projection_url)
     sessions = db.sessionmaker(engine)
+    registry = CollectorRegistry()
+    metrics = BatchMetrics(registry)
     consumer = ProjectionConsumer(
         sessions,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic=settings.kafka_topic,
         group_id=settings.projection_group_id,
+        metrics=metrics,
     )
     feed = ProjectionConsumer(
         sessions,
@@ -48,6 +51,7 @@ async def run_projection(
         topic=settings.kafka_topic,
         group_id=settings.feed_group_id,
         apply=apply_feed_events,
+        metrics=metrics,
     )
     await db.upgrade(settings.register_url, db.REGISTER)  # the heartbeat's table
     register = db.make_engine(settings.register_url)
@@ -57,15 +61,9 @@ async def run_projection(
     feeding = asyncio.create_task(feed.run(stop), name="municipality-feed")
     relaying = asyncio.create_task(feed_publisher(settings, sessions).run(stop), name="feed-relay")
     server = None
-    exporting: asyncio.Task[None] | None = None
-    if settings.projection_metrics_port:
-        registry = CollectorRegistry()
-        exporter = FiguresExporter(db.sessionmaker(engine), registry)
+    if settings.projection_metrics_port:  # this process's own work; the figures: the monitor
         server, _ = start_http_server(
             settings.projection_metrics_port, addr=settings.metrics_host, registry=registry
-        )
-        exporting = asyncio.create_task(
-            exporter.run(stop, settings.projection_metrics_interval_s), name="figures-exporter"
         )
         log.info("prometheus metrics served", port=settings.projection_metrics_port)
     try:
@@ -73,8 +71,6 @@ async def run_projection(
     finally:
         stop.set()
         await asyncio.gather(feeding, relaying, beating, return_exceptions=True)
-        if exporting is not None:
-            await exporting
         if server is not None:
             server.shutdown()
         await engine.dispose()

@@ -62,10 +62,11 @@ class Settings(BaseSettings):
     projection_metrics_port: int = Field(
         9464,
         ge=0,
-        description="Prometheus /metrics of the projection on 127.0.0.1; 0 turns it off.",
+        description="Prometheus /metrics of each projection process (its own work: events "
+        "applied, batch time); 0 turns it off.",
     )
     projection_metrics_interval_s: float = Field(
-        15.0, gt=0, description="How often the figures behind the gauges are recomputed."
+        15.0, gt=0, description="How often the monitor recomputes the figures' gauges."
     )
 
     municipality_classification_file: Path | None = Field(

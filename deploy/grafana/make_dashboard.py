@@ -161,8 +161,10 @@ def dashboard() -> dict[str, Any]:
         h=8,
         unit="s",
     )
-    applied = [("deriv(bosetting_projection_applied_events[5m])", "applied")]
-    d.panel("timeseries", "Events applied per second", applied, x=12, w=8, h=8, unit="ops")
+    applied = [("sum by (consumer) (rate(bosetting_projection_events_total[5m]))", "{{consumer}}")]
+    d.panel(
+        "timeseries", "Events applied per second, all replicas", applied, x=12, w=8, h=8, unit="ops"
+    )
     dead = [("bosetting_projection_dead_letters", "")]
     d.panel("stat", "Dead letters", dead, x=20, w=4, h=8)
     for number, panel in enumerate(d.panels, start=1):

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from workers.cli import app
 from workers.monitor import Monitor
-from workers.projection.exporter import FiguresExporter
+from workers.projection.exporter import BatchMetrics, FiguresExporter
 from workers.settings import Settings
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
@@ -163,6 +163,7 @@ def _exported() -> set[str]:
     registry = CollectorRegistry()
     FiguresExporter(None, registry)  # type: ignore[arg-type]
     Monitor(None, registry)  # type: ignore[arg-type]
+    BatchMetrics(registry)
     return {m.name for m in registry.collect()} | {
         f"{m.name}_total" for m in registry.collect() if m.type == "counter"
     }

@@ -4,6 +4,7 @@
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -97,16 +98,33 @@ async def test_a_candidate_version_of_the_definitions_is_compared(postgres_stack
     assert differences["SP13.2"]["candidate"]["version"] == "settlement/2"
 
 
-async def test_the_projection_serves_its_gauges(postgres_stack):
+async def test_the_monitor_serves_the_figures_and_the_projection_its_own_work(postgres_stack):
+    """The figures and the read model's progress once, from the monitor; each projection
+    process its own counters."""
+    plans = generate(3, seed=61, prefix="gauges")
+    await postgres_stack.drive(plans)
+    postgres_stack.driven += plans
     await assert_figures_match_the_oracle(postgres_stack)
-    url = f"http://127.0.0.1:{postgres_stack.settings.projection_metrics_port}/metrics"
+    s = postgres_stack.settings
+
+    def scrape(port: int) -> str:
+        url = f"http://127.0.0.1:{port}/metrics"
+        return str(urllib.request.urlopen(url, timeout=5).read().decode())
 
     async def gauges_current() -> bool:
-        text = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
+        text = await asyncio.to_thread(scrape, s.monitor_port)
         wanted = f"bosetting_projection_applied_events {float(postgres_stack.expected_events)}"
-        return wanted in text.decode()
+        return wanted in text and "bosetting_figure_settled_persons" in text
 
-    await eventually(gauges_current, within_s=30, what="the projection's gauges")
+    await eventually(gauges_current, within_s=30, what="the monitor's gauges of the figures")
+    own = await asyncio.to_thread(scrape, s.projection_metrics_port)
+    assert "bosetting_figure_" not in own  # computed once, by the monitor
+    counted = re.search(
+        rf'bosetting_projection_events_total{{consumer="{s.projection_group_id}"}} (\S+)', own
+    )
+    assert counted is not None
+    assert float(counted.group(1)) > 0
+    assert "bosetting_projection_batch_seconds_bucket" in own
 
 
 def test_metrics_command_rejects_a_bad_period_naming_the_option(tmp_path):

@@ -11,6 +11,7 @@ Each batch is one span, linked to the traces of the steps that recorded its even
 """
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import structlog
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from .apply import EventsApplier, Record, apply_batch
+from .exporter import BatchMetrics
 from .store import ConsumerPosition
 
 log = structlog.get_logger("projection")
@@ -72,8 +74,10 @@ class ProjectionConsumer:
         group_id: str,
         max_records: int = 2000,
         apply: EventsApplier | None = None,
+        metrics: BatchMetrics | None = None,
     ) -> None:
         self._sessions = sessions
+        self._metrics = metrics
         self._apply_events = apply
         self._topic = topic
         self._group_id = group_id
@@ -143,6 +147,7 @@ class ProjectionConsumer:
             await self._consumer.stop()
 
     async def _apply(self, records: list[Record], high_water: dict[int, int]) -> None:
+        started = time.perf_counter()
         for attempt in range(5):
             try:
                 async with self._sessions.begin() as session:
@@ -155,6 +160,9 @@ class ProjectionConsumer:
                         self._apply_events,
                     )
                 self.applied += result.applied
+                if self._metrics is not None:
+                    elapsed = time.perf_counter() - started
+                    self._metrics.observe(self._group_id, result.applied, elapsed)
                 log.debug("batch applied", records=len(records), **vars(result))
                 return
             except (IntegrityError, StaleDataError):

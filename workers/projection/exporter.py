@@ -1,6 +1,11 @@
-"""Prometheus gauges of the projection: how far it has got, and the current figures (the
-steering parameters of the current calendar year and who is waiting today), refreshed on an
-interval from the read model. Served on loopback by the projection worker."""
+"""Prometheus metrics of the projection.
+
+- ``FiguresExporter``: how far the read model has got and the current figures (the steering
+  parameters of the current calendar year, who is waiting today), refreshed on an interval
+  from the database. They describe the whole read model, so one process computes them: the
+  monitor, however many projection replicas run.
+- ``BatchMetrics``: each projection process's own work (events applied, time per batch),
+  counted in memory without a query; Prometheus sums them across replicas."""
 
 import asyncio
 import contextlib
@@ -8,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import structlog
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .queries import projection_status, waiting_on, waiting_time
@@ -103,3 +108,24 @@ class FiguresExporter:
                 log.warning("figures refresh failed", error=type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+
+class BatchMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "bosetting_projection_events",
+            "Events this process applied, per consumer group.",
+            ["consumer"],
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "bosetting_projection_batch_seconds",
+            "Time to apply and commit one batch, per consumer group.",
+            ["consumer"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=registry,
+        )
+
+    def observe(self, consumer: str, applied: int, seconds: float) -> None:
+        self.events.labels(consumer).inc(applied)
+        self.batch_seconds.labels(consumer).observe(seconds)
