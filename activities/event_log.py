@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from temporalio import activity
 
-from schemas.events import QUALIFICATION_EVENTS, CaseEvent
+from schemas.events import CaseEvent
 from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
 
 NAMING = {
@@ -130,12 +130,10 @@ class EventLogActivities:
             inserted = await append_events(session, request.events, current_traceparent())
         if self._on_append is not None:
             self._on_append()
-        if request.events:  # a qualification record's stream id is a person's: not logged
-            first = request.events[0]
-            case = (
-                {} if isinstance(first.data, QUALIFICATION_EVENTS) else {"case_id": first.case_id}
-            )
-            log.info(
-                "events recorded", **case, inserted=inserted, types=[e.type for e in request.events]
-            )
+        log.info(  # a person's record is labelled, not named, by the log processor
+            "events recorded",
+            workflow_id=activity.info().workflow_id,
+            inserted=inserted,
+            types=[e.type for e in request.events],
+        )
         return RecordCaseEventsResult(inserted=inserted)

@@ -28,6 +28,13 @@ class KafkaRecord:
     headers: list[tuple[str, bytes]]
     value: bytes
 
+    @classmethod
+    def binary(cls, key: str, event: CloudEvent) -> "KafkaRecord":
+        """A CloudEvent in Kafka binary mode: attributes in ce_* headers, data as the value.
+        Every topic of ours (case events, the municipality feed, alerts) is written so."""
+        message = ce_kafka.to_binary_event(event)
+        return cls(key=key.encode(), headers=list(message.headers.items()), value=message.value)
+
 
 def cloudevent_type(data_type: str, schema_version: int = SCHEMA_VERSION) -> str:
     return f"{TYPE_PREFIX}{data_type}.v{schema_version}"
@@ -53,12 +60,7 @@ def to_kafka(event: CaseEvent, traceparent: str | None = None) -> KafkaRecord:
         },
         data=data,
     )
-    message = ce_kafka.to_binary_event(ce)
-    return KafkaRecord(
-        key=event.case_id.encode(),
-        headers=list(message.headers.items()),
-        value=message.value,
-    )
+    return KafkaRecord.binary(event.case_id, ce)
 
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time")

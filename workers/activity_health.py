@@ -23,7 +23,6 @@ from temporalio.worker import (
 )
 
 from activities.event_log import RegisterBase
-from schemas.qualification import workflow_label
 
 log = structlog.get_logger("activities")
 
@@ -76,7 +75,7 @@ class _Recording(ActivityInboundInterceptor):
         workflow_id = info.workflow_id or ""
         log.warning(
             "activity failed",
-            workflow=workflow_label(workflow_id),
+            workflow_id=workflow_id,  # a person's record is labelled by the log processor
             activity_type=info.activity_type,
             attempt=info.attempt,
             error=error_type,

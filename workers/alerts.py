@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 import structlog
-from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import BaseModel
 
@@ -50,12 +49,7 @@ def alert_record(alert: Alert) -> KafkaRecord:
         },
         data=alert.model_dump(mode="json"),
     )
-    message = ce_kafka.to_binary_event(ce)
-    return KafkaRecord(
-        key=alert.check.encode(),
-        headers=list(message.headers.items()),
-        value=message.value,
-    )
+    return KafkaRecord.binary(alert.check, ce)
 
 
 class AlertSender(Protocol):

@@ -80,6 +80,16 @@ def _run_until_signalled(
         shutdown_tracing()
 
 
+def _run_part(
+    component: str,
+    run: Callable[[Settings, asyncio.Event, Callable[[], None]], Awaitable[None]],
+) -> None:
+    """A long-running part: its settings, its logs and traces, until signalled."""
+    settings = Settings()
+    configure_logging(settings, component=component)
+    _run_until_signalled(lambda stop, ready: run(settings, stop, ready))
+
+
 def _exit_on_stack_error(run: Callable[[], object]) -> object:
     """A part of the embedded stack that cannot start is the user's to fix: say what and
     where, without a traceback."""
@@ -97,9 +107,7 @@ def worker() -> None:
     """Run the case worker: settlement workflows, their activities, the outbox publisher."""
     from .case_worker import run_case_worker
 
-    settings = Settings()
-    configure_logging(settings, component="case-worker")
-    _run_until_signalled(lambda stop, ready: run_case_worker(settings, stop, ready))
+    _run_part("case-worker", run_case_worker)
 
 
 @app.command()
@@ -107,9 +115,7 @@ def projection() -> None:
     """Run the projection worker: case events from Kafka into the waiting-time read model."""
     from .projection_worker import run_projection
 
-    settings = Settings()
-    configure_logging(settings, component="projection")
-    _run_until_signalled(lambda stop, ready: run_projection(settings, stop, ready))
+    _run_part("projection", run_projection)
 
 
 @app.command()
@@ -117,9 +123,7 @@ def api() -> None:
     """Run the HTTP API (FastAPI): every step of a case, each role's view, the figures."""
     from .api.server import run_api
 
-    settings = Settings()
-    configure_logging(settings, component="api")
-    _run_until_signalled(lambda stop, ready: run_api(settings, stop, ready))
+    _run_part("api", run_api)
 
 
 @app.command()
@@ -148,9 +152,7 @@ def monitor() -> None:
     (/metrics), a health endpoint (/health) and alert log events."""
     from .monitor import run_monitor
 
-    settings = Settings()
-    configure_logging(settings, component="monitor")
-    _run_until_signalled(lambda stop, ready: run_monitor(settings, stop, ready))
+    _run_part("monitor", run_monitor)
 
 
 @app.command()

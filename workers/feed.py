@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
 from sqlalchemy import (
     BigInteger,
@@ -54,7 +53,7 @@ from schemas.events import (
     RightsAssessed,
 )
 
-from .projection.apply import BatchResult, Located, Streams
+from .projection.apply import BatchResult, Located, Row, Streams
 from .projection.bulk import insert_rows
 from .projection.store import ProjectionBase
 
@@ -103,9 +102,6 @@ class FeedEvent(ProjectionBase):
             postgresql_where=published_at.is_(None),
         ),
     )
-
-
-Row = dict[str, Any]
 
 
 def route(stream: Row, event: CaseEvent) -> str | None:
@@ -229,9 +225,4 @@ def feed_record(row: FeedEvent) -> KafkaRecord:
     structured = json.loads(row.cloud_event)
     data = structured.pop("data")
     structured["time"] = datetime.fromisoformat(structured["time"])
-    message = ce_kafka.to_binary_event(CloudEvent(attributes=structured, data=data))
-    return KafkaRecord(
-        key=row.municipality_number.encode(),
-        headers=list(message.headers.items()),
-        value=message.value,
-    )
+    return KafkaRecord.binary(row.municipality_number, CloudEvent(attributes=structured, data=data))

@@ -2,11 +2,30 @@
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
+from schemas.qualification import workflow_label
+
 from .settings import Settings
 from .tracing import add_trace_ids, configure_tracing
+
+
+def hide_persons(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor, the one place the rule lives for logs: no person id on a line
+    (it could be a protected person's). A ``person_id`` field is dropped, and a qualification
+    record's workflow id (which holds one) is shown by its label."""
+    event_dict.pop("person_id", None)
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = workflow_label(value)
+        elif isinstance(value, dict):  # Temporal's loggers nest theirs (temporal_workflow)
+            hide_persons(logger, method, value)
+    return event_dict
 
 
 def configure_logging(settings: Settings, *, component: str) -> None:
@@ -27,10 +46,12 @@ def configure_logging(settings: Settings, *, component: str) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
+        hide_persons,  # after the extras library loggers attach
     ]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            hide_persons,
             add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),

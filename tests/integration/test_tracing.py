@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from schemas.ids import workflow_id_for
 from tests.factories import household
 from tests.integration.conftest import RunningStack, cli, eventually, stack_settings, start_stack
 from tests.integration.test_api_http import read_records, readable
@@ -99,7 +100,8 @@ async def test_a_step_is_one_trace_from_the_api_to_the_projection(stack: Running
     logs = stack.stack.logs
     recorded = log_lines(logs / "case-worker.log", trace_id)
     assert any(
-        line["event"] == "events recorded" and line["case_id"] == "case-traced-1"
+        line["event"] == "events recorded"
+        and line["workflow_id"] == workflow_id_for("case-traced-1")
         for line in recorded
     )
     opened_log = log_lines(logs / "api.log", trace_id)
@@ -110,8 +112,6 @@ async def test_temporal_keeps_the_household_encrypted(stack: RunningStack):
     """Read with the key, the case is whole; read raw, as the cluster's operators and backups
     see it, every payload is ciphertext and no birth date shows."""
     from temporalio.client import Client
-
-    from schemas.ids import workflow_id_for
 
     grant = household("case-sealed-1", births=(date(1988, 4, 2),))
     await stack.cases.grant_permit(grant)

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
+from temporalio.testing import ActivityEnvironment
 
 from activities.event_log import EventLogActivities, append_events
 from activities.publisher import OutboxPublisher
@@ -42,9 +43,10 @@ class RecordingSink:
 
 async def test_a_retried_activity_appends_nothing_twice(register):
     activity = EventLogActivities(register)
-    batch = events("case-0001", 3)
-    first = await activity.record_case_events(RecordCaseEvents(events=batch))
-    again = await activity.record_case_events(RecordCaseEvents(events=batch))
+    batch = RecordCaseEvents(events=events("case-0001", 3))
+    run = ActivityEnvironment()  # the SDK's harness: an activity context, no server
+    first = await run.run(activity.record_case_events, batch)
+    again = await run.run(activity.record_case_events, batch)
     assert (first.inserted, again.inserted) == (3, 0)
 
 

@@ -119,9 +119,9 @@ FIGURE_READERS = frozenset(Role)
 """Figures hold no personal data: every role may read them."""
 STATUS_READERS = frozenset({Role.OPERATIONS, C, A})
 RECORD_READERS = frozenset({M, C, A})
+"""Who reads an adult's qualification record."""
 FEED_READERS = frozenset({M, C, A})
 """A municipality reads its own feed; caseworkers and administrators any."""
-"""Who reads an adult's qualification record."""
 AUDIT_READERS = frozenset({A})
 
 

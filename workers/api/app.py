@@ -740,7 +740,7 @@ def _add_person_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
             raise HTTPException(404, "not found")
         cmd = _command(step.command, body, principal, key)
         result: QualificationResult = await context.qualification.execute(person_id, cmd)
-        log.info("step taken", person_id=person_id, step=step.path)
+        log.info("step taken", record="qualification", step=step.path)  # never the person
         return result
 
     _register(app, step, Body, endpoint, "/persons/{person_id}", "qualification")

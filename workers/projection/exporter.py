@@ -37,12 +37,6 @@ class FiguresExporter:
         self.dead = Gauge(
             f"{g}dead_letters", "Records the projection could not read.", registry=registry
         )
-        self.lag = Gauge(
-            f"{g}lag_records",
-            "Records behind the high-water marks, per consumer group.",
-            ["consumer"],
-            registry=registry,
-        )
         f = "bosetting_figure_"
         self.share = Gauge(
             f"{f}share",
@@ -83,8 +77,6 @@ class FiguresExporter:
         status = await projection_status(self._sessions)
         self.applied.set(status.applied_events)
         self.dead.set(status.dead_letters)
-        for group, behind in status.lag.items():
-            self.lag.labels(group).set(behind)
         report = await waiting_time(
             self._sessions, date(today.year, 1, 1), date(today.year, 12, 31)
         )

@@ -1,0 +1,27 @@
+"""Log lines never carry a person id: one processor, in every process's chain."""
+
+import structlog
+
+from workers.logging import configure_logging, hide_persons
+from workers.settings import Settings
+
+
+def test_person_ids_are_dropped_and_a_records_workflow_is_labelled():
+    line = {
+        "event": "step taken",
+        "person_id": "case-0001-p0",
+        "workflow_id": "qualification/case-0001-p0",
+        "case": "settlement-case/case-0001",
+        "temporal_workflow": {"workflow_id": "qualification/case-0001-p1", "attempt": 2},
+    }
+    assert hide_persons(None, "info", line) == {
+        "event": "step taken",
+        "workflow_id": "a qualification record",
+        "case": "settlement-case/case-0001",
+        "temporal_workflow": {"workflow_id": "a qualification record", "attempt": 2},
+    }
+
+
+def test_every_process_logs_through_it(tmp_path):
+    configure_logging(Settings(state_dir=tmp_path), component="test")
+    assert hide_persons in structlog.get_config()["processors"]
