@@ -243,6 +243,7 @@ def rebuild_projection(
 ) -> None:
     """Rebuild the read model from the SQL event log (after the broker lost its data, or a
     projection table changed). Stop the projection worker first; start it again after."""
+    from .projection.consumer import tune_garbage_collector
     from .rebuild import count_events, rebuild_from_event_log
 
     if not yes:
@@ -252,6 +253,7 @@ def rebuild_projection(
     settings = Settings()
 
     async def main() -> None:
+        tune_garbage_collector()
         await db.upgrade(settings.projection_url, db.PROJECTION)
         register = db.make_engine(settings.register_url)
         projection = db.make_engine(settings.projection_url)

@@ -17,7 +17,7 @@ from . import db
 from .feed import FeedEvent, apply_feed_events, feed_record
 from .heartbeat import beat_until
 from .kafka import ensure_topic, sink_connector
-from .projection.consumer import ProjectionConsumer
+from .projection.consumer import ProjectionConsumer, tune_garbage_collector
 from .projection.exporter import BatchMetrics
 from .settings import Settings
 
@@ -27,6 +27,7 @@ log = structlog.get_logger("projection")
 async def run_projection(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
+    tune_garbage_collector()
     await db.upgrade(settings.projection_url, db.PROJECTION)
     await ensure_topic(
         settings.kafka_bootstrap_servers,

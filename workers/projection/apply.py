@@ -214,6 +214,11 @@ class Streams:
     def __getitem__(self, stream_id: str) -> Row:
         return self._rows[stream_id]
 
+    @property
+    def stored(self) -> set[str]:
+        """The streams this consumer has applied events of before this batch."""
+        return self._stored
+
     def mark_applied(self, stream_id: str, sequence: int) -> bool:
         """False if the stream's event at ``sequence`` was applied already."""
         if not mark_applied(self._rows[stream_id], sequence):
@@ -265,12 +270,14 @@ class _BatchState:
         settled: dict[str, list[Row]] = {c: [] for c in stream_ids}
         waits: dict[str, list[Row]] = {c: [] for c in stream_ids}
         records: dict[str, list[Row]] = {c: [] for c in stream_ids}
-        ids = sorted(stream_ids)
         s, w = SettledPersonVersion.__table__, PersonWaitVersion.__table__
         q = QualificationRecordVersion.__table__
         streams = await Streams.load(
             session, cast(Table, StreamProgress.__table__), stream_ids, mapped_on=None
         )
+        # A stream's versions are written in the transaction that first stores the stream,
+        # so a stream met for the first time has none to load: catching up, that is most.
+        ids = sorted(streams.stored)
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
             for row in await session.execute(
                 select(s).where(s.c.case_id.in_(chunk), s.c.superseded_at.is_(None))
@@ -522,17 +529,15 @@ class _BatchState:
             row["superseded_at"] = event.recorded_at
             if "id" in row:  # stored before this batch; a row of this batch is inserted closed
                 self._closed[model].append(row)
-            change = changes(row) if callable(changes) else changes
-            successor = {k: v for k, v in row.items() if k not in _BOOKKEEPING} | change
-            current[i] = successor | {
-                "event_id": event.event_id,
-                "recorded_at": event.recorded_at,
-                "superseded_at": None,
-            }
-            self._new[model].append(current[i])
+            successor = row | (changes(row) if callable(changes) else changes)
+            successor.pop("id", None)  # its own id, from the database, and its own event
+            successor.update(
+                event_id=event.event_id, recorded_at=event.recorded_at, superseded_at=None
+            )
+            current[i] = successor
+            self._new[model].append(successor)
 
 
-_BOOKKEEPING = {"id", "event_id", "recorded_at", "superseded_at"}
 _VERSIONED = (SettledPersonVersion, PersonWaitVersion, QualificationRecordVersion)
 
 

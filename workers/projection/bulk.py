@@ -7,10 +7,11 @@ databases by one ``executemany`` of the statement SQLAlchemy compiled for them, 
 column types' own bind processors applied a column at a time: the same values SQLAlchemy
 would send, with its per-row bookkeeping left out."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Date, DateTime, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -26,7 +27,9 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             table.name,
             columns=columns,
-            records=[tuple(row[c] for c in columns) for row in rows],
+            records=[tuple(row[c] for c in columns) for row in rows]
+            if len(columns) == 1
+            else list(map(itemgetter(*columns), rows)),  # a tuple per row, built in C
         )
         return
     compiled = insert(table).values({c: None for c in columns}).compile(dialect=dialect)
@@ -37,6 +40,27 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     values = []
     for name in order:
         column = [row[name] for row in rows]
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        values.append(column if process is None else [process(v) for v in column])
+        kind = table.c[name].type
+        process = kind.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            values.append(column)
+        elif isinstance(kind, Date | DateTime):
+            values.append(_once_per_value(process, column, times=isinstance(kind, DateTime)))
+        else:
+            values.append([process(v) for v in column])
     await connection.exec_driver_sql(str(compiled), list(zip(*values, strict=True)))
+
+
+def _once_per_value(process: Callable[[Any], Any], column: list[Any], *, times: bool) -> list[Any]:
+    """``process`` applied to every date or time of a column, once per distinct value: a
+    batch's dates repeat (a household shares its permit date, an event's rows their
+    recording time), and formatting one costs more than looking it up. Equal times at
+    different offsets are formatted differently, so a time's offset is part of its key."""
+    done: dict[Any, Any] = {}
+    if times:
+        keys = [None if v is None else (v, v.tzinfo) for v in column]
+        return [
+            done[k] if k in done else done.setdefault(k, process(v))
+            for k, v in zip(keys, column, strict=True)
+        ]
+    return [done[v] if v in done else done.setdefault(v, process(v)) for v in column]

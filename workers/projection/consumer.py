@@ -11,6 +11,7 @@ Each batch is one span, linked to the traces of the steps that recorded its even
 """
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable
 
@@ -50,6 +51,17 @@ def trace_links(records: list[Record]) -> list[Link]:
         if len(links) == MAX_LINKS:
             break
     return links
+
+
+def tune_garbage_collector() -> None:
+    """For a process that turns batches of thousands of events into rows.
+
+    Each batch allocates hundreds of thousands of short-lived containers, which reference
+    counting frees; CPython's cycle collector, at its default thresholds (700, 10, 10), also
+    walks them and, every hundred collections, everything alive. That cost the projection a
+    quarter of its time (`make bench`). Collecting the young generation every 100,000
+    allocations keeps the collector but takes it off the hot path."""
+    gc.set_threshold(100_000, 50, 100)
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
