@@ -4,6 +4,8 @@ noisy; only ratios travel).
 
 1. Produce N synthetic case events to a fresh topic on the embedded broker.
 2. Raw consume: read them all with aiokafka, doing nothing else. This is the baseline.
+   Then consume and parse: the same reads, each record parsed into a validated case event as
+   the projection does first. Shown for the ceiling it puts on any projection of them.
 3. Projection into SQLite, then into PostgreSQL: the same reads, each batch applied exactly
    once (rows, positions and applied event ids in one transaction), as the projection does.
 4. Freshness: produce at a steady rate while the SQLite projection runs, and take, per event,
@@ -27,7 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from schemas.envelope import to_kafka
+from schemas.envelope import from_kafka, to_kafka
 from schemas.events import (
     CaseEvent,
     EventPerson,
@@ -41,6 +43,7 @@ from workers.kafka import ensure_topic
 from workers.logging import configure_logging
 from workers.postgres import PostgresServer, free_port
 from workers.projection.apply import Record, apply_batch
+from workers.projection.consumer import tune_garbage_collector
 from workers.settings import Settings
 
 PARTITIONS = 6
@@ -142,6 +145,14 @@ async def raw_rate(bootstrap: str, topic: str, expected: int) -> float:
     return expected / await consume(bootstrap, topic, expected, nothing)
 
 
+async def parse_rate(bootstrap: str, topic: str, expected: int) -> float:
+    async def parse(records: list[Record]) -> None:
+        for r in records:
+            from_kafka(r.headers, r.value)
+
+    return expected / await consume(bootstrap, topic, expected, parse)
+
+
 async def projection_rate(bootstrap: str, topic: str, expected: int, url: str) -> float:
     await db.upgrade(url, db.PROJECTION)
     engine = db.make_engine(url)
@@ -207,8 +218,10 @@ async def freshness(
 class Results:
     events: int
     raw_events_per_s: float
+    parse_events_per_s: float
     sqlite_events_per_s: float
     postgres_events_per_s: float
+    parse_ratio: float
     sqlite_ratio: float
     postgres_ratio: float
     steady_rate: int
@@ -217,6 +230,7 @@ class Results:
 
 
 async def run(events: int, rate: int, seconds: int) -> Results:
+    tune_garbage_collector()  # as the projection's process does; the baseline runs with it too
     root = Path(tempfile.mkdtemp(prefix="bosetting-bench-"))
     bootstrap = f"127.0.0.1:{free_port()}"
     settings = Settings(state_dir=root, kafka_bootstrap_servers=bootstrap)
@@ -229,6 +243,7 @@ async def run(events: int, rate: int, seconds: int) -> Results:
             await ensure_topic(bootstrap, topic, PARTITIONS, 1)
         await produce(bootstrap, "bench-sqlite", bench_events(events))
         raw = await raw_rate(bootstrap, "bench-sqlite", events)
+        parsed = await parse_rate(bootstrap, "bench-sqlite", events)
         sqlite = await projection_rate(
             bootstrap, "bench-sqlite", events, f"sqlite+aiosqlite:///{root / 'bench.db'}"
         )
@@ -243,8 +258,10 @@ async def run(events: int, rate: int, seconds: int) -> Results:
     return Results(
         events=events,
         raw_events_per_s=raw,
+        parse_events_per_s=parsed,
         sqlite_events_per_s=sqlite,
         postgres_events_per_s=pg,
+        parse_ratio=parsed / raw,
         sqlite_ratio=sqlite / raw,
         postgres_ratio=pg / raw,
         steady_rate=rate,
@@ -269,6 +286,10 @@ def main() -> None:
     table.add_column("What")
     table.add_column("Result", justify="right")
     table.add_row("raw consume (baseline)", f"{results.raw_events_per_s:,.0f} events/s")
+    table.add_row(
+        "consume + parse (the ceiling)",
+        f"{results.parse_events_per_s:,.0f} events/s = {results.parse_ratio:.2f} × raw",
+    )
     table.add_row(
         "projection into SQLite",
         f"{results.sqlite_events_per_s:,.0f} events/s = {results.sqlite_ratio:.2f} × raw",
