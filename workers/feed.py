@@ -28,7 +28,6 @@ from typing import Any, cast
 from cloudevents.core.v1.event import CloudEvent
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     Index,
     Integer,
     String,
@@ -55,7 +54,7 @@ from schemas.events import (
 
 from .projection.apply import BatchResult, Located, Row, Streams
 from .projection.bulk import insert_rows
-from .projection.store import ProjectionBase
+from .projection.store import Moment, ProjectionBase
 
 SOURCE = "urn:bosetting:municipality-feed"
 TYPE_PREFIX = "no.bosetting.municipality."
@@ -87,10 +86,10 @@ class FeedEvent(ProjectionBase):
     municipality_number: Mapped[str] = mapped_column(String(4))
     event_id: Mapped[Any] = mapped_column(Uuid())
     event_type: Mapped[str] = mapped_column(String(64))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(Moment())
     cloud_event: Mapped[str] = mapped_column(Text())
     """The CloudEvent in structured JSON, exactly as served."""
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(Moment())
     """When the relay put it on the feed topic."""
 
     __table_args__ = (

@@ -1,6 +1,6 @@
 """Applying Kafka records to the read model on real SQLite and PostgreSQL."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
@@ -401,3 +401,21 @@ async def test_two_consumers_applying_one_partition_cannot_both_commit(postgres)
         assert (status.applied_events, status.settled_persons) == (4, 2)
     finally:
         await engine.dispose()
+
+
+async def test_as_of_is_the_same_moment_whatever_its_offset(projection_db):
+    """Times are compared as instants: an `--as-of` in Norwegian winter time (+01:00), or an
+    event recorded by a producer outside UTC, means the same moment as its UTC twin."""
+    settled_at = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
+    oslo = timezone(timedelta(hours=1))
+    evts = [e.model_copy(update={"recorded_at": settled_at}) for e in case_events()]
+    evts[-1] = evts[-1].model_copy(update={"recorded_at": settled_at.astimezone(oslo)})
+    await apply(projection_db, records(evts))
+    year = (date(2020, 1, 1), date(2020, 12, 31))
+    just_before = settled_at - timedelta(minutes=30)
+    for moment in (just_before, just_before.astimezone(oslo)):  # 08:30Z is 09:30+01:00
+        report = await waiting_time(projection_db, *year, as_of=moment)
+        assert report.group("total").settled == 0, moment
+    for moment in (settled_at, settled_at.astimezone(oslo)):
+        report = await waiting_time(projection_db, *year, as_of=moment)
+        assert report.group("total").settled == 2, moment

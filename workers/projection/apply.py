@@ -276,7 +276,7 @@ class _BatchState:
             session, cast(Table, StreamProgress.__table__), stream_ids, mapped_on=None
         )
         # A stream's versions are written in the transaction that first stores the stream,
-        # so a stream met for the first time has none to load: catching up, that is most.
+        # so a stream met for the first time has none to load (catching up, most are new).
         ids = sorted(streams.stored)
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
             for row in await session.execute(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, insert
+from sqlalchemy import Date, DateTime, Table, TypeDecorator, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -42,10 +42,11 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
         column = [row[name] for row in rows]
         kind = table.c[name].type
         process = kind.dialect_impl(dialect).bind_processor(dialect)
+        stored_as = kind.impl if isinstance(kind, TypeDecorator) else kind
         if process is None:
             values.append(column)
-        elif isinstance(kind, Date | DateTime):
-            values.append(_once_per_value(process, column, times=isinstance(kind, DateTime)))
+        elif isinstance(stored_as, Date | DateTime):
+            values.append(_once_per_value(process, column, times=isinstance(stored_as, DateTime)))
         else:
             values.append([process(v) for v in column])
     await connection.exec_driver_sql(str(compiled), list(zip(*values, strict=True)))

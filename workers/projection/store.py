@@ -1,7 +1,8 @@
 """Tables of the waiting-time read model. Rebuildable: drop them and replay the topic."""
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -15,8 +16,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     Uuid,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -24,6 +27,28 @@ NAMING = {
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Moment(TypeDecorator[datetime]):
+    """A point in time, written in UTC whatever offset it came with and read back aware.
+
+    PostgreSQL's timestamptz compares instants by itself; SQLite keeps a time's fields and
+    drops its offset, so 10:00+01:00 would be stored, and compared with an ``--as-of``, as if
+    it were 10:00 UTC. A time without an offset is taken as UTC, as the CLI and API take it."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class ProjectionBase(DeclarativeBase):
@@ -41,7 +66,7 @@ class ConsumerPosition(ProjectionBase):
     next_offset: Mapped[int] = mapped_column(BigInteger())
     high_water: Mapped[int] = mapped_column(BigInteger(), default=0)
     """The partition's high-water mark seen in the last fetch: lag = high_water - next_offset."""
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(Moment())
     version: Mapped[int] = mapped_column(Integer())
     """Bumped by every batch: two consumers applying the same partition during a rebalance
     cannot both commit (the second one's update finds the version changed)."""
@@ -96,8 +121,8 @@ class SettledPersonVersion(ProjectionBase):
     settled_on: Mapped[date] = mapped_column(Date(), index=True)
     competence_mapped: Mapped[bool] = mapped_column(Boolean(), default=False)
     """The household's competence mapping was done by the settlement date (SP6)."""
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(Moment())
+    superseded_at: Mapped[datetime | None] = mapped_column(Moment())
 
     __table_args__ = (Index("ix_projection_settled_person_version_person", "case_id", "person_id"),)
 
@@ -121,8 +146,8 @@ class PersonWaitVersion(ProjectionBase):
     settled_on: Mapped[date | None] = mapped_column(Date())
     left_on: Mapped[date | None] = mapped_column(Date())
     """The case exited before this person settled."""
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(Moment())
+    superseded_at: Mapped[datetime | None] = mapped_column(Moment())
 
 
 class QualificationRecordVersion(ProjectionBase):
@@ -149,8 +174,8 @@ class QualificationRecordVersion(ProjectionBase):
     norwegian_started_on: Mapped[date | None] = mapped_column(Date())
     norwegian_completed_on: Mapped[date | None] = mapped_column(Date())
     norwegian_exempted_on: Mapped[date | None] = mapped_column(Date())
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(Moment())
+    superseded_at: Mapped[datetime | None] = mapped_column(Moment())
 
 
 class ReportSnapshot(ProjectionBase):
@@ -160,7 +185,7 @@ class ReportSnapshot(ProjectionBase):
     __tablename__ = "projection_report_snapshot"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(Moment())
     period_start: Mapped[date] = mapped_column(Date())
     period_end: Mapped[date] = mapped_column(Date())
     by: Mapped[str] = mapped_column(String(32))
@@ -201,4 +226,4 @@ class DeadLetter(ProjectionBase):
     """JSON object of header name to hex-encoded value."""
     value: Mapped[bytes] = mapped_column(LargeBinary())
     """The record's value exactly as received."""
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(Moment())
