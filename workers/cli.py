@@ -149,7 +149,7 @@ def contracts(
 @app.command()
 def monitor() -> None:
     """Run the monitor: the status checks every few seconds as Prometheus metrics
-    (/metrics), a health endpoint (/health) and alert log events."""
+    (/metrics), a health endpoint (/health) and alert events (the alerts topic and the log)."""
     from .monitor import run_monitor
 
     _run_part("monitor", run_monitor)
@@ -291,18 +291,12 @@ def republish(
     settings = Settings()
 
     async def main() -> tuple[int, int]:
-        from .kafka import ensure_topic
+        from .kafka import provision_topics
 
         # The topics first, with their partitions: a relay sending to a topic that does not
         # exist may have the broker create it on the fly with defaults (the embedded broker
         # does, and loses those records when the topic is then created properly).
-        for topic in (settings.kafka_topic, settings.kafka_feed_topic):
-            await ensure_topic(
-                settings.kafka_bootstrap_servers,
-                topic,
-                settings.kafka_partitions,
-                settings.kafka_replication_factor,
-            )
+        await provision_topics(settings, settings.kafka_topic, settings.kafka_feed_topic)
         await db.upgrade(settings.projection_url, db.PROJECTION)
         register = db.make_engine(settings.register_url)
         projection = db.make_engine(settings.projection_url)
@@ -602,21 +596,11 @@ def payload_key(
 def topics() -> None:
     """Create the Kafka topics (case events, municipality feed, alerts) if missing (idempotent);
     the partitions and replication factor come from BOSETTING_KAFKA_*."""
-    from .kafka import ensure_topic
+    from .kafka import provision_topics
 
     settings = Settings()
     names = [settings.kafka_topic, settings.kafka_feed_topic, settings.kafka_alerts_topic]
-
-    async def main() -> None:
-        for topic in names:
-            await ensure_topic(
-                settings.kafka_bootstrap_servers,
-                topic,
-                settings.kafka_partitions,
-                settings.kafka_replication_factor,
-            )
-
-    asyncio.run(main())
+    asyncio.run(provision_topics(settings, *names))
     console.print(f"topics present on {settings.kafka_bootstrap_servers}: {', '.join(names)}")
 
 

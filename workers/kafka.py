@@ -38,17 +38,23 @@ async def ensure_topic(
         await admin.close()
 
 
-def sink_connector(settings: Settings, topic: str) -> Callable[[], Awaitable[EventSink]]:
-    """How an outbox relay connects to ``topic``: provisioned on every (re)connect, since a
-    broker that lost its data comes back empty."""
-
-    async def connect() -> EventSink:
+async def provision_topics(settings: Settings, *topics: str) -> None:
+    """Create the topics that are missing, with the configured partitions and replication."""
+    for topic in topics:
         await ensure_topic(
             settings.kafka_bootstrap_servers,
             topic,
             settings.kafka_partitions,
             settings.kafka_replication_factor,
         )
+
+
+def sink_connector(settings: Settings, topic: str) -> Callable[[], Awaitable[EventSink]]:
+    """How an outbox relay connects to ``topic``: provisioned on every (re)connect, since a
+    broker that lost its data comes back empty."""
+
+    async def connect() -> EventSink:
+        await provision_topics(settings, topic)
         return await KafkaSink.connect(
             settings.kafka_bootstrap_servers,
             topic,

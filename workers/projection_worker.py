@@ -16,7 +16,7 @@ from activities.publisher import OutboxPublisher
 from . import db
 from .feed import FeedEvent, apply_feed_events, feed_record
 from .heartbeat import beat_until
-from .kafka import ensure_topic, sink_connector
+from .kafka import provision_topics, sink_connector
 from .projection.consumer import ProjectionConsumer, tune_garbage_collector
 from .projection.exporter import BatchMetrics
 from .settings import Settings
@@ -29,12 +29,7 @@ async def run_projection(
 ) -> None:
     tune_garbage_collector()
     await db.upgrade(settings.projection_url, db.PROJECTION)
-    await ensure_topic(
-        settings.kafka_bootstrap_servers,
-        settings.kafka_topic,
-        settings.kafka_partitions,
-        settings.kafka_replication_factor,
-    )
+    await provision_topics(settings, settings.kafka_topic)
     engine = db.make_engine(settings.projection_url)
     sessions = db.sessionmaker(engine)
     registry = CollectorRegistry()

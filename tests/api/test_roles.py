@@ -342,6 +342,8 @@ async def test_figures_are_for_every_role_and_audit_for_administrators(api, who)
     assert status.status_code == (
         200 if who in ("operations", "caseworker", "caseworker-cleared", "administrator") else 403
     )
+    if status.status_code == 200:
+        assert set(status.json()) >= {"lag", "last_batch_at"}
 
 
 async def test_bad_figure_queries_name_the_parameter(api):

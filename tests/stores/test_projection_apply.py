@@ -156,6 +156,7 @@ async def test_lag_is_the_distance_to_the_high_water_mark(projection_db):
     status = await projection_status(projection_db)
     assert status.lag == {CONSUMER: 6, "test-feed": 9}  # each group its own, not their sum
     assert set(status.last_batch_at) == {CONSUMER, "test-feed"}
+    assert all(at.utcoffset() == timedelta(0) for at in status.last_batch_at.values())
 
 
 async def test_a_corrected_permit_date_moves_the_figures_of_the_past(projection_db):

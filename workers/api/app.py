@@ -690,7 +690,9 @@ def create_app(
     @app.get("/status/projection", tags=["operations"], responses=ERRORS)
     async def projection_state(principal: Caller, context: Ctx) -> dict[str, Any]:
         """How far the projection has read: applied events, dead letters, and each consumer
-        group's lag (the figures' and the municipality feed's)."""
+        group's lag (the figures' and the municipality feed's) as it stored it with its last
+        batch, and when that was: a stopped group's lag stays put while its last batch ages
+        (`bosetting status` measures lag against the topic itself)."""
         from workers.projection.queries import projection_status
 
         _require(principal, STATUS_READERS, "read the projection's status")
@@ -700,6 +702,7 @@ def create_app(
             "settled_persons": s.settled_persons,
             "dead_letters": s.dead_letters,
             "lag": s.lag,
+            "last_batch_at": {group: at.isoformat() for group, at in s.last_batch_at.items()},
         }
 
     return app

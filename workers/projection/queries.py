@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from fractions import Fraction
 from statistics import median
 
@@ -175,7 +175,5 @@ async def projection_status(sessions: async_sessionmaker[AsyncSession]) -> Proje
         settled_persons=int(settled or 0),
         dead_letters=int(dead or 0),
         lag={group: max(int(behind or 0), 0) for group, behind, _ in groups},
-        last_batch_at={
-            group: at if at.tzinfo else at.replace(tzinfo=UTC) for group, _, at in groups
-        },
+        last_batch_at={group: at for group, _, at in groups},
     )

@@ -87,8 +87,6 @@ async def verify(
     if snapshot is None:
         raise SnapshotError(f"snapshot: no snapshot named {name!r}")
     created = snapshot.created_at
-    if created.tzinfo is None:  # SQLite returns naive datetimes
-        created = created.replace(tzinfo=UTC)
     again = render(
         await waiting_time(
             sessions,
