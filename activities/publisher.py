@@ -47,6 +47,7 @@ class OutboxPublisher:
         *,
         table: Any = EventLogRow,
         to_record: Callable[[Any], KafkaRecord] = _logged_event,
+        pending: Any = None,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
         max_backoff_seconds: float = 10.0,
@@ -55,6 +56,8 @@ class OutboxPublisher:
         self._connect = connect
         self._table = table
         self._to_record = to_record
+        self._pending = table.published_at.is_(None) if pending is None else pending
+        """Which rows still go out: by default every unpublished one."""
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
         self._max_backoff = max_backoff_seconds
@@ -74,7 +77,7 @@ class OutboxPublisher:
             rows = (
                 await session.scalars(
                     select(self._table)
-                    .where(self._table.published_at.is_(None))
+                    .where(self._pending)
                     .order_by(self._table.position)
                     .limit(self._batch_size)
                     .with_for_update(skip_locked=True)
@@ -95,9 +98,7 @@ class OutboxPublisher:
     async def unpublished(self) -> int:
         async with self._sessions() as session:
             count = await session.scalar(
-                select(func.count())
-                .select_from(self._table)
-                .where(self._table.published_at.is_(None))
+                select(func.count()).select_from(self._table).where(self._pending)
             )
         return int(count or 0)
 

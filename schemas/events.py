@@ -156,6 +156,10 @@ class PersonSettled(_Data):
     person_id: PersonId
     category: Category
     protected_identity: bool
+    household_protected: bool = False
+    """Another member of the household has a protected identity: this person counts in no
+    breakdown by place (municipality, county, reception centre), which would say where the
+    household lives; categories still count them (Table 3-1-1 fn 1 is per person)."""
     case_type: CaseType
     permit_date: date
     """The person's own permit date: the household's, or a later member's own."""
@@ -253,6 +257,9 @@ class RightsAssessed(_Data):
     protected_identity: bool = False
     """The person has a protected identity: their record's events name them to cleared
     readers only (the municipality feed leaves their id out)."""
+    household_protected: bool = False
+    """Another member of the household has a protected identity: the record's feed entries
+    go to cleared readers only, since they tell where the household lives."""
 
 
 class QualificationDeadlinesMoved(_Data):

@@ -42,6 +42,9 @@ class ReservePlaces(BaseModel):
     persons: int = Field(ge=1)
     unaccompanied_minors: bool = False
     """An unaccompanied minors' household draws on the minors' places, not the others."""
+    protected_identity: bool = False
+    """A member has a protected identity: the places are counted for readers who are not
+    cleared in no municipality (see :meth:`PlacesLedger.without_protected`)."""
 
 
 class ReleasePlaces(BaseModel):
@@ -67,6 +70,7 @@ class Reservation(BaseModel):
     unaccompanied_minors: bool = False
     released: bool = False
     """Released by a decline, withdrawal or exit: a late repeat of its reserve holds nothing."""
+    protected_identity: bool = False
 
     @property
     def held(self) -> int:
@@ -91,6 +95,25 @@ class PlacesLedger(BaseModel):
     @property
     def reserved(self) -> int:
         return self.held(False) + self.held(True)
+
+    def without_protected(self) -> "PlacesLedger":
+        """The ledger as a reader without clearance sees it: the places of households with
+        a protected-identity member neither used nor held here, as the waiting-time figures
+        count such persons in no municipality. Otherwise the difference between the two
+        would tell where a protected person lives. What they hold counts as left."""
+        hidden = [r for r in self.reservations.values() if r.protected_identity]
+        if not hidden:
+            return self
+        return self.model_copy(
+            update={
+                "reservations": {
+                    k: r for k, r in self.reservations.items() if not r.protected_identity
+                },
+                "used": self.used - sum(r.used for r in hidden if not r.unaccompanied_minors),
+                "used_unaccompanied_minors": self.used_unaccompanied_minors
+                - sum(r.used for r in hidden if r.unaccompanied_minors),
+            }
+        )
 
     def left(self, unaccompanied_minors: bool) -> int:
         """Decided places neither used nor held by a reservation."""

@@ -81,6 +81,9 @@ class QualificationStart(BaseModel):
     case_type: CaseType
     education_level: EducationLevel | None = None
     protected_identity: bool = False
+    household_protected: bool = False
+    """Another member of the household has a protected identity: this record, which names
+    the case and the municipality, would tell where they live."""
 
 
 # -- commands (the municipality's caseworkers) ------------------------------------------
@@ -172,6 +175,9 @@ class QualificationState(BaseModel):
     programme_start_overdue: bool = False
     norwegian_start_overdue: bool = False
     norwegian_completion_overdue: bool = False
+    protected: bool = False
+    """The person, or a member of their household, has a protected identity: the record is
+    shown to cleared readers only (it tells where the household lives)."""
     last_sequence: int = 0
     applied_commands: dict[str, QualificationResult] = {}
 

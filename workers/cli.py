@@ -121,8 +121,13 @@ def projection() -> None:
 @app.command()
 def api() -> None:
     """Run the HTTP API (FastAPI): every step of a case, each role's view, the figures."""
-    from .api.server import run_api
+    from .api.server import NoTokenKeys, run_api, verifier_for
 
+    try:
+        verifier_for(Settings())
+    except NoTokenKeys as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     _run_part("api", run_api)
 
 

@@ -199,7 +199,7 @@ class EmbeddedStack:
 
         return Component("broker", argv, ready, ready_timeout=30)
 
-    def _worker(self, name: str, command: str) -> Component:
+    def _worker(self, name: str, command: str, **env: str) -> Component:
         ready_file = self.run_dir / f"{name}.ready"
 
         async def ready() -> bool:
@@ -209,7 +209,7 @@ class EmbeddedStack:
             name,
             [sys.executable, "-m", "workers.cli", command],
             ready,
-            extra_env={READY_FILE_ENV: str(ready_file)},
+            extra_env={READY_FILE_ENV: str(ready_file), **env},
         )
 
     # -- lifecycle --------------------------------------------------------------------
@@ -239,7 +239,7 @@ class EmbeddedStack:
             "broker": self._broker,
             "case-worker": lambda: self._worker("case-worker", "worker"),
             "projection": lambda: self._worker("projection", "projection"),
-            "api": lambda: self._worker("api", "api"),
+            "api": lambda: self._worker("api", "api", BOSETTING_API_DEV_TOKENS="true"),
             "monitor": lambda: self._worker("monitor", "monitor"),
         }
         for part in (builders[name]() for name in PARTS if name in parts):

@@ -18,6 +18,10 @@ until it is allocated; the steps before allocation concern no municipality.
 
 A protected-identity person's id never enters the feed: their entries in a household are
 marked protected without an id, and their own qualification record's events have no subject.
+Every entry of a household or record with a protected-identity person is itself marked
+``protected``: where such an entry appears tells where the household lives, so it is served
+over HTTP to cleared readers only and never put on the feed topic, whose consumers hold no
+clearance. An uncleared reader's cursor passes over it as if it were not there.
 """
 
 import json
@@ -28,6 +32,8 @@ from typing import Any, cast
 from cloudevents.core.v1.event import CloudEvent
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    ColumnElement,
     Index,
     Integer,
     String,
@@ -72,7 +78,8 @@ class FeedStream(ProjectionBase):
     municipality_number: Mapped[str | None] = mapped_column(String(4))
     """Where the stream's events go now: the allocated municipality, or the record's."""
     protected: Mapped[str] = mapped_column(Text())
-    """Comma-separated ids of the stream's protected-identity persons."""
+    """Comma-separated ids of the stream's protected-identity persons (for a qualification
+    record whose household has one, the household's case id); empty if none."""
 
 
 class FeedEvent(ProjectionBase):
@@ -91,6 +98,8 @@ class FeedEvent(ProjectionBase):
     """The CloudEvent in structured JSON, exactly as served."""
     published_at: Mapped[datetime | None] = mapped_column(Moment())
     """When the relay put it on the feed topic."""
+    protected: Mapped[bool] = mapped_column(Boolean(), default=False)
+    """Of a household or record with a protected-identity person: HTTP, cleared readers only."""
 
     __table_args__ = (
         Index("ix_feed_event_municipality", "municipality_number", "position"),
@@ -101,6 +110,11 @@ class FeedEvent(ProjectionBase):
             postgresql_where=published_at.is_(None),
         ),
     )
+
+
+def for_the_topic() -> ColumnElement[bool]:
+    """The entries the relay still has to put on the feed topic: never a protected one."""
+    return FeedEvent.published_at.is_(None) & FeedEvent.protected.is_(False)
 
 
 def route(stream: Row, event: CaseEvent) -> str | None:
@@ -114,6 +128,8 @@ def route(stream: Row, event: CaseEvent) -> str | None:
     if isinstance(data, RightsAssessed):
         if data.protected_identity:
             _protect(stream, event.case_id)  # the stream id is the person id
+        if data.household_protected:
+            _protect(stream, data.case_id)  # matches no person: marks, strips nothing
         stream["municipality_number"] = data.municipality_number
         return data.municipality_number
     if isinstance(data, MunicipalityRecommended):
@@ -199,6 +215,7 @@ async def apply_feed_events(
                 "recorded_at": event.recorded_at,
                 "cloud_event": json.dumps(feed_entry(stream, event, municipality)),
                 "published_at": None,
+                "protected": bool(stream["protected"]),
             }
         )
     await streams.write(session)
@@ -207,15 +224,22 @@ async def apply_feed_events(
 
 
 async def read_feed(
-    sessions: async_sessionmaker[AsyncSession], municipality: str, after: int, limit: int
+    sessions: async_sessionmaker[AsyncSession],
+    municipality: str,
+    after: int,
+    limit: int,
+    *,
+    cleared: bool,
 ) -> Sequence[FeedEvent]:
+    """A municipality's entries after the cursor; a reader who is not ``cleared`` never
+    gets an entry of a household with a protected-identity person."""
+    query = select(FeedEvent).where(
+        FeedEvent.municipality_number == municipality, FeedEvent.position > after
+    )
+    if not cleared:
+        query = query.where(FeedEvent.protected.is_(False))
     async with sessions() as session:
-        rows = await session.scalars(
-            select(FeedEvent)
-            .where(FeedEvent.municipality_number == municipality, FeedEvent.position > after)
-            .order_by(FeedEvent.position)
-            .limit(limit)
-        )
+        rows = await session.scalars(query.order_by(FeedEvent.position).limit(limit))
         return rows.all()
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from activities.publisher import OutboxPublisher
 
 from . import db
-from .feed import FeedEvent, apply_feed_events, feed_record
+from .feed import FeedEvent, apply_feed_events, feed_record, for_the_topic
 from .heartbeat import beat_until
 from .kafka import provision_topics, sink_connector
 from .projection.consumer import ProjectionConsumer, tune_garbage_collector
@@ -83,4 +83,5 @@ def feed_publisher(
         sink_connector(settings, settings.kafka_feed_topic),
         table=FeedEvent,
         to_record=feed_record,
+        pending=for_the_topic(),
     )

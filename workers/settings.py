@@ -107,8 +107,14 @@ class Settings(BaseSettings):
     api_audience: str = Field("bosetting-api", description="Accepted token audience (aud).")
     api_jwks_file: Path | None = Field(
         None,
-        description="The identity provider's public keys (JWKS JSON). Default: the embedded "
-        "stack's development keys in state_dir/keys, made on first use.",
+        description="The identity provider's public keys (JWKS JSON). Required unless "
+        "api_dev_tokens is on.",
+    )
+    api_dev_tokens: bool = Field(
+        False,
+        description="Accept tokens signed with the embedded stack's development key "
+        "(state_dir/keys, made on first use) when no JWKS file is set. The embedded stack "
+        "turns it on; never in production.",
     )
 
     tracing_exporter: Literal["none", "otlp", "file"] = Field(

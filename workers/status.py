@@ -16,7 +16,7 @@ from schemas.qualification import workflow_label
 
 from . import db
 from .activity_health import FailingActivity
-from .feed import FeedEvent
+from .feed import FeedEvent, for_the_topic
 from .heartbeat import STALE_AFTER_S, Heartbeat
 from .kafka import TopicEnd, topic_end
 from .projection.queries import ProjectionStatus, projection_status
@@ -198,7 +198,7 @@ async def _stores(
     status = await projection_status(db.sessionmaker(projection))
     async with db.sessionmaker(projection)() as session:
         feed_backlog = await session.scalar(
-            select(func.count()).select_from(FeedEvent).where(FeedEvent.published_at.is_(None))
+            select(func.count()).select_from(FeedEvent).where(for_the_topic())
         )
         stored = (
             await session.execute(

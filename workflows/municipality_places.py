@@ -76,9 +76,12 @@ class MunicipalityPlacesWorkflow:
                 case_id=request.case_id,
                 persons=request.persons,
                 unaccompanied_minors=request.unaccompanied_minors,
+                protected_identity=request.protected_identity,
             )
         elif not reservation.released:
             reservation.persons = max(reservation.persons, request.persons + reservation.used)
+            # A protected member who joins marks the household's places as protected.
+            reservation.protected_identity |= request.protected_identity
         return self._ledger
 
     @reserve.validator
@@ -96,14 +99,12 @@ class MunicipalityPlacesWorkflow:
                 f"{ledger.year}",
                 NO_PLACES_LEFT,
             )
-        left = ledger.left(minors)
-        decided = (
-            ledger.decision.decided_unaccompanied_minors if minors else ledger.decision.decided
-        )
-        if wanted > left:
+        if wanted > ledger.left(minors):
             raise _refuse(
-                f"allocation of {wanted} persons exceeds the {kind} left in "
-                f"{ledger.municipality_number} for {ledger.year}: {left} of {decided} decided",
+                # No counts: what is left includes the places of protected households, which
+                # a caller without clearance must not be able to work out (access.py).
+                f"allocation exceeds the {kind} left in {ledger.municipality_number} for "
+                f"{ledger.year}",
                 NO_PLACES_LEFT,
             )
 

@@ -66,8 +66,9 @@ class QualificationWorkflow:
     def __init__(
         self, start: QualificationStart, carried: QualificationState | None = None
     ) -> None:
+        protected = start.protected_identity or start.household_protected
         if carried is not None:
-            self._state = carried
+            self._state = carried.model_copy(update={"protected": protected})
         else:
             rights = qualification_rules.assess(start)
             self._state = QualificationState(
@@ -83,6 +84,7 @@ class QualificationWorkflow:
                 programme_start_due=rights.programme_start_due,
                 norwegian_start_due=rights.norwegian_start_due,
                 norwegian_completion_due=rights.norwegian_completion_due,
+                protected=protected,
             )
         self._start = start
         self._opened = carried is not None
@@ -107,6 +109,7 @@ class QualificationWorkflow:
                     norwegian_completion_due=s.norwegian_completion_due,
                     rights_start=qualification_rules.rights_start(self._start),
                     protected_identity=self._start.protected_identity,
+                    household_protected=self._start.household_protected,
                 )
                 await self._record([(s.settled_on, opened)])
                 self._opened = True

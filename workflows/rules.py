@@ -12,6 +12,12 @@ from schemas.state import CaseState
 
 ADULT_AGE = 18
 
+# Refusals name the field and the rule, never the value sent: a person id or date typed into
+# the wrong field must not come back in an error (nor reach a log). The two below are also
+# what the API answers an uncleared caller who names a protected member (access.py).
+NOT_A_MEMBER = "settlements: a person_id is not a member of this household"
+NO_SETTLEMENT_TO_CORRECT = "person_id: has no settlement date to correct"
+
 _BEFORE_SETTLEMENT = frozenset(
     {CaseStage.PERMIT_GRANTED, CaseStage.SETTLEMENT_READY, CaseStage.ALLOCATED, CaseStage.ACCEPTED}
 )
@@ -126,7 +132,7 @@ def check_date_order(field: str, value: date, after_name: str, after: date | Non
     """A step may not be dated before the step it follows."""
     if after is not None and value < after:
         raise RuleViolation(
-            f"{field}: {value.isoformat()} is before {after_name} {after.isoformat()}",
+            f"{field}: may not be before {after_name} ({after.isoformat()})",
             INVALID_COMMAND,
         )
 
@@ -134,7 +140,7 @@ def check_date_order(field: str, value: date, after_name: str, after: date | Non
 def check_not_in_future(field: str, value: date, today: date) -> None:
     if value > today:
         raise RuleViolation(
-            f"{field}: {value.isoformat()} is in the future (today is {today.isoformat()})",
+            f"{field}: may not be in the future",
             INVALID_COMMAND,
         )
 
@@ -144,12 +150,12 @@ def check_settlements(state: CaseState, person_ids: Iterable[str]) -> None:
     for person_id in person_ids:
         if person_id not in members:
             raise RuleViolation(
-                f"settlements: person_id {person_id!r} is not a member of this household",
+                NOT_A_MEMBER,
                 INVALID_COMMAND,
             )
         if person_id in state.settled:
             raise RuleViolation(
-                f"settlements: person_id {person_id!r} already has a settlement date",
+                "settlements: a person_id already has a settlement date",
                 INVALID_COMMAND,
             )
 
@@ -174,8 +180,7 @@ def check_application(state: CaseState, applied_on: date, today: date) -> None:
     due = state.application_due_on
     if due is not None and applied_on > due:
         raise RuleViolation(
-            f"applied_on: {applied_on.isoformat()} is after the application deadline "
-            f"{due.isoformat()}",
+            f"applied_on: may not be after the application deadline ({due.isoformat()})",
             INVALID_COMMAND,
         )
 
@@ -185,7 +190,7 @@ def check_new_member(
 ) -> None:
     if any(p.person_id == person.person_id for p in state.persons):
         raise RuleViolation(
-            f"person.person_id: {person.person_id!r} is already a member of this household",
+            "person.person_id: is already a member of this household",
             INVALID_COMMAND,
         )
     if len(state.persons) >= MAX_HOUSEHOLD:
@@ -225,8 +230,8 @@ def check_within_entry_permit(state: CaseState, field: str, day: date) -> None:
     valid_until = state.entry_permit_valid_until
     if valid_until is not None and day > valid_until:
         raise RuleViolation(
-            f"{field}: {day.isoformat()} is after the entry permit runs out on "
-            f"{valid_until.isoformat()} (extend_entry_permit first)",
+            f"{field}: may not be after the entry permit runs out ({valid_until.isoformat()}; "
+            "extend_entry_permit first)",
             INVALID_COMMAND,
         )
 
@@ -235,8 +240,7 @@ def check_extension(state: CaseState, valid_until: date) -> None:
     current = state.entry_permit_valid_until
     if current is not None and valid_until <= current:
         raise RuleViolation(
-            f"valid_until: {valid_until.isoformat()} does not extend the entry permit "
-            f"(valid until {current.isoformat()})",
+            f"valid_until: does not extend the entry permit (valid until {current.isoformat()})",
             INVALID_COMMAND,
         )
 
@@ -254,7 +258,7 @@ def check_permit_correction(state: CaseState, permit_date: date, today: date) ->
     for name, day in later:
         if day is not None and permit_date > day:
             raise RuleViolation(
-                f"permit_date: {permit_date.isoformat()} is after {name} {day.isoformat()}",
+                f"permit_date: may not be after {name} ({day.isoformat()})",
                 INVALID_COMMAND,
             )
     for person in state.persons:
@@ -293,7 +297,7 @@ def check_step_correction(state: CaseState, step: CorrectableStep, day: date, to
             due = state.application_due_on
             if due is not None and day > due:
                 raise RuleViolation(
-                    f"on: {day.isoformat()} is after the application deadline {due.isoformat()}",
+                    f"on: may not be after the application deadline ({due.isoformat()})",
                     INVALID_COMMAND,
                 )
         case CorrectableStep.COMPETENCE_MAPPING:
@@ -319,7 +323,7 @@ def check_step_correction(state: CaseState, step: CorrectableStep, day: date, to
     for name, bound in after:
         if bound is not None and day > bound:
             raise RuleViolation(
-                f"on: {day.isoformat()} is after {name} {bound.isoformat()}", INVALID_COMMAND
+                f"on: may not be after {name} ({bound.isoformat()})", INVALID_COMMAND
             )
 
 
@@ -327,9 +331,7 @@ def check_settlement_correction(
     state: CaseState, person_id: str, settled_on: date, today: date
 ) -> None:
     if person_id not in state.settled:
-        raise RuleViolation(
-            f"person_id: {person_id!r} has no settlement date to correct", INVALID_COMMAND
-        )
+        raise RuleViolation(NO_SETTLEMENT_TO_CORRECT, INVALID_COMMAND)
     check_not_in_future("settled_on", settled_on, today)
     check_date_order("settled_on", settled_on, "acceptance", state.accepted_on)
     check_date_order("settled_on", settled_on, "the permit date", state.permit_date)

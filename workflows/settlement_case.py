@@ -499,6 +499,7 @@ class SettlementCaseWorkflow:
                             persons=len(s.unsettled()) + 1,
                             # A reservation keeps the kind of places it was made from.
                             unaccompanied_minors=False,
+                            protected_identity=cmd.person.protected_identity,
                         ),
                     ),
                 )
@@ -645,6 +646,11 @@ class SettlementCaseWorkflow:
                             person_id=x.person_id,
                             category=category,
                             protected_identity=persons[x.person_id].protected_identity,
+                            household_protected=any(
+                                p.protected_identity
+                                for p in state.persons
+                                if p.person_id != x.person_id
+                            ),
                             case_type=state.case_type,
                             permit_date=state.permit_date_of(x.person_id),
                             municipality_number=municipality,
@@ -690,6 +696,9 @@ class SettlementCaseWorkflow:
                 case_type=s.case_type,
                 education_level=s.education_level,
                 protected_identity=person.protected_identity,
+                household_protected=any(
+                    p.protected_identity for p in s.persons if p.person_id != x.person_id
+                ),
             )
             if not qualification_rules.is_live(start, today):
                 continue
@@ -762,6 +771,7 @@ class SettlementCaseWorkflow:
                     case_id=s.case_id,
                     persons=len(persons),
                     unaccompanied_minors=category is Category.UNACCOMPANIED_MINOR,
+                    protected_identity=any(p.protected_identity for p in s.persons),
                 ),
             ),
         )

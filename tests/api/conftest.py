@@ -3,6 +3,7 @@ SQLite stores, real signed tokens and real HTTP handling (httpx over ASGI)."""
 
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from schemas.commands import Command, GrantPermit, PersonRecord
 from schemas.enums import CaseStage, CaseType
 from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
+from schemas.places import PlacesLedger
 from schemas.qualification import (
     NorwegianRight,
     ProgrammeRight,
@@ -76,7 +78,10 @@ CASES = {
 RECORDS = {
     "case-a-accepted-p0": "0301",
     "case-b-accepted-p0": "4601",
+    "case-a-protected-p0": "0301",
 }
+PROTECTED_RECORDS = {"case-a-protected-p0"}
+"""An adult whose household has a protected member: their record says where it lives."""
 
 
 @dataclass
@@ -126,7 +131,18 @@ class FakeQualification:
             programme_start_due=date(2020, 9, 1),
             norwegian_start_due=date(2020, 9, 1),
             norwegian_completion_due=None,
+            protected=person_id in PROTECTED_RECORDS,
         )
+
+
+@dataclass
+class FakePlaces:
+    """Our places port: the ledgers of a year, as given."""
+
+    by_year: dict[int, list[PlacesLedger]] = field(default_factory=dict)
+
+    async def ledgers(self, year: int) -> list[PlacesLedger]:
+        return self.by_year.get(year, [])
 
 
 PRINCIPALS = {
@@ -164,11 +180,19 @@ async def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-async def api(tmp_path: Path, migrated: Path) -> AsyncIterator[Api]:
-    shutil.copy(migrated, tmp_path / "api.db")
-    engine = db.make_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
-    private, jwks = dev_keys(tmp_path / "keys")
+def _copy_stores(migrated: Path, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(migrated, folder / "api.db")
+
+
+@asynccontextmanager
+async def open_api(
+    folder: Path, migrated: Path, places: FakePlaces | None = None
+) -> AsyncIterator[Api]:
+    """The API over a copy of the migrated stores in ``folder``."""
+    _copy_stores(migrated, folder)
+    engine = db.make_engine(f"sqlite+aiosqlite:///{folder / 'api.db'}")
+    private, jwks = dev_keys(folder / "keys")
     cases, qualification = FakeCases(), FakeQualification()
     sessions = db.sessionmaker(engine)
     context = ApiContext(
@@ -178,6 +202,7 @@ async def api(tmp_path: Path, migrated: Path) -> AsyncIterator[Api]:
         projection=sessions,
         verifier=TokenVerifier.from_file(jwks, issuer=ISSUER, audience=AUDIENCE),
         county_of=lambda number, day: "Oslo" if number == "0301" else "Vestland",
+        places=places,
     )
     tokens = {
         name: mint(private, issuer=ISSUER, audience=AUDIENCE, principal=p)
@@ -185,6 +210,14 @@ async def api(tmp_path: Path, migrated: Path) -> AsyncIterator[Api]:
     }
     app = create_app(context)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        yield Api(client, cases, qualification, context, tokens, private)
-    await engine.dispose()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            yield Api(client, cases, qualification, context, tokens, private)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def api(tmp_path: Path, migrated: Path) -> AsyncIterator[Api]:
+    async with open_api(tmp_path, migrated) as opened:
+        yield opened

@@ -162,7 +162,7 @@ async def test_a_corrected_permit_date_moves_the_open_deadline(
 
 async def test_a_permit_date_after_the_interview_is_refused_by_name(cases: CaseService):
     case_id = await accepted_case(cases)  # interview on 2020-03-20
-    with pytest.raises(CommandRejected, match="permit_date: 2020-03-25 is after") as caught:
+    with pytest.raises(CommandRejected, match="permit_date: may not be after") as caught:
         await cases.execute(
             case_id,
             CorrectPermitDate(
@@ -239,8 +239,8 @@ async def test_any_step_date_is_corrected_within_the_order_of_steps(cases: CaseS
     assert isinstance(event.data, StepDateCorrected)
     assert (event.business_date, event.data.previous_date) == (date(2020, 3, 18), date(2020, 3, 20))
     for step, on, message in [
-        (CorrectableStep.ALLOCATION, date(2020, 4, 6), "after acceptance 2020-04-05"),
-        (CorrectableStep.ACCEPTANCE, date(2020, 3, 31), "before the allocation 2020-04-01"),
+        (CorrectableStep.ALLOCATION, date(2020, 4, 6), r"after acceptance \(2020-04-05\)"),
+        (CorrectableStep.ACCEPTANCE, date(2020, 3, 31), r"before the allocation \(2020-04-01\)"),
         (CorrectableStep.SETTLEMENT_APPLICATION, date(2020, 3, 5), "no settlement_application"),
         (CorrectableStep.ALLOCATION, date(2019, 12, 31), "2020 ledger"),
     ]:

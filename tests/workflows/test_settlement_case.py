@@ -169,7 +169,8 @@ async def test_settlement_may_not_be_dated_before_acceptance(cases, event_log):
             ),
         )
     assert caught.value.reason == INVALID_COMMAND
-    assert "settled_on: 2020-04-01 is before acceptance 2020-04-05" in str(caught.value)
+    assert "settled_on: may not be before acceptance (2020-04-05)" in str(caught.value)
+    assert "2020-04-01" not in str(caught.value)  # the value sent is never echoed
     assert (await cases.state(case_id)).stage is CaseStage.ACCEPTED
 
 
@@ -178,7 +179,7 @@ async def test_a_business_date_in_the_future_is_refused(cases, time_skipping_env
     await cases.grant_permit(household(case_id))
     # "Today" is the workflow's clock, which the time-skipping server moves.
     future = (await time_skipping_env.get_current_time()).date() + timedelta(days=30)
-    with pytest.raises(CommandRejected, match=r"held_on: .* is in the future"):
+    with pytest.raises(CommandRejected, match=r"held_on: may not be in the future"):
         await cases.execute(case_id, RecordSettlementInterview(command_id="i", held_on=future))
 
 

@@ -84,7 +84,7 @@ async def test_a_private_address_case_applies_before_its_interview(cases: CaseSe
     assert caught.value.reason == OUT_OF_ORDER
     assert "record_settlement_application" in str(caught.value)
     late = RecordSettlementApplication(command_id="late", applied_on=date(2020, 9, 3))
-    with pytest.raises(CommandRejected, match="applied_on: 2020-09-03 is after the application"):
+    with pytest.raises(CommandRejected, match="applied_on: may not be after the application"):
         await cases.execute(case_id, late)
     await cases.execute(
         case_id, RecordSettlementApplication(command_id="apply", applied_on=date(2020, 3, 20))
@@ -162,7 +162,10 @@ async def test_a_dossier_case_is_allocated_at_once_and_settled_on_arrival(
     with pytest.raises(ValidationError, match="at least 14 days after booked_on"):
         BookTravel(command_id="t", booked_on=date(2020, 8, 20), arrival_on=date(2020, 8, 30))
     too_late = BookTravel(command_id="t", booked_on=date(2020, 8, 20), arrival_on=date(2021, 3, 1))
-    with pytest.raises(CommandRejected, match="after the entry permit runs out on 2021-02-03"):
+    with pytest.raises(
+        CommandRejected,
+        match=r"arrival_on: may not be after the entry permit runs out \(2021-02-03",
+    ):
         await cases.execute(case_id, too_late)
     await cases.execute(
         case_id,

@@ -49,6 +49,7 @@ from schemas.enums import (
     ExitReason,
     ServiceNeed,
 )
+from schemas.places import PlacesLedger
 from schemas.qualification import (
     CompleteNorwegianTraining,
     DecideProgramme,
@@ -61,6 +62,7 @@ from schemas.qualification import (
     StartProgramme,
 )
 from schemas.state import CaseState
+from workflows.rules import NO_SETTLEMENT_TO_CORRECT, NOT_A_MEMBER
 
 from .auth import Principal, Role
 
@@ -138,6 +140,10 @@ def in_scope(principal: Principal, state: CaseState) -> bool:
 
 
 def person_in_scope(principal: Principal, record: QualificationState) -> bool:
+    """May this caller know the record exists? A record that would tell where a protected
+    person lives (theirs, or a household member's) exists for cleared callers only."""
+    if record.protected and not principal.cleared:
+        return False
     match principal.role:
         case Role.ADMINISTRATOR | Role.CASEWORKER:
             return True
@@ -299,3 +305,23 @@ def _scrub(value: Any, protected: set[str]) -> Any:
     if isinstance(value, list):
         return [_scrub(v, protected) for v in value if not (isinstance(v, str) and v in protected)]
     return value
+
+
+def hidden_member_named(principal: Principal, state: CaseState, cmd: Command) -> str | None:
+    """The refusal for a caller without clearance whose command names a protected member:
+    the very answer the case gives for an id that is no member of it, so that no answer
+    (nor its wording) confirms that a hidden id is real. None when nothing hidden is named."""
+    if not _hidden(principal, state):
+        return None
+    protected = {p.person_id for p in state.persons if p.protected_identity}
+    if isinstance(cmd, RegisterSettlement):
+        named = {x.person_id for x in cmd.settlements}
+        return NOT_A_MEMBER if named & protected else None
+    if isinstance(cmd, CorrectSettlementDate):
+        return NO_SETTLEMENT_TO_CORRECT if cmd.person_id in protected else None
+    return None
+
+
+def places_view(principal: Principal, ledger: PlacesLedger) -> PlacesLedger:
+    """A municipality's places as this reader may see them (see PlacesLedger.without_protected)."""
+    return ledger if principal.cleared else ledger.without_protected()

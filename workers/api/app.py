@@ -61,8 +61,10 @@ from .access import (
     ProfileView,
     Step,
     case_view,
+    hidden_member_named,
     in_scope,
     person_in_scope,
+    places_view,
     profile_only,
     redact_event_data,
 )
@@ -548,10 +550,21 @@ def create_app(
             raise HTTPException(403, "a municipality reads its own feed")
         deadline = asyncio.get_running_loop().time() + wait
         while True:
-            rows = await read_feed(context.projection, municipality_number, after, limit)
+            rows = await read_feed(
+                context.projection, municipality_number, after, limit, cleared=principal.cleared
+            )
             if rows or asyncio.get_running_loop().time() >= deadline:
                 break
             await asyncio.sleep(0.25)
+        if rows:  # an empty poll reads nobody's data
+            await record_read(
+                context.register,
+                principal,
+                action="municipality.feed",
+                resource=f"municipality/{municipality_number}",
+                purpose="municipality feed",
+                outcome="granted" if principal.cleared else "redacted",
+            )
         return Feed(
             municipality_number=municipality_number,
             events=[json.loads(r.cloud_event) for r in rows],
@@ -660,10 +673,14 @@ def create_app(
         context: Ctx,
         year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year")],
     ) -> list[dict[str, Any]]:
-        """Places per municipality: requested, decided by the council, and used."""
+        """Places per municipality: requested, decided by the council, used and reserved.
+        Without clearance, the places of households with a protected-identity member are in
+        no municipality's count, as in the waiting-time figures (see the README's security
+        model)."""
         _require(principal, FIGURE_READERS, "read figures")
         if context.places is None:
             return []
+        ledgers = [places_view(principal, ledger) for ledger in await context.places.ledgers(year)]
         return [
             {
                 "municipality_number": ledger.municipality_number,
@@ -672,9 +689,7 @@ def create_app(
                 "used": ledger.used,
                 "reserved": ledger.reserved,
             }
-            for ledger in sorted(
-                await context.places.ledgers(year), key=lambda ledger: ledger.municipality_number
-            )
+            for ledger in sorted(ledgers, key=lambda ledger: ledger.municipality_number)
         ]
 
     @app.get("/dashboard", tags=["figures"], response_class=HTMLResponse)
@@ -719,8 +734,10 @@ def _add_case_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
         context: Ctx,
     ) -> CommandResult:
         _require(principal, step.roles, f"{step.path.replace('-', ' ')}")
-        await _case_in_scope(context, principal, case_id, None, None)
+        state = await _case_in_scope(context, principal, case_id, None, None)
         cmd = _command(step.command, body, principal, key)
+        if refusal := hidden_member_named(principal, state, cmd):
+            raise CommandRejected(refusal, reason=INVALID_COMMAND)
         result: CommandResult = await context.cases.execute(case_id, cmd)
         log.info("step taken", case_id=case_id, step=step.path, stage=result.stage.value)
         return result

@@ -23,7 +23,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from schemas.ids import MunicipalityNumber
 
@@ -48,12 +48,13 @@ class Principal(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    subject: str
+    subject: str = Field(min_length=1, max_length=200)
     role: Role
-    reception_centre: str | None = None
+    reception_centre: str | None = Field(None, min_length=1, max_length=32)
     municipality_number: MunicipalityNumber | None = None
-    cleared: bool = False
-    """May see protected-identity persons and where they are."""
+    cleared: StrictBool = False
+    """May see protected-identity persons and where they are: JSON true only, never "yes"
+    or 1 (a loosely parsed clearance is a clearance nobody granted)."""
 
     @model_validator(mode="after")
     def _scoped(self) -> "Principal":
@@ -61,6 +62,12 @@ class Principal(BaseModel):
             raise ValueError("role 'reception' needs the claim reception_centre")
         if self.role is Role.MUNICIPALITY and not self.municipality_number:
             raise ValueError("role 'municipality' needs the claim municipality_number")
+        # One scope per token: a claim the role does not have is a token minted wrong, and
+        # guessing which scope was meant could widen it.
+        if self.reception_centre is not None and self.role is not Role.RECEPTION:
+            raise ValueError("reception_centre belongs to role 'reception' only")
+        if self.municipality_number is not None and self.role is not Role.MUNICIPALITY:
+            raise ValueError("municipality_number belongs to role 'municipality' only")
         return self
 
 
@@ -108,7 +115,8 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"token: {exc}") from None
         try:
-            return Principal(subject=claims["sub"], **claims)
+            # The subject is the standard claim ``sub``; a claim named ``subject`` is ignored.
+            return Principal.model_validate({**claims, "subject": claims["sub"]})
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(p) for p in problem["loc"]) or "claims"

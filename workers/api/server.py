@@ -17,9 +17,19 @@ from .auth import TokenVerifier, dev_keys
 log = structlog.get_logger("api")
 
 
+class NoTokenKeys(Exception):
+    """The API was started with nothing to verify tokens against."""
+
+
 def verifier_for(settings: Settings) -> TokenVerifier:
+    """The identity provider's keys; the development key only when asked for by name."""
     jwks = settings.api_jwks_file
     if jwks is None:
+        if not settings.api_dev_tokens:
+            raise NoTokenKeys(
+                "api_jwks_file: required (BOSETTING_API_JWKS_FILE, the identity provider's "
+                "keys); BOSETTING_API_DEV_TOKENS=true accepts development tokens instead"
+            )
         _, jwks = dev_keys(settings.keys_dir)
         log.warning("accepting development tokens", jwks=str(jwks))
     return TokenVerifier.from_file(jwks, issuer=settings.api_issuer, audience=settings.api_audience)

@@ -341,6 +341,7 @@ class _BatchState:
                     "person_id": data.person_id,
                     "category": data.category.value,
                     "protected_identity": data.protected_identity,
+                    "household_protected": data.household_protected,
                     "case_type": data.case_type.value,
                     "settled_by": data.settled_by.value,
                     "municipality_number": data.municipality_number,
@@ -579,6 +580,7 @@ async def load_settled_facts(
         SettledFact(
             category=Category(row.category),
             protected_identity=row.protected_identity,
+            household_protected=row.household_protected,
             permit_date=row.permit_date,
             settled_on=row.settled_on,
             case_id=row.case_id,

@@ -45,6 +45,8 @@ class SettledFact:
     reception_centre: str | None
     competence_mapped: bool = False
     """The household's competence mapping was done by the settlement date (SP6)."""
+    household_protected: bool = False
+    """Another member has a protected identity: in no breakdown by place."""
 
     @classmethod
     def of(
@@ -54,6 +56,7 @@ class SettledFact:
             competence_mapped=mapped_on is not None and mapped_on <= settled_on,
             category=data.category,
             protected_identity=data.protected_identity,
+            household_protected=data.household_protected,
             permit_date=data.permit_date,
             settled_on=settled_on,
             case_id=case_id,

@@ -12,7 +12,7 @@ from .metrics import (
     WaitingTimeReport,
     waiting_time_report,
 )
-from .slices import breakdown, breakdown_keys
+from .slices import PLACES, breakdown, breakdown_keys
 
 
 def build_report(
@@ -30,7 +30,7 @@ def build_report(
     if by == "category":
         report = waiting_time_report(facts, period_start, period_end)
     else:
-        groups = breakdown(facts, breakdown_keys(county_of)[by])
+        groups = breakdown(facts, breakdown_keys(county_of)[by], by_place=by in PLACES)
         report = WaitingTimeReport(period_start=period_start, period_end=period_end, groups=groups)
     return report.model_copy(
         update={

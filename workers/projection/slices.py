@@ -5,7 +5,9 @@ twelve months ending with a month (``12m:2020-12``), all inclusive of both ends.
 
 Breakdowns: category, case type, municipality, county, reception centre, settling authority.
 Persons with protected identity are left out of every breakdown and counted in the total
-only: a breakdown by municipality must not say where such a person lives."""
+only: a breakdown by municipality must not say where such a person lives. A breakdown by
+place leaves out the other members of their household too, since where those settled is
+where the protected person lives."""
 
 import calendar
 import re
@@ -71,15 +73,19 @@ def breakdown_keys(county_of: Callable[[str, date], str]) -> dict[str, Key]:
 
 
 BREAKDOWNS = tuple(breakdown_keys(lambda number, day: "").keys())
+PLACES = frozenset({"municipality", "county", "reception_centre"})
+"""Breakdowns that say where someone is: whole households with a protected member stay out."""
 
 
-def breakdown(facts: Iterable[SettledFact], key: Key) -> list[GroupFigures]:
+def breakdown(
+    facts: Iterable[SettledFact], key: Key, *, by_place: bool = False
+) -> list[GroupFigures]:
     """Figures per value of ``key``, sorted, and the total last (protected identities in the
-    total only)."""
+    total only; ``by_place``: their households' other members too)."""
     facts = list(facts)
     groups: dict[str, list[SettledFact]] = {}
     for f in facts:
-        if not f.protected_identity:
+        if not (f.protected_identity or (by_place and f.household_protected)):
             groups.setdefault(key(f), []).append(f)
     return [figures_for(name, groups[name]) for name in sorted(groups)] + [
         figures_for(TOTAL, facts)

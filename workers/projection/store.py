@@ -113,6 +113,8 @@ class SettledPersonVersion(ProjectionBase):
     """The event that made this version: the settlement, or the correction."""
     category: Mapped[str] = mapped_column(String(32))
     protected_identity: Mapped[bool] = mapped_column(Boolean())
+    household_protected: Mapped[bool] = mapped_column(Boolean(), default=False)
+    """Another member has a protected identity: in no breakdown by place."""
     case_type: Mapped[str] = mapped_column(String(32))
     settled_by: Mapped[str] = mapped_column(String(16))
     municipality_number: Mapped[str] = mapped_column(String(4))
