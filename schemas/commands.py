@@ -4,7 +4,6 @@ Every command carries a caller-chosen ``command_id``; sending the same command t
 Business dates (``*_on``) are the dates things happened, not when they were typed in.
 """
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import (
@@ -16,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from .calendar import BusinessDate
 from .enums import (
     CaseType,
     CorrectableStep,
@@ -52,7 +52,7 @@ class PersonRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     person_id: PersonId
-    birth_date: date
+    birth_date: BusinessDate
     protected_identity: bool = False
     """Skjermet identitet: counted in totals only, never in a category breakdown."""
 
@@ -62,7 +62,7 @@ class GrantPermit(Command):
 
     case_id: CaseId
     case_type: CaseType
-    permit_date: date
+    permit_date: BusinessDate
     persons: list[PersonRecord] = Field(min_length=1, max_length=30)
     reception_centre: ReceptionCentreId | None = None
     dossier: bool = False
@@ -83,7 +83,7 @@ class GrantPermit(Command):
 class RecordCompetenceMapping(Command):
     """Kompetansekartlegging done (may happen any time before settlement)."""
 
-    mapped_on: date
+    mapped_on: BusinessDate
     education_level: EducationLevel | None = None
     """The highest education among the household's adults; the suggestions match it."""
 
@@ -96,13 +96,13 @@ class RecordSettlementApplication(Command):
     """Private address: the refugee applied to the directorate for settlement. Required
     within 6 months of the permit before the settlement interview (domain.md §2.2 A2p)."""
 
-    applied_on: date
+    applied_on: BusinessDate
 
 
 class RecordSettlementInterview(Command):
     """Bosettingssamtale held: the household becomes settlement-ready."""
 
-    held_on: date
+    held_on: BusinessDate
     close_family_municipality: MunicipalityNumber | None = None
     """Where close relatives live, if in Norway (A4: family and network)."""
     service_needs: list[ServiceNeed] = Field(default=[], max_length=len(ServiceNeed))
@@ -114,7 +114,7 @@ class RecordRecommendation(Command):
     directorate usually follows it."""
 
     municipality_number: MunicipalityNumber
-    recommended_on: date
+    recommended_on: BusinessDate
     reason: RecommendationReason
 
 
@@ -124,7 +124,7 @@ class AddHouseholdMember(Command):
     The household is allocated and settled together (domain.md §2.2 family rule)."""
 
     person: PersonRecord
-    permit_date: date
+    permit_date: BusinessDate
     """The member's own permit date, from which their waiting time counts."""
     reason: MemberJoinReason
 
@@ -139,7 +139,7 @@ class AllocateToMunicipality(Command):
     """Place the household on a municipality's allocation list."""
 
     municipality_number: MunicipalityNumber
-    allocated_on: date
+    allocated_on: BusinessDate
     reasons: list[RecommendationReason] = Field(default=[], max_length=len(RecommendationReason))
     """Why this municipality (A6 "match reasons"), e.g. as the suggestion list gave them."""
 
@@ -147,7 +147,7 @@ class AllocateToMunicipality(Command):
 class AcceptAllocation(Command):
     """The municipality accepts the household ("søkt ut")."""
 
-    accepted_on: date
+    accepted_on: BusinessDate
 
 
 class PlanSettlement(Command):
@@ -155,8 +155,8 @@ class PlanSettlement(Command):
     a resettlement household's settlement date (R5). The directorate is reminded if the date
     passes with members unsettled. Planning again moves the date."""
 
-    planned_on: date
-    registered_on: date
+    planned_on: BusinessDate
+    registered_on: BusinessDate
 
     @model_validator(mode="after")
     def _planned_after_registered(self) -> "PlanSettlement":
@@ -172,8 +172,8 @@ TRAVEL_NOTICE_DAYS = 14
 class BookTravel(Command):
     """Resettlement: travel booked; IOM confirms the arrival at least two weeks ahead (R6)."""
 
-    booked_on: date
-    arrival_on: date
+    booked_on: BusinessDate
+    arrival_on: BusinessDate
 
     @model_validator(mode="after")
     def _two_weeks_ahead(self) -> "BookTravel":
@@ -189,15 +189,15 @@ class RecordArrival(Command):
     settlement (R8); the exception is placement in a reception centre first (R8m), after
     which the household is allocated again like an asylum-based one."""
 
-    arrived_on: date
+    arrived_on: BusinessDate
     placed_in_reception: bool = False
 
 
 class ExtendEntryPermit(Command):
     """Resettlement: the entry permit lapses 6 months after the decision unless extended."""
 
-    decided_on: date
-    valid_until: date
+    decided_on: BusinessDate
+    valid_until: BusinessDate
 
     @model_validator(mode="after")
     def _extends_into_the_future(self) -> "ExtendEntryPermit":
@@ -209,7 +209,7 @@ class ExtendEntryPermit(Command):
 class DeclineAllocation(Command):
     """The municipality declines; the household returns to allocation."""
 
-    declined_on: date
+    declined_on: BusinessDate
     reason: DeclineReason
 
 
@@ -217,7 +217,7 @@ class PersonSettlement(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     person_id: PersonId
-    settled_on: date
+    settled_on: BusinessDate
 
 
 class RegisterSettlement(Command):
@@ -237,21 +237,21 @@ class WithdrawAllocation(Command):
     """The directorate withdraws an allocation, accepted or not; the household returns to
     allocation and its places are released."""
 
-    withdrawn_on: date
+    withdrawn_on: BusinessDate
     reason: WithdrawalReason
 
 
 class RecordExit(Command):
     """The case leaves the path: members not yet settled will not be settled by agreement."""
 
-    exited_on: date
+    exited_on: BusinessDate
     reason: ExitReason
 
 
 class CorrectPermitDate(Command):
     """Correct t0. Moves the settlement target, and every figure the case is in."""
 
-    permit_date: date
+    permit_date: BusinessDate
     reason: CorrectionReason
 
 
@@ -259,7 +259,7 @@ class CorrectSettlementDate(Command):
     """Correct one person's settlement date (t1), during the case's correction window."""
 
     person_id: PersonId
-    settled_on: date
+    settled_on: BusinessDate
     reason: CorrectionReason
 
 
@@ -268,5 +268,5 @@ class CorrectStepDate(Command):
     allocation or acceptance. Dates must still follow each other."""
 
     step: CorrectableStep
-    on: date
+    on: BusinessDate
     reason: CorrectionReason

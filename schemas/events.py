@@ -5,12 +5,12 @@ pseudonymous ids, codes, categories, dates and municipality numbers only — nev
 identity numbers, addresses, birth dates or health details.
 """
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from .calendar import BusinessDate, RecordedMoment
 from .enums import (
     CaseType,
     Category,
@@ -73,7 +73,7 @@ class SettlementApplicationLapsed(_Data):
     scope. The business date is the first day past the deadline."""
 
     type: Literal["SettlementApplicationLapsed"] = "SettlementApplicationLapsed"
-    application_due_on: date
+    application_due_on: BusinessDate
 
 
 class HouseholdMemberAdded(_Data):
@@ -98,7 +98,7 @@ class SettlementPlanned(_Data):
 
     type: Literal["SettlementPlanned"] = "SettlementPlanned"
     municipality_number: MunicipalityNumber
-    planned_on: date
+    planned_on: BusinessDate
 
 
 class PlannedSettlementDatePassed(_Data):
@@ -107,12 +107,12 @@ class PlannedSettlementDatePassed(_Data):
 
     type: Literal["PlannedSettlementDatePassed"] = "PlannedSettlementDatePassed"
     municipality_number: MunicipalityNumber
-    planned_on: date
+    planned_on: BusinessDate
 
 
 class TravelBooked(_Data):
     type: Literal["TravelBooked"] = "TravelBooked"
-    arrival_on: date
+    arrival_on: BusinessDate
 
 
 class ResettlementArrived(_Data):
@@ -124,8 +124,8 @@ class ResettlementArrived(_Data):
 
 class EntryPermitExtended(_Data):
     type: Literal["EntryPermitExtended"] = "EntryPermitExtended"
-    previous_valid_until: date
-    valid_until: date
+    previous_valid_until: BusinessDate
+    valid_until: BusinessDate
 
 
 class EntryPermitLapsed(_Data):
@@ -133,7 +133,7 @@ class EntryPermitLapsed(_Data):
     day past it. Not an exit: UDI may extend it."""
 
     type: Literal["EntryPermitLapsed"] = "EntryPermitLapsed"
-    valid_until: date
+    valid_until: BusinessDate
 
 
 class AllocationAccepted(_Data):
@@ -161,7 +161,7 @@ class PersonSettled(_Data):
     breakdown by place (municipality, county, reception centre), which would say where the
     household lives; categories still count them (Table 3-1-1 fn 1 is per person)."""
     case_type: CaseType
-    permit_date: date
+    permit_date: BusinessDate
     """The person's own permit date: the household's, or a later member's own."""
     municipality_number: MunicipalityNumber
     settled_by: SettlingAuthority = SettlingAuthority.IMDI
@@ -174,7 +174,7 @@ class SettlementTargetApproaching(_Data):
 
     type: Literal["SettlementTargetApproaching"] = "SettlementTargetApproaching"
     target_months: int
-    target_date: date
+    target_date: BusinessDate
 
 
 class SettlementTargetBreached(_Data):
@@ -183,7 +183,7 @@ class SettlementTargetBreached(_Data):
 
     type: Literal["SettlementTargetBreached"] = "SettlementTargetBreached"
     target_months: int
-    target_date: date
+    target_date: BusinessDate
     unsettled_persons: int
 
 
@@ -193,7 +193,7 @@ class MunicipalityReplyOverdue(_Data):
 
     type: Literal["MunicipalityReplyOverdue"] = "MunicipalityReplyOverdue"
     municipality_number: MunicipalityNumber
-    reply_due_on: date
+    reply_due_on: BusinessDate
 
 
 class AllocationWithdrawn(_Data):
@@ -212,7 +212,7 @@ class PermitDateCorrected(_Data):
     """t0 was wrong; the business date is the corrected permit date."""
 
     type: Literal["PermitDateCorrected"] = "PermitDateCorrected"
-    previous_date: date
+    previous_date: BusinessDate
     reason: CorrectionReason
 
 
@@ -221,7 +221,7 @@ class StepDateCorrected(_Data):
 
     type: Literal["StepDateCorrected"] = "StepDateCorrected"
     step: CorrectableStep
-    previous_date: date
+    previous_date: BusinessDate
     reason: CorrectionReason
 
 
@@ -230,7 +230,7 @@ class SettlementDateCorrected(_Data):
 
     type: Literal["SettlementDateCorrected"] = "SettlementDateCorrected"
     person_id: PersonId
-    previous_date: date
+    previous_date: BusinessDate
     reason: CorrectionReason
 
 
@@ -248,10 +248,10 @@ class RightsAssessed(_Data):
     rules: str
     programme_right: ProgrammeRight
     norwegian_right: NorwegianRight
-    programme_start_due: date
-    norwegian_start_due: date | None
-    norwegian_completion_due: date | None
-    rights_start: date
+    programme_start_due: BusinessDate
+    norwegian_start_due: BusinessDate | None
+    norwegian_completion_due: BusinessDate | None
+    rights_start: BusinessDate
     """When the right to Norwegian training began: the permit, or arrival for resettlement
     refugees (N1). SP4 counts its cohorts from here."""
     protected_identity: bool = False
@@ -266,11 +266,11 @@ class QualificationDeadlinesMoved(_Data):
     """The person's settlement date was corrected; the business date is the corrected one."""
 
     type: Literal["QualificationDeadlinesMoved"] = "QualificationDeadlinesMoved"
-    previous_settled_on: date
-    programme_start_due: date
-    norwegian_start_due: date | None
-    norwegian_completion_due: date | None
-    rights_start: date
+    previous_settled_on: BusinessDate
+    programme_start_due: BusinessDate
+    norwegian_start_due: BusinessDate | None
+    norwegian_completion_due: BusinessDate | None
+    rights_start: BusinessDate
 
 
 class QualificationMappingRecorded(_Data):
@@ -291,7 +291,7 @@ class ProgrammeLeaveRecorded(_Data):
     """The business date is the first day of leave."""
 
     type: Literal["ProgrammeLeaveRecorded"] = "ProgrammeLeaveRecorded"
-    until_on: date
+    until_on: BusinessDate
 
 
 class ProgrammeEnded(_Data):
@@ -304,7 +304,7 @@ class ProgrammeStartOverdue(_Data):
     """No programme start within 3 months of settlement; the business date is the day after."""
 
     type: Literal["ProgrammeStartOverdue"] = "ProgrammeStartOverdue"
-    due_on: date
+    due_on: BusinessDate
 
 
 class NorwegianTrainingStarted(_Data):
@@ -321,12 +321,12 @@ class NorwegianTrainingExempted(_Data):
 
 class NorwegianStartOverdue(_Data):
     type: Literal["NorwegianStartOverdue"] = "NorwegianStartOverdue"
-    due_on: date
+    due_on: BusinessDate
 
 
 class NorwegianCompletionOverdue(_Data):
     type: Literal["NorwegianCompletionOverdue"] = "NorwegianCompletionOverdue"
-    due_on: date
+    due_on: BusinessDate
 
 
 QUALIFICATION_EVENTS = (
@@ -399,11 +399,11 @@ class CaseEvent(BaseModel):
     case_id: CaseId
     """The stream the event belongs to: a household case, or for the events of a person's
     qualification record (QUALIFICATION_EVENTS) that person's id."""
-    sequence: int = Field(ge=1)
+    sequence: int = Field(ge=1, le=2**31 - 1)
     """Position of the event within its case, from 1, without gaps."""
-    business_date: date
+    business_date: BusinessDate
     """When the thing happened (permit decision date, settlement date, ...)."""
-    recorded_at: AwareDatetime
+    recorded_at: RecordedMoment
     """When the system learned of it."""
     schema_version: Literal[1] = 1
     """Bumped, with an upcaster, when an event's shape changes (see SCHEMA_VERSION)."""

@@ -4,12 +4,11 @@ case per line with its history so far. Version ``bosetting.case/1``.
 Every line is checked on its own before anything is imported; the dates must follow each
 other the way the workflow demands, so a line that passes here cannot be refused half-way."""
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .calendar import add_months
+from .calendar import BusinessDate, add_months
 from .commands import APPLICATION_MONTHS, PersonRecord, ReceptionCentreId
 from .enums import CaseType, DeclineReason, ExitReason, WithdrawalReason
 from .ids import CaseId, MunicipalityNumber, PersonId
@@ -23,9 +22,9 @@ class _Strict(BaseModel):
 
 class ImportedAllocation(_Strict):
     municipality_number: MunicipalityNumber
-    allocated_on: date
+    allocated_on: BusinessDate
     outcome: Literal["accepted", "declined", "withdrawn", "pending"]
-    answered_on: date | None = None
+    answered_on: BusinessDate | None = None
     """Date of the acceptance, decline or withdrawal; none while pending."""
     decline_reason: DeclineReason | None = None
     withdrawal_reason: WithdrawalReason | None = None
@@ -48,11 +47,11 @@ class ImportedAllocation(_Strict):
 
 class ImportedSettlement(_Strict):
     person_id: PersonId
-    settled_on: date
+    settled_on: BusinessDate
 
 
 class ImportedExit(_Strict):
-    exited_on: date
+    exited_on: BusinessDate
     reason: ExitReason
 
 
@@ -60,13 +59,13 @@ class ImportedCase(_Strict):
     format: Literal["bosetting.case/1"]
     case_id: CaseId
     case_type: CaseType
-    permit_date: date
+    permit_date: BusinessDate
     reception_centre: ReceptionCentreId | None = None
     persons: list[PersonRecord] = Field(min_length=1, max_length=30)
-    applied_on: date | None = None
+    applied_on: BusinessDate | None = None
     """Private address only: the settlement application, required before an interview."""
-    competence_mapped_on: date | None = None
-    interview_held_on: date | None = None
+    competence_mapped_on: BusinessDate | None = None
+    interview_held_on: BusinessDate | None = None
     allocations: list[ImportedAllocation] = []
     settlements: list[ImportedSettlement] = []
     exit: ImportedExit | None = None

@@ -4,11 +4,11 @@ A municipal council decides how many refugees it will settle in a year, with una
 minors counted apart (domain.md §2.1, C4). Allocation reserves places, a decline or
 withdrawal releases them, and settlement uses them."""
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from .calendar import BusinessDate
 from .ids import CaseId, CommandId, MunicipalityNumber
 
 ReservationId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -20,7 +20,7 @@ class RecordPlacesDecision(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     command_id: CommandId
-    decided_on: date
+    decided_on: BusinessDate
     requested: int = Field(ge=0)
     """Refugees IMDi asked the municipality to settle (anmodning)."""
     adjusted: int | None = Field(None, ge=0)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .calendar import BusinessDate
 from .commands import Command
 from .enums import CaseType, EducationLevel
 from .ids import CaseId, MunicipalityNumber, PersonId
@@ -74,9 +75,9 @@ class QualificationStart(BaseModel):
 
     case_id: CaseId
     person_id: PersonId
-    birth_date: date
-    permit_date: date
-    settled_on: date
+    birth_date: BusinessDate
+    permit_date: BusinessDate
+    settled_on: BusinessDate
     municipality_number: MunicipalityNumber
     case_type: CaseType
     education_level: EducationLevel | None = None
@@ -92,27 +93,27 @@ class QualificationStart(BaseModel):
 class RecordQualificationMapping(Command):
     """Competence mapping by the municipality (Q2), before the programme decision."""
 
-    mapped_on: date
+    mapped_on: BusinessDate
 
 
 class DecideProgramme(Command):
     """The programme decision (Q4): end goal and planned length."""
 
-    decided_on: date
+    decided_on: BusinessDate
     end_goal: EndGoal
     planned_months: int = Field(ge=3, le=48)
     """From 3 months to 4 years (PUB-20, PUB-21)."""
 
 
 class StartProgramme(Command):
-    started_on: date
+    started_on: BusinessDate
 
 
 class RecordLeave(Command):
     """Leave from the programme (Q6), e.g. for birth or adoption."""
 
-    from_on: date
-    until_on: date
+    from_on: BusinessDate
+    until_on: BusinessDate
 
     @model_validator(mode="after")
     def _ordered(self) -> "RecordLeave":
@@ -122,21 +123,21 @@ class RecordLeave(Command):
 
 
 class EndProgramme(Command):
-    ended_on: date
+    ended_on: BusinessDate
     reason: ProgrammeEndReason
     main_activity: MainActivity
 
 
 class StartNorwegianTraining(Command):
-    started_on: date
+    started_on: BusinessDate
 
 
 class CompleteNorwegianTraining(Command):
-    completed_on: date
+    completed_on: BusinessDate
 
 
 class ExemptNorwegianTraining(Command):
-    exempted_on: date
+    exempted_on: BusinessDate
 
 
 class QualificationResult(BaseModel):

@@ -42,6 +42,7 @@ from schemas.enums import CaseStage, WithdrawalReason
 from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
 from schemas.ids import workflow_id_for
 from schemas.state import CaseState, CommandResult
+from workflows import rules
 from workflows import search_attributes as sa
 from workflows.settlement_case import SettlementCaseWorkflow
 
@@ -78,7 +79,12 @@ class CaseService:
 
     async def grant_permit(self, cmd: GrantPermit) -> None:
         """Open the case. Granting the same case again is a no-op while it runs, and refused
-        once it has closed (a case id is never reused)."""
+        once it has closed (a case id is never reused). A permit dated in the future is
+        refused here, at the edge: the workflow starts from it and cannot refuse its input."""
+        try:
+            rules.check_not_in_future("permit_date", cmd.permit_date, datetime.now(UTC).date())
+        except rules.RuleViolation as exc:
+            raise CommandRejected(str(exc), reason=exc.reason) from None
         await self._client.start_workflow(
             SettlementCaseWorkflow.run,
             cmd,

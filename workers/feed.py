@@ -58,7 +58,7 @@ from schemas.events import (
     RightsAssessed,
 )
 
-from .projection.apply import BatchResult, Located, Row, Streams
+from .projection.apply import BatchResult, Located, Mark, Row, Streams
 from .projection.bulk import insert_rows
 from .projection.store import Moment, ProjectionBase
 
@@ -74,7 +74,9 @@ class FeedStream(ProjectionBase):
 
     stream_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     applied_through: Mapped[int] = mapped_column(Integer())
-    ahead: Mapped[str] = mapped_column(String(400))
+    ahead: Mapped[str] = mapped_column(Text())
+    seen: Mapped[str] = mapped_column(Text(), default="")
+    """Event ids (in part) at the stream's latest positions: see apply.RECENT."""
     municipality_number: Mapped[str | None] = mapped_column(String(4))
     """Where the stream's events go now: the allocated municipality, or the record's."""
     protected: Mapped[str] = mapped_column(Text())
@@ -198,12 +200,12 @@ async def apply_feed_events(
         protected="",
     )
     entries: list[Row] = []
-    for _, _, event in events:
-        if not streams.mark_applied(event.case_id, event.sequence):
-            result.duplicate_events += 1
+    for partition, offset, event in events:
+        mark = streams.mark_applied(event)
+        result.count(mark, partition, offset)
+        if mark is not Mark.NEW:
             continue
         stream = streams[event.case_id]
-        result.applied += 1
         municipality = route(stream, event)
         if municipality is None:
             continue

@@ -1,6 +1,10 @@
 """A throwaway PostgreSQL server for the tests and the benchmark, started from the installed
-server binaries (as the unprivileged ``postgres`` user when run as root), on loopback, with
-durability off. Not for production: ``fsync=off``."""
+server binaries (as the unprivileged ``postgres`` user when run as root), on loopback.
+
+It holds registers (the system of record) in the tests, so it keeps PostgreSQL's durable
+defaults: ``fsync``, ``synchronous_commit`` and ``full_page_writes`` on. A commit that
+returned is on disk, and an immediate stop (a crash) loses nothing that was acknowledged;
+production PostgreSQL must keep the same (deploy/README.md)."""
 
 import glob
 import os
@@ -66,6 +70,9 @@ class PostgresServer:
             "UTF8",
             "--no-sync",
         )
+        self._start_server()
+
+    def _start_server(self) -> None:
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",
@@ -77,9 +84,18 @@ class PostgresServer:
             "60",
             "start",
             "-o",
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=on -c synchronous_commit=on -c full_page_writes=on "
+            "-c max_connections=200",
         )
+
+    def crash(self) -> None:
+        """Stop the server as a crash would (``pg_ctl stop -m immediate``: no checkpoint)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+    def restart(self) -> None:
+        """Start it again after :meth:`crash`: it recovers from its write-ahead log."""
+        self._start_server()
 
     def stop(self) -> None:
         subprocess.run(

@@ -116,6 +116,27 @@ class Settings(BaseSettings):
         "(state_dir/keys, made on first use) when no JWKS file is set. The embedded stack "
         "turns it on; never in production.",
     )
+    api_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body; refused with 413 before parsing."
+    )
+    api_rate_limit: str = Field(
+        "600/minute",
+        description="Requests per caller (token subject), e.g. 600/minute; over it, 429.",
+    )
+    api_rate_limit_storage: str = Field(
+        "memory://",
+        description="Where the rate limit counts (the limits library's URI): memory:// per "
+        "process, or a shared redis:// for several replicas.",
+    )
+    api_long_polls_per_caller: int = Field(
+        4, ge=1, description="Feed requests with wait that one caller may hold open at once."
+    )
+    api_not_found_floor_s: float = Field(
+        0.2,
+        ge=0,
+        description="Least time a 'not found' of a case or record takes, so that timing tells "
+        "nothing of objects outside one's scope.",
+    )
 
     tracing_exporter: Literal["none", "otlp", "file"] = Field(
         "none",

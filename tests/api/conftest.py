@@ -26,8 +26,11 @@ from schemas.state import CaseState, CommandResult
 from workers import db
 from workers.api.app import ApiContext, create_app
 from workers.api.auth import Principal, Role, TokenVerifier, dev_keys, mint
+from workers.api.limits import Limits
 
 ISSUER, AUDIENCE = "urn:bosetting:test", "bosetting-api"
+TEST_LIMITS = Limits(reads_per_caller="100000/minute", not_found_floor_s=0.01)
+"""Roomy limits for the tests of everything else; test_abuse.py tests the limits."""
 
 
 def case(
@@ -187,7 +190,7 @@ def _copy_stores(migrated: Path, folder: Path) -> None:
 
 @asynccontextmanager
 async def open_api(
-    folder: Path, migrated: Path, places: FakePlaces | None = None
+    folder: Path, migrated: Path, places: FakePlaces | None = None, limits: Limits | None = None
 ) -> AsyncIterator[Api]:
     """The API over a copy of the migrated stores in ``folder``."""
     _copy_stores(migrated, folder)
@@ -208,7 +211,7 @@ async def open_api(
         name: mint(private, issuer=ISSUER, audience=AUDIENCE, principal=p)
         for name, p in PRINCIPALS.items()
     }
-    app = create_app(context)
+    app = create_app(context, limits=limits or TEST_LIMITS)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

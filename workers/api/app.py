@@ -22,19 +22,22 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Protocol, cast
+from typing import Annotated, Any, Protocol, cast, get_args
 
 import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from activities.event_log import EventLogRow
@@ -70,6 +73,8 @@ from .access import (
 )
 from .audit import reads_of, record_read
 from .auth import Principal, Role, TokenVerifier, Unauthenticated
+from .headers import SecurityHeaders
+from .limits import BodyLimit, CallerLimits, Limits
 
 log = structlog.get_logger("api")
 _tracer = trace.get_tracer("bosetting.api")
@@ -262,6 +267,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No token, or one that is not accepted"},
     403: {"model": Problem, "description": "The role may not do this"},
     404: {"model": Problem, "description": "No such case in your scope"},
+    413: {"model": Problem, "description": "The body is larger than the limit"},
+    429: {"model": Problem, "description": "Too many requests from this caller: see Retry-After"},
 }
 COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -278,8 +285,10 @@ def create_app(
     *,
     lifespan_context: Callable[[], Awaitable[tuple[ApiContext, Callable[[], Awaitable[None]]]]]
     | None = None,
+    limits: Limits | None = None,
 ) -> FastAPI:
     """The API over a ready context (tests), or over one the lifespan builds (the server)."""
+    limits = limits or Limits()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -294,7 +303,8 @@ def create_app(
             if close is not None:
                 await close()
 
-    app = FastAPI(
+    # The documentation pages' scripts come from the installed package, never from a CDN.
+    app = FastAPIOffline(
         title="Bosetting",
         version="1",
         summary="Settlement cases: every step, each role's view, the official figures.",
@@ -305,6 +315,9 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.ctx = context
+    app.state.guard = CallerLimits(limits)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)  # outermost: first to run
 
     @app.middleware("http")
     async def traced(request: Request, call_next: Callable[[Request], Awaitable[Response]]):  # type: ignore[no-untyped-def]
@@ -332,8 +345,16 @@ def create_app(
 
     Ctx = Annotated[ApiContext, Depends(ctx)]
 
+    def guard(request: Request) -> CallerLimits:
+        found: CallerLimits = request.app.state.guard
+        return found
+
+    Guard = Annotated[CallerLimits, Depends(guard)]
+
     def caller(
+        request: Request,
         context: Ctx,
+        limiter: Guard,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         if credentials is None:
@@ -343,9 +364,19 @@ def create_app(
         except Unauthenticated as exc:
             raise _unauthenticated(str(exc)) from None
         structlog.contextvars.bind_contextvars(subject_role=principal.role.value)
+        request.state.principal = principal  # for the audit of a refusal (_audited_refusal)
+        allowed, retry_after = limiter.allow(principal.subject)
+        if not allowed:
+            request.state.audit_refusal = limiter.first_refusal(principal.subject)
+            raise HTTPException(
+                429,
+                "too many requests from this caller; slow down",
+                headers={"Retry-After": str(retry_after)},
+            )
         return principal
 
-    Caller = Annotated[Principal, Depends(caller)]
+    authenticated = Depends(caller)
+    Caller = Annotated[Principal, authenticated]
 
     @app.exception_handler(CommandRejected)
     async def _rejected(request: Request, exc: CommandRejected) -> JSONResponse:
@@ -384,6 +415,23 @@ def create_app(
     async def _not_found(request: Request, exc: CaseNotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": "not found"})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _audited_refusal(request: Request, exc: StarletteHTTPException) -> Response:
+        """Every refusal of a known caller (403, 404, 429) is in the audit log, written
+        before the answer goes out: who tried what, on which object, and why they said."""
+        principal: Principal | None = getattr(request.state, "principal", None)
+        refused = exc.status_code in (403, 404, 429)
+        if principal is not None and refused and getattr(request.state, "audit_refusal", True):
+            await record_read(
+                request.app.state.ctx.register,
+                principal,
+                action=_action(request),
+                resource=_resource(request),
+                purpose=request.headers.get("X-Purpose", "-")[:500],
+                outcome="rate-limited" if exc.status_code == 429 else "refused",
+            )
+        return await http_exception_handler(request, exc)
+
     # -- health ----------------------------------------------------------------------------
 
     @app.get("/health", tags=["operations"])
@@ -397,7 +445,8 @@ def create_app(
 
     @app.post(
         "/cases",
-        dependencies=[Depends(strictly(grant_body))],
+        # The token first: nobody's body is validated before we know who sent it.
+        dependencies=[authenticated, Depends(strictly(grant_body))],
         status_code=status.HTTP_201_CREATED,
         tags=["cases"],
         responses=COMMAND_ERRORS,
@@ -416,19 +465,19 @@ def create_app(
         return Accepted(case_id=cmd.case_id, command_id=cmd.command_id)
 
     for step in CASE_STEPS:
-        _add_case_step(app, step, Caller, Ctx)
+        _add_case_step(app, step, Caller, Ctx, Guard)
     for step in PERSON_STEPS:
-        _add_person_step(app, step, Caller, Ctx)
+        _add_person_step(app, step, Caller, Ctx, Guard)
 
     # -- reads -----------------------------------------------------------------------------
 
     @app.get("/cases/{case_id}", tags=["cases"], responses=ERRORS)
     async def read_case(
-        case_id: CaseIdPath, purpose: Purpose, principal: Caller, context: Ctx
+        case_id: CaseIdPath, purpose: Purpose, principal: Caller, context: Ctx, guard: Guard
     ) -> CaseView | ProfileView:
         """The case as your role may see it; the read is audit-logged."""
         _require(principal, CASE_READERS, "read cases")
-        state = await _case_in_scope(context, principal, case_id, "case", purpose)
+        state = await _case_in_scope(context, guard, principal, case_id)
         view = case_view(principal, state)
         await record_read(
             context.register,
@@ -442,13 +491,12 @@ def create_app(
 
     @app.get("/cases/{case_id}/timeline", tags=["cases"], responses=ERRORS)
     async def case_timeline(
-        case_id: CaseIdPath, purpose: Purpose, principal: Caller, context: Ctx
+        case_id: CaseIdPath, purpose: Purpose, principal: Caller, context: Ctx, guard: Guard
     ) -> Timeline:
         """Every event of the case, with when it happened and when it was recorded."""
         _require(principal, CASE_READERS, "read cases")
-        state = await _case_in_scope(context, principal, case_id, "case.timeline", purpose)
+        state = await _case_in_scope(context, guard, principal, case_id)
         if profile_only(principal, state):
-            await _refused(context, principal, "case.timeline", f"case/{case_id}", purpose)
             raise HTTPException(403, "the timeline is shown once the municipality has accepted")
         async with context.register() as session:
             rows = (
@@ -484,16 +532,11 @@ def create_app(
 
     @app.get("/persons/{person_id}/qualification", tags=["qualification"], responses=ERRORS)
     async def read_qualification(
-        person_id: PersonIdPath, purpose: Purpose, principal: Caller, context: Ctx
+        person_id: PersonIdPath, purpose: Purpose, principal: Caller, context: Ctx, guard: Guard
     ) -> QualificationState:
         """An adult's introduction programme and Norwegian training record."""
         _require(principal, RECORD_READERS, "read qualification records")
-        record = await _person_in_scope(context, principal, person_id)
-        if record is None:
-            await _refused(
-                context, principal, "person.qualification", f"person/{person_id}", purpose
-            )
-            raise HTTPException(404, "not found")
+        record = await _person_in_scope(context, guard, principal, person_id)
         await record_read(
             context.register,
             principal,
@@ -508,6 +551,7 @@ def create_app(
     async def audit(
         principal: Caller,
         context: Ctx,
+        purpose: Purpose,
         resource: Annotated[
             str,
             Query(
@@ -516,8 +560,16 @@ def create_app(
             ),
         ],
     ) -> list[AuditEntry]:
-        """Who read a record, when and why (administrators)."""
+        """Who read a record, when and why (administrators). Reading it is audited too."""
         _require(principal, AUDIT_READERS, "read the audit log")
+        await record_read(
+            context.register,
+            principal,
+            action="audit",
+            resource=resource,
+            purpose=purpose,
+            outcome="granted",
+        )
         return [
             AuditEntry.model_validate(r, from_attributes=True).model_copy(update={"at": _utc(r.at)})
             for r in await reads_of(context.register, resource)
@@ -530,6 +582,7 @@ def create_app(
         municipality_number: Annotated[str, Path(pattern=r"^\d{4}$")],
         principal: Caller,
         context: Ctx,
+        guard: Guard,
         after: Annotated[
             int,
             Query(ge=0, le=2**63 - 1, description="The cursor you kept: entries after it (0: all)"),
@@ -548,14 +601,26 @@ def create_app(
             and principal.municipality_number != municipality_number
         ):
             raise HTTPException(403, "a municipality reads its own feed")
-        deadline = asyncio.get_running_loop().time() + wait
-        while True:
-            rows = await read_feed(
-                context.projection, municipality_number, after, limit, cleared=principal.cleared
-            )
-            if rows or asyncio.get_running_loop().time() >= deadline:
-                break
-            await asyncio.sleep(0.25)
+        async with guard.long_poll(principal.subject) if wait else _no_slot() as slot:
+            if not slot:
+                raise HTTPException(
+                    429,
+                    f"at most {guard.limits.long_polls_per_caller} waiting feed requests at "
+                    "once per caller",
+                    headers={"Retry-After": "1"},
+                )
+            deadline = asyncio.get_running_loop().time() + wait
+            while True:
+                rows = await read_feed(
+                    context.projection,
+                    municipality_number,
+                    after,
+                    limit,
+                    cleared=principal.cleared,
+                )
+                if rows or asyncio.get_running_loop().time() >= deadline:
+                    break
+                await asyncio.sleep(0.25)
         if rows:  # an empty poll reads nobody's data
             await record_read(
                 context.register,
@@ -723,7 +788,7 @@ def create_app(
     return app
 
 
-def _add_case_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
+def _add_case_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any, Guard: Any) -> None:
     Body = request_model(step.command)
 
     async def endpoint(
@@ -732,9 +797,10 @@ def _add_case_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
         key: IdempotencyKey,
         principal: Caller,
         context: Ctx,
+        guard: Guard,
     ) -> CommandResult:
         _require(principal, step.roles, f"{step.path.replace('-', ' ')}")
-        state = await _case_in_scope(context, principal, case_id, None, None)
+        state = await _case_in_scope(context, guard, principal, case_id)
         cmd = _command(step.command, body, principal, key)
         if refusal := hidden_member_named(principal, state, cmd):
             raise CommandRejected(refusal, reason=INVALID_COMMAND)
@@ -742,10 +808,10 @@ def _add_case_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
         log.info("step taken", case_id=case_id, step=step.path, stage=result.stage.value)
         return result
 
-    _register(app, step, Body, endpoint, "/cases/{case_id}", "cases")
+    _register(app, step, Body, endpoint, "/cases/{case_id}", "cases", Caller)
 
 
-def _add_person_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
+def _add_person_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any, Guard: Any) -> None:
     Body = request_model(step.command)
 
     async def endpoint(
@@ -754,25 +820,32 @@ def _add_person_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any) -> None:
         key: IdempotencyKey,
         principal: Caller,
         context: Ctx,
+        guard: Guard,
     ) -> QualificationResult:
         _require(principal, step.roles, f"{step.path.replace('-', ' ')}")
-        if await _person_in_scope(context, principal, person_id) is None:
-            raise HTTPException(404, "not found")
+        await _person_in_scope(context, guard, principal, person_id)
         cmd = _command(step.command, body, principal, key)
         result: QualificationResult = await context.qualification.execute(person_id, cmd)
         log.info("step taken", record="qualification", step=step.path)  # never the person
         return result
 
-    _register(app, step, Body, endpoint, "/persons/{person_id}", "qualification")
+    _register(app, step, Body, endpoint, "/persons/{person_id}", "qualification", Caller)
 
 
 def _register(
-    app: FastAPI, step: Step, body: type[BaseModel], endpoint: Any, under: str, tag: str
+    app: FastAPI,
+    step: Step,
+    body: type[BaseModel],
+    endpoint: Any,
+    under: str,
+    tag: str,
+    Caller: Any,
 ) -> None:
-    """A step's endpoint at ``<under>/<step.path>``, its roles in the document (x-roles)."""
+    """A step's endpoint at ``<under>/<step.path>``, its roles in the document (x-roles).
+    The token is checked before the body is validated."""
     app.post(
         f"{under}/{step.path}",
-        dependencies=[Depends(strictly(body))],
+        dependencies=[get_args(Caller)[1], Depends(strictly(body))],
         tags=[tag],
         summary=step.summary,
         description=step.command.__doc__,
@@ -791,46 +864,71 @@ def _require(principal: Principal, roles: frozenset[Role], what: str) -> None:
 
 
 async def _case_in_scope(
-    context: ApiContext,
-    principal: Principal,
-    case_id: str,
-    action: str | None,
-    purpose: str | None,
+    context: ApiContext, guard: CallerLimits, principal: Principal, case_id: str
 ) -> CaseState:
-    """The case, or 404 if it does not exist or is outside the caller's scope; a refused
-    read is audit-logged too."""
+    """The case, or 404 if it does not exist or is outside the caller's scope: the same
+    answer, after the same time (the refusal's audit row is written by the handler)."""
+    started = asyncio.get_running_loop().time()
     try:
         state = await context.cases.state(case_id)
     except CaseNotFound:
         state = None
     if state is None or not in_scope(principal, state):
-        if action is not None and purpose is not None:
-            await _refused(context, principal, action, f"case/{case_id}", purpose)
+        await guard.pad_not_found(started)
         raise HTTPException(404, "not found")
     return state
 
 
 async def _person_in_scope(
-    context: ApiContext, principal: Principal, person_id: str
-) -> QualificationState | None:
+    context: ApiContext, guard: CallerLimits, principal: Principal, person_id: str
+) -> QualificationState:
+    """The record, or 404 as for a case."""
+    started = asyncio.get_running_loop().time()
     try:
         record = await context.qualification.state(person_id)
     except CaseNotFound:
-        return None
-    return record if person_in_scope(principal, record) else None
+        record = None
+    if record is None or not person_in_scope(principal, record):
+        await guard.pad_not_found(started)
+        raise HTTPException(404, "not found")
+    return record
 
 
-async def _refused(
-    context: ApiContext, principal: Principal, action: str, resource: str, purpose: str
-) -> None:
-    await record_read(
-        context.register,
-        principal,
-        action=action,
-        resource=resource,
-        purpose=purpose,
-        outcome="refused",
-    )
+@asynccontextmanager
+async def _no_slot() -> AsyncIterator[bool]:
+    """A feed request that does not wait holds no long-poll slot."""
+    yield True
+
+
+ACTIONS = {
+    "read_case": "case",
+    "case_timeline": "case.timeline",
+    "read_qualification": "person.qualification",
+    "municipality_feed": "municipality.feed",
+    "audit": "audit",
+}
+"""Audit names of the reads; any other route is named by its method and template."""
+
+
+def _action(request: Request) -> str:
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    if name in ACTIONS:
+        return ACTIONS[name]
+    return f"{request.method} {getattr(route, 'path_format', request.url.path)}"[:64]
+
+
+def _resource(request: Request) -> str:
+    """The object a request is about, as the audit log names it."""
+    params = request.path_params
+    if "case_id" in params:
+        return f"case/{params['case_id']}"[:200]
+    if "person_id" in params:
+        return f"person/{params['person_id']}"[:200]
+    if "municipality_number" in params:
+        return f"municipality/{params['municipality_number']}"[:200]
+    route = request.scope.get("route")
+    return str(getattr(route, "path_format", "-"))[:200]
 
 
 def _outcome(view: str) -> str:

@@ -13,6 +13,7 @@ from workers.settings import Settings
 from ..heartbeat import beat_until
 from .app import ApiContext, create_app
 from .auth import TokenVerifier, dev_keys
+from .limits import Limits
 
 log = structlog.get_logger("api")
 
@@ -33,6 +34,16 @@ def verifier_for(settings: Settings) -> TokenVerifier:
         _, jwks = dev_keys(settings.keys_dir)
         log.warning("accepting development tokens", jwks=str(jwks))
     return TokenVerifier.from_file(jwks, issuer=settings.api_issuer, audience=settings.api_audience)
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
+        max_body_bytes=settings.api_max_body_bytes,
+        reads_per_caller=settings.api_rate_limit,
+        long_polls_per_caller=settings.api_long_polls_per_caller,
+        not_found_floor_s=settings.api_not_found_floor_s,
+        storage=settings.api_rate_limit_storage,
+    )
 
 
 async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Awaitable[None]]]:
@@ -72,7 +83,7 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
 async def run_api(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
-    app = create_app(lifespan_context=lambda: build_context(settings))
+    app = create_app(lifespan_context=lambda: build_context(settings), limits=limits_of(settings))
     server = uvicorn.Server(
         uvicorn.Config(
             app,

@@ -9,9 +9,11 @@ partition and nothing is counted twice.
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any, cast
+from uuid import UUID
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +69,25 @@ class BatchResult:
     skipped_offsets: int = 0
     duplicate_events: int = 0
     dead_letters: int = 0
+    refused: list[tuple[int, int, str]] = field(default_factory=list)
+    """Readable events a stream would not take, (partition, offset, why): dead-lettered."""
+
+    def add(self, other: "BatchResult") -> "BatchResult":
+        return BatchResult(
+            self.applied + other.applied,
+            self.skipped_offsets + other.skipped_offsets,
+            self.duplicate_events + other.duplicate_events,
+            self.dead_letters + other.dead_letters,
+            self.refused + other.refused,
+        )
+
+    def count(self, mark: "Mark", partition: int, offset: int) -> None:
+        if mark is Mark.NEW:
+            self.applied += 1
+        elif mark is Mark.SEEN:
+            self.duplicate_events += 1
+        else:
+            self.refused.append((partition, offset, mark.value))
 
 
 Located = Sequence[tuple[int, int, CaseEvent]]
@@ -121,23 +142,60 @@ async def apply_batch(
             fresh.append((record, from_kafka(list(record.headers), record.value)))
         except EnvelopeError as exc:
             result.dead_letters += 1
-            session.add(
-                DeadLetter(
-                    topic=topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                    error=str(exc)[:2000],
-                    headers=json.dumps({k: v.hex() for k, v in record.headers}),
-                    value=record.value,
-                    received_at=now,
-                )
-            )
+            session.add(dead_letter(topic, record, str(exc), now))
     for partition, mark in high_water.items():
         if partition in positions:
             positions[partition].high_water = max(mark, positions[partition].next_offset)
 
     located = [(record.partition, record.offset, event) for record, event in fresh]
-    return await (apply or _apply_events)(session, located, result)
+    result = await (apply or _apply_events)(session, located, result)
+    by_place = {(record.partition, record.offset): record for record, _ in fresh}
+    for partition, offset, why in result.refused:
+        result.dead_letters += 1
+        session.add(dead_letter(topic, by_place[partition, offset], why, now))
+    return result
+
+
+async def set_aside(
+    session: AsyncSession, consumer: str, topic: str, record: Record, error: str
+) -> BatchResult:
+    """Dead-letter a record without applying it, and move the position past it."""
+    now = datetime.now(UTC)
+    position = await session.get(ConsumerPosition, (consumer, topic, record.partition))
+    if position is None:
+        position = ConsumerPosition(
+            consumer=consumer,
+            topic=topic,
+            partition=record.partition,
+            next_offset=0,
+            high_water=0,
+            updated_at=now,
+        )
+        session.add(position)
+    if record.offset < position.next_offset:
+        return BatchResult(skipped_offsets=1)
+    position.next_offset, position.updated_at = record.offset + 1, now
+    session.add(dead_letter(topic, record, error, now))
+    return BatchResult(dead_letters=1)
+
+
+LETTER_BYTES = 65_536
+"""A dead letter keeps at most this much of a record's value and headers."""
+
+
+def dead_letter(topic: str, record: Record, error: str, now: datetime) -> DeadLetter:
+    """A record for a human to look at, with its coordinates; bounded in size whatever came."""
+    headers = json.dumps({k[:200]: v[:LETTER_BYTES].hex() for k, v in record.headers[:64]})
+    cut = len(record.value) > LETTER_BYTES or len(headers) > 2 * LETTER_BYTES
+    return DeadLetter(
+        topic=topic,
+        partition=record.partition,
+        offset=record.offset,
+        error=(error + (" (kept in part: too large)" if cut else ""))[:2000],
+        headers=headers[: 2 * LETTER_BYTES],
+        value=record.value[:LETTER_BYTES],
+        received_at=now,
+    )
 
 
 async def apply_events(
@@ -153,11 +211,9 @@ async def _apply_events(
 ) -> BatchResult:
     """Skip events already applied (by their position in their stream), apply the rest."""
     batch = await _BatchState.load(session, {event.case_id for _, _, event in fresh})
-    for _, _, event in fresh:
-        if batch.apply(event):
-            result.applied += 1
-        else:
-            result.duplicate_events += 1
+    for partition, offset, event in fresh:
+        mark = batch.apply(event)
+        result.count(mark, partition, offset)
     await batch.write()
     return result
 
@@ -170,20 +226,59 @@ def _ahead(row: Row) -> list[int]:
     return [int(n) for n in row["ahead"].split(",")] if row["ahead"] else []
 
 
-def mark_applied(row: Row, sequence: int) -> bool:
-    """Record that the stream's event at ``sequence`` is applied; False if it already was."""
-    through, ahead = row["applied_through"], _ahead(row)
+class Mark(Enum):
+    """What a stream says to an event at its position."""
+
+    NEW = "new"
+    """Not applied before: apply it."""
+    SEEN = "seen"
+    """This very event was applied already (a redelivery or a re-publication): skip it."""
+    TAKEN = "sequence: the stream's position is held by another event"
+    """Another event id holds the position: a forged or corrupt record, or a bug. Loud: it
+    is dead-lettered (and the monitor alerts on dead letters), never silently skipped."""
+    MOVED = "sequence: the event is applied already, at another position of its stream"
+    """The same event id at a second position: a tampered copy; dead-lettered."""
+    CROWDED = "sequence: too far ahead of a gap in its stream"
+    """More events wait beyond a gap than any real redelivery makes: dead-lettered."""
+
+
+RECENT = 16
+"""Positions up to ``applied_through`` whose event ids a stream remembers (``seen``), beside
+every position ahead of a gap: an event claiming one of them with another id is TAKEN. The
+next event of a stream comes right after a forged one in its partition, so the window need
+not be long; an older position's claimant is skipped as before."""
+MAX_AHEAD = 64
+
+
+def _seen(row: Row) -> dict[int, str]:
+    pairs = (entry.split(":") for entry in row.get("seen", "").split(",") if entry)
+    return {int(sequence): fingerprint for sequence, fingerprint in pairs}
+
+
+def mark_applied(row: Row, sequence: int, event_id: UUID) -> Mark:
+    """Record that the stream's event at ``sequence`` is applied, unless it was already, or
+    its position is another event's."""
+    through, ahead, seen = row["applied_through"], _ahead(row), _seen(row)
+    fingerprint = event_id.hex[:16]
     if sequence <= through or sequence in ahead:
-        return False
+        known = seen.get(sequence)
+        return Mark.TAKEN if known is not None and known != fingerprint else Mark.SEEN
+    if fingerprint in seen.values():
+        return Mark.MOVED
     if sequence == through + 1:
         through = sequence
         while through + 1 in ahead:
             through += 1
         ahead = [n for n in ahead if n > through]
+    elif len(ahead) >= MAX_AHEAD:
+        return Mark.CROWDED
     else:
         ahead = sorted([*ahead, sequence])
+    seen[sequence] = fingerprint
+    kept = {n: f for n, f in seen.items() if n > through - RECENT or n in ahead}
     row["applied_through"], row["ahead"] = through, ",".join(map(str, ahead))
-    return True
+    row["seen"] = ",".join(f"{n}:{f}" for n, f in sorted(kept.items()))
+    return Mark.NEW
 
 
 class Streams:
@@ -208,7 +303,12 @@ class Streams:
                 rows[row.stream_id] = dict(row._mapping)
         stored = set(rows)
         for stream_id in stream_ids - stored:
-            rows[stream_id] = {"stream_id": stream_id, "applied_through": 0, "ahead": ""} | extra
+            rows[stream_id] = {
+                "stream_id": stream_id,
+                "applied_through": 0,
+                "ahead": "",
+                "seen": "",
+            } | extra
         return cls(table, rows, stored)
 
     def __getitem__(self, stream_id: str) -> Row:
@@ -219,12 +319,12 @@ class Streams:
         """The streams this consumer has applied events of before this batch."""
         return self._stored
 
-    def mark_applied(self, stream_id: str, sequence: int) -> bool:
-        """False if the stream's event at ``sequence`` was applied already."""
-        if not mark_applied(self._rows[stream_id], sequence):
-            return False
-        self._touched.add(stream_id)
-        return True
+    def mark_applied(self, event: CaseEvent) -> Mark:
+        """Whether the event is new to its stream (and if so, it is now applied)."""
+        mark = mark_applied(self._rows[event.case_id], event.sequence, event.event_id)
+        if mark is Mark.NEW:
+            self._touched.add(event.case_id)
+        return mark
 
     async def write(self, session: AsyncSession) -> None:
         new = [row for key, row in self._rows.items() if key not in self._stored]
@@ -311,15 +411,16 @@ class _BatchState:
                     closed,
                 )
 
-    def apply(self, event: CaseEvent) -> bool:
-        """Apply one event; False if its stream had it already."""
-        if not self._streams.mark_applied(event.case_id, event.sequence):
-            return False
+    def apply(self, event: CaseEvent) -> Mark:
+        """Apply one event if it is new to its stream."""
+        mark = self._streams.mark_applied(event)
+        if mark is not Mark.NEW:
+            return mark
         if isinstance(event.data, QUALIFICATION_EVENTS):
             self._qualification(event)  # a person's record: its stream id is the person id
         else:
             self._case(self._streams[event.case_id], event)
-        return True
+        return mark
 
     def _case(self, case: Row, event: CaseEvent) -> None:
         self._waiting(event)

@@ -22,11 +22,11 @@ from opentelemetry import trace
 from opentelemetry.trace import Link
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .apply import EventsApplier, Record, apply_batch
+from .apply import BatchResult, EventsApplier, Record, apply_batch, set_aside
 from .exporter import BatchMetrics
 from .store import ConsumerPosition
 
@@ -102,6 +102,7 @@ class ProjectionConsumer:
             metadata_max_age_ms=5000,
         )
         self.applied = 0
+        self._stop = asyncio.Event()
 
     async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:
         async with self._sessions() as session:
@@ -124,6 +125,7 @@ class ProjectionConsumer:
         log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+        self._stop = stop
         self._consumer.subscribe([self._topic], listener=_SeekToStoredPositions(self))
         await self._consumer.start()
         try:
@@ -154,34 +156,23 @@ class ProjectionConsumer:
                     },
                 ):
                     await self._apply(records, high_water)
+                if stop.is_set():
+                    break  # the batch may be unstored: its records are read again next time
                 await self._commit_to_kafka(batch)
         finally:
             await self._consumer.stop()
 
     async def _apply(self, records: list[Record], high_water: dict[int, int]) -> None:
         started = time.perf_counter()
-        for attempt in range(5):
-            try:
-                async with self._sessions.begin() as session:
-                    result = await apply_batch(
-                        session,
-                        self._group_id,
-                        self._topic,
-                        records,
-                        high_water,
-                        self._apply_events,
-                    )
-                self.applied += result.applied
-                if self._metrics is not None:
-                    elapsed = time.perf_counter() - started
-                    self._metrics.observe(self._group_id, result.applied, elapsed)
-                log.debug("batch applied", records=len(records), **vars(result))
-                return
-            except (IntegrityError, StaleDataError):
-                # Another member applied this partition first (during a rebalance): its
-                # transaction won, so run the batch again: the stored positions now skip it.
-                log.info("batch raced another consumer; retrying", attempt=attempt + 1)
-        raise RuntimeError("projection batch kept conflicting with another consumer")
+        result = await BatchWriter(
+            self._sessions, self._group_id, self._topic, self._apply_events
+        ).write(records, high_water, self._stop)
+        if result is None:
+            return  # stopped while the database was away: nothing stored, nothing lost
+        self.applied += result.applied
+        if self._metrics is not None:
+            self._metrics.observe(self._group_id, result.applied, time.perf_counter() - started)
+        log.debug("batch applied", records=len(records), **vars(result))
 
     async def _commit_to_kafka(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
         offsets = {tp: OffsetAndMetadata(msgs[-1].offset + 1, "") for tp, msgs in batch.items()}
@@ -189,3 +180,99 @@ class ProjectionConsumer:
             await self._consumer.commit(offsets)
         except Exception as exc:  # informational only; the database holds the real position
             log.debug("kafka offset commit failed", error=type(exc).__name__)
+
+
+class KeptRacing(RuntimeError):
+    """Five rounds lost to another consumer: not a bad record; the process restarts."""
+
+
+OUTAGES = (OperationalError, InterfaceError, OSError, TimeoutError)
+"""The database is away (down, restarting, unreachable, locked): wait, then the same batch
+again. Any other error writing a batch is a record the database will not take."""
+
+
+class BatchWriter:
+    """Stores a batch, whatever happens: a race with another consumer is run again, an
+    outage is waited out with backoff (never an exit, which a supervisor would only restart
+    onto the same batch), and a batch the database refuses is split until the record it
+    refuses is alone, which goes to the dead letters with its coordinates."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        consumer: str,
+        topic: str,
+        apply: EventsApplier | None = None,
+        *,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self._sessions = sessions
+        self._consumer = consumer
+        self._topic = topic
+        self._apply = apply
+        self._max_backoff = max_backoff_s
+
+    async def write(
+        self, records: list[Record], high_water: dict[int, int], stop: asyncio.Event
+    ) -> BatchResult | None:
+        """The batch's result, or None if ``stop`` came while the database was away."""
+        backoff = 0.5
+        while True:
+            try:
+                return await self._split_until_stored(records, high_water)
+            except OUTAGES as exc:
+                log.warning(
+                    "database unavailable; waiting",
+                    error=type(exc).__name__,
+                    retry_in_s=backoff,
+                )
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
+                    return None
+                except TimeoutError:
+                    backoff = min(backoff * 2, self._max_backoff)
+
+    async def _split_until_stored(
+        self, records: list[Record], high_water: dict[int, int]
+    ) -> BatchResult:
+        try:
+            return await self._once(records, high_water)
+        except (*OUTAGES, KeptRacing):
+            raise
+        except Exception as exc:
+            if len(records) == 1:
+                return await self._set_aside(records[0], exc)
+            log.warning("batch refused by the database; splitting", error=type(exc).__name__)
+            middle = len(records) // 2
+            first = await self._split_until_stored(records[:middle], high_water)
+            second = await self._split_until_stored(records[middle:], high_water)
+            return first.add(second)
+
+    async def _once(self, records: list[Record], high_water: dict[int, int]) -> BatchResult:
+        for attempt in range(5):
+            try:
+                async with self._sessions.begin() as session:
+                    return await apply_batch(
+                        session, self._consumer, self._topic, records, high_water, self._apply
+                    )
+            except (IntegrityError, StaleDataError):
+                # Another member applied this partition first (during a rebalance): its
+                # transaction won, so run the batch again: the stored positions now skip it.
+                log.info("batch raced another consumer; retrying", attempt=attempt + 1)
+        raise KeptRacing("projection batch kept conflicting with another consumer")
+
+    async def _set_aside(self, record: Record, exc: Exception) -> BatchResult:
+        log.error(
+            "record refused by the database; dead-lettered",
+            partition=record.partition,
+            offset=record.offset,
+            error=type(exc).__name__,
+        )
+        async with self._sessions.begin() as session:
+            return await set_aside(
+                session,
+                self._consumer,
+                self._topic,
+                record,
+                f"the database refused it: {type(exc).__name__}",
+            )

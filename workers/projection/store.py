@@ -88,8 +88,11 @@ class StreamProgress(ProjectionBase):
 
     stream_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     applied_through: Mapped[int] = mapped_column(Integer())
-    ahead: Mapped[str] = mapped_column(String(400))
+    ahead: Mapped[str] = mapped_column(Text())
     """Applied positions after a gap, comma-separated; usually empty."""
+    seen: Mapped[str] = mapped_column(Text(), default="")
+    """``sequence:event-id-prefix`` of the latest positions and those ahead (apply.RECENT):
+    how a forged event at a taken position is told from a redelivery."""
     mapped_on: Mapped[date | None] = mapped_column(Date())
     """Competence mapping (Kompass) of the household, for SP6."""
 
