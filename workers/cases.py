@@ -2,7 +2,7 @@
 the HTTP API to come. It turns commands into Temporal starts and updates, and Temporal's
 failures into our errors."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -72,17 +72,31 @@ UPDATES: dict[type[Command], Any] = {
 """The workflow update that carries each command to a case."""
 
 
+async def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 class CaseService:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        *,
+        clock: Callable[[], Awaitable[datetime]] | None = None,
+    ) -> None:
         self._client = client
         self._task_queue = task_queue
+        self._clock = clock or _wall_clock
+        """What 'today' is for the edge's checks: the workflows' clock (the wall clock, but
+        for the time-skipping test server, whose clock runs ahead)."""
 
     async def grant_permit(self, cmd: GrantPermit) -> None:
         """Open the case. Granting the same case again is a no-op while it runs, and refused
         once it has closed (a case id is never reused). A permit dated in the future is
         refused here, at the edge: the workflow starts from it and cannot refuse its input."""
         try:
-            rules.check_not_in_future("permit_date", cmd.permit_date, datetime.now(UTC).date())
+            today = (await self._clock()).date()
+            rules.check_not_in_future("permit_date", cmd.permit_date, today)
         except rules.RuleViolation as exc:
             raise CommandRejected(str(exc), reason=exc.reason) from None
         await self._client.start_workflow(

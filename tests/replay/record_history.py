@@ -228,7 +228,7 @@ async def record(workflow: str, version: str) -> Path:
         await register_search_attributes(env.client)
         log = FakeEventLog()
         async with build_worker(env.client, QUEUE, log.record):
-            cases = CaseService(env.client, QUEUE)
+            cases = CaseService(env.client, QUEUE, clock=env.get_current_time)
             case_id = f"replay-{workflow.replace('_', '-')}-{version}"
             if workflow == "settlement_case":
                 await walk_a_case(cases, PlacesService(env.client, QUEUE, register()), case_id)

@@ -100,4 +100,6 @@ async def places(time_skipping_env, worker) -> PlacesService:
 
 @pytest.fixture
 async def cases(time_skipping_env, places) -> CaseService:
-    return CaseService(time_skipping_env.client, TASK_QUEUE)
+    return CaseService(
+        time_skipping_env.client, TASK_QUEUE, clock=time_skipping_env.get_current_time
+    )

@@ -1,7 +1,7 @@
 """SettlementCaseWorkflow on the time-skipping test server."""
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -184,11 +184,13 @@ async def test_a_business_date_in_the_future_is_refused(cases, time_skipping_env
         await cases.execute(case_id, RecordSettlementInterview(command_id="i", held_on=future))
 
 
-async def test_a_permit_in_the_future_or_out_of_the_calendar_opens_no_case(cases):
+async def test_a_permit_in_the_future_or_out_of_the_calendar_opens_no_case(
+    cases, time_skipping_env
+):
     """A permit dated next month is refused at the edge; one dated 9999 cannot even be
     written as a command, so no workflow can be wedged by a deadline in year 10000."""
     case_id = new_case_id()
-    later = datetime.now(UTC).date() + timedelta(days=30)
+    later = (await time_skipping_env.get_current_time()).date() + timedelta(days=30)
     with pytest.raises(CommandRejected, match=r"^permit_date: may not be in the future$"):
         await cases.grant_permit(household(case_id, permit=later))
     with pytest.raises(CaseNotFound):
