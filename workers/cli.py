@@ -350,7 +350,7 @@ def cases_suggest(
     import structlog
 
     from .cases import CaseService
-    from .municipalities import register as municipality_register
+    from .municipalities import configured as municipality_register
     from .places import PlacesService
     from .render import suggestions_table
     from .suggestions import ProfileError, load_profiles, suggest
@@ -372,7 +372,7 @@ def cases_suggest(
         structlog.get_logger().info(
             "case_read", case_id=case_id, purpose="allocation_suggestions", actor=_actor()
         )
-        municipalities = municipality_register()
+        municipalities = municipality_register(settings)
         ledgers = await PlacesService(client, settings.task_queue, municipalities).ledgers(day.year)
         found = suggest(state, ledgers, day, loaded, limit)
         if as_json:
@@ -468,13 +468,14 @@ def import_cases(
     Re-running the same file resumes an interrupted import without repeating anything."""
     from .cases import CaseService
     from .importer import import_plans, parse_lines
-    from .municipalities import register as municipality_register
+    from .municipalities import configured as municipality_register
     from .places import PlacesService
     from .plans import ensure_places
     from .temporal import connect
 
+    settings = Settings()
     with path.open(encoding="utf-8") as lines:
-        parsed = parse_lines(lines, municipality_register())
+        parsed = parse_lines(lines, municipality_register(settings))
     for problem in parsed.rejected[:50]:
         console.print(f"[red]rejected[/] {problem}")
     if len(parsed.rejected) > 50:
@@ -482,7 +483,6 @@ def import_cases(
     console.print(f"{len(parsed.plans)} valid cases, {len(parsed.rejected)} rejected lines")
     if dry_run:
         raise typer.Exit(1 if parsed.rejected else 0)
-    settings = Settings()
 
     async def main() -> int:
         client = await connect(settings)
@@ -490,7 +490,7 @@ def import_cases(
         plans = [plan for _, plan in parsed.plans]
         # The old register's council decisions are not in the format: each municipality-year
         # is given at least the places the imported allocations need.
-        places = PlacesService(client, settings.task_queue, municipality_register())
+        places = PlacesService(client, settings.task_queue, municipality_register(settings))
         await ensure_places(places, plans, label="import")
         with progress_bar(console) as progress:
             task = progress.add_task("Importing", total=len(plans))
@@ -570,18 +570,20 @@ def places_show(municipality: Municipality, year: Year) -> None:
 
 
 async def _places_service(settings: Settings) -> "PlacesService":
-    from .municipalities import register as municipality_register
+    from .municipalities import configured as municipality_register
     from .places import PlacesService
     from .temporal import connect
 
-    return PlacesService(await connect(settings), settings.task_queue, municipality_register())
+    return PlacesService(
+        await connect(settings), settings.task_queue, municipality_register(settings)
+    )
 
 
 def _print_ledger(ledger: "PlacesLedger", year: int) -> None:
-    from .municipalities import register as municipality_register
+    from .municipalities import configured as municipality_register
     from .render import places_table
 
-    console.print(places_table([ledger], municipality_register(), year))
+    console.print(places_table([ledger], municipality_register(Settings()), year))
 
 
 @app.command("payload-key")
@@ -737,7 +739,7 @@ def metrics(
     ] = None,
 ) -> None:
     """Waiting-time figures and steering parameters for persons settled in a period."""
-    from .municipalities import register as municipality_register
+    from .municipalities import configured as municipality_register
     from .projection.queries import waiting_time
     from .projection.slices import BREAKDOWNS
     from .render import report_csv, report_json, report_table, steering_table
@@ -754,7 +756,7 @@ def metrics(
     )
     known = _as_of(as_of)
     settings = Settings()
-    municipalities = municipality_register()
+    municipalities = municipality_register(settings)
 
     def county_of(number: str, day: date) -> str:
         return municipalities.get(number, day).county_name
@@ -777,7 +779,16 @@ def metrics(
             sessions = db.sessionmaker(engine)
             if snapshot:
                 try:
-                    report = await take(sessions, snapshot, first, last, by, report_json, county_of)
+                    report = await take(
+                        sessions,
+                        snapshot,
+                        first,
+                        last,
+                        by,
+                        report_json,
+                        county_of,
+                        settings.projection_group_id,
+                    )
                 except SnapshotError as exc:
                     raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
                 console.print(f"stored snapshot {snapshot!r}")
@@ -953,12 +964,12 @@ def snapshots_list() -> None:
 @snapshots_app.command("verify")
 def snapshots_verify(name: Annotated[str, typer.Argument(help="The snapshot's name.")]) -> None:
     """Recompute a snapshot's report as known when it was taken, and compare."""
-    from .municipalities import register as municipality_register
+    from .municipalities import configured as municipality_register
     from .projection.snapshots import SnapshotError, verify
     from .render import report_json
 
     settings = Settings()
-    municipalities = municipality_register()
+    municipalities = municipality_register(settings)
 
     def county_of(number: str, day: date) -> str:
         return municipalities.get(number, day).county_name

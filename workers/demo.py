@@ -13,7 +13,7 @@ from schemas.events import CaseEvent, PersonSettled
 from . import db
 from .cases import CaseService
 from .embedded import EmbeddedStack
-from .municipalities import register as municipality_register
+from .municipalities import configured as municipality_register
 from .places import PlacesService
 from .plans import HouseholdPlan, drive, ensure_places
 from .projection.metrics import SettledFact, WaitingTimeReport
@@ -95,7 +95,7 @@ async def run_cohort(
     try:
         client = await connect(settings)
         service = CaseService(client, settings.task_queue)
-        municipalities = municipality_register()
+        municipalities = municipality_register(settings)
         places = PlacesService(client, settings.task_queue, municipalities)
         await ensure_places(places, plans, requested_factor=1.25, label="demo")
         register = db.make_engine(settings.register_url)

@@ -18,6 +18,10 @@ from datetime import date, timedelta
 from functools import cache
 from importlib.metadata import distribution
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -103,3 +107,19 @@ def register(extra: Classification | None = None) -> MunicipalityRegister:
     return MunicipalityRegister(
         [replace(base, valid_to=extra.valid_from - timedelta(days=1)), extra]
     )
+
+
+def configured(settings: "Settings") -> MunicipalityRegister:
+    """The built-in structure, and the newer one the settings name, if they name one."""
+    file, valid_from = (
+        settings.municipality_classification_file,
+        settings.municipality_classification_valid_from,
+    )
+    if file is None and valid_from is None:
+        return register()
+    if file is None or valid_from is None:
+        raise ValueError(
+            "municipality_classification_file and municipality_classification_valid_from: "
+            "set both, or neither"
+        )
+    return register(load_classification(file, valid_from))

@@ -123,6 +123,9 @@ TRACKS = "tracks"
 permit, planned settlement date) existed have none of them."""
 STEP_CLOCK = "step-clock"
 """Patch id: steps taken before the LastStepAt search attribute existed do not set it."""
+PROTECTED_WHEREABOUTS = "protected-whereabouts"
+"""Patch id: a household with a protected-identity member shows no MunicipalityNumber
+search attribute (visibility is read without clearance); before, it did."""
 CORRECTION_WINDOW_LENGTH = timedelta(days=92)
 """How long a settled case stays open for late registrations and corrections: NIR allows
 two months of late registration (PUB-26); three months leaves room to correct."""
@@ -1086,7 +1089,10 @@ class SettlementCaseWorkflow:
             sa.CASE_STAGE.value_set(s.stage.value),
             sa.CASE_TYPE.value_set(s.case_type.value),
         ]
-        if s.municipality_number is not None:
+        hidden = any(p.protected_identity for p in s.persons) and workflow.patched(
+            PROTECTED_WHEREABOUTS
+        )
+        if s.municipality_number is not None and not hidden:
             updates.append(sa.MUNICIPALITY_NUMBER.value_set(s.municipality_number))
         else:
             updates.append(sa.MUNICIPALITY_NUMBER.value_unset())

@@ -260,3 +260,33 @@ async def test_the_feed_read_is_audited_when_it_returns_entries(api):
     assert len((await api.client.get(url, headers=api.auth("oslo"))).json()["events"]) == 3
     rows = [(r.subject, r.action, r.resource, r.outcome) for r in await audit_rows(api)]
     assert rows == [("oslo-1", "municipality.feed", "municipality/0301", "redacted")]
+
+
+# -- idempotency keys ---------------------------------------------------------------------
+
+
+async def test_a_key_reused_for_another_request_is_refused_naming_the_key(api):
+    headers = api.auth("reception-a", **{"Idempotency-Key": "key-for-the-interview"})
+    url = "/cases/case-a-ready/settlement-interview"
+    first = await api.client.post(url, json={"held_on": "2020-04-01"}, headers=headers)
+    again = await api.client.post(url, json={"held_on": "2020-04-01"}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    other_body = await api.client.post(url, json={"held_on": "2020-04-02"}, headers=headers)
+    other_step = await api.client.post(
+        "/cases/case-a-ready/competence-mapping", json={"mapped_on": "2020-04-01"}, headers=headers
+    )
+    other_case = await api.client.post(
+        "/cases/case-a-offered/settlement-interview",
+        json={"held_on": "2020-04-01"},
+        headers=headers,
+    )
+    for refused in (other_body, other_step, other_case):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    # Only the first request (twice, the same command) reached the case.
+    assert [c.command_id for _, c in api.cases.sent] == [api.cases.sent[0][1].command_id] * 2
+    # Another caller's same key is another command altogether.
+    theirs = api.auth("caseworker", **{"Idempotency-Key": "key-for-the-interview"})
+    assert (
+        await api.client.post(url, json={"held_on": "2020-04-02"}, headers=theirs)
+    ).status_code == 200

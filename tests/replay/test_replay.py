@@ -17,11 +17,13 @@ WORKFLOWS = {"settlement_case": SettlementCaseWorkflow, "qualification": Qualifi
 def test_there_is_a_history_for_every_shipped_version():
     assert [p.name for p in HISTORIES] == [
         "qualification_v1.json",
+        "qualification_v2.json",  # household-protected records
         "settlement_case_v1.json",
         "settlement_case_v2.json",
         "settlement_case_v3.json",
         "settlement_case_v4.json",
         "settlement_case_v5.json",  # step-clock: LastStepAt
+        "settlement_case_v6.json",  # protected households: places, PersonSettled, qualification
     ]
 
 

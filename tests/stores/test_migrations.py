@@ -10,6 +10,7 @@ from workers import db
 from workers import feed as _feed  # noqa: F401 - its tables are in the projection store
 from workers import heartbeat as _heartbeat  # noqa: F401 - its table is in the register
 from workers.api import audit as _audit  # noqa: F401 - its table is in the register
+from workers.api import idempotency as _idempotency  # noqa: F401 - its table is in the register
 from workers.projection.store import ProjectionBase
 
 

@@ -1,5 +1,6 @@
 """Applying Kafka records to the read model on real SQLite and PostgreSQL."""
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -307,10 +308,16 @@ async def test_qualification_records_feed_the_programme_figures(projection_db):
 async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_reused(
     projection_db,
 ):
+    from workers.feed import apply_feed_events
     from workers.projection.snapshots import SnapshotError, take, verify
+    from workers.projection.store import ReportSnapshot
     from workers.render import report_json
 
     await apply(projection_db, records(case_events()))
+    async with projection_db.begin() as session:  # the feed's group, further along
+        await apply_batch(
+            session, "feed", TOPIC, records(case_events("case-0002"), 0, 7), {}, apply_feed_events
+        )
 
     def county(number, day):
         return "Oslo"
@@ -323,7 +330,11 @@ async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_re
         "category",
         report_json,
         county,
+        CONSUMER,
     )
+    async with projection_db() as session:
+        snapshot = await session.get(ReportSnapshot, "2020-annual")
+    assert json.loads(snapshot.positions) == {TOPIC: {"0": 4}}  # this group's, not the feed's
     assert stored.group("total").settled == 2
     correction = moved_settlement(5, date(2020, 5, 1), date(2021, 1, 15))
     await apply(projection_db, records([correction], first_offset=4))
@@ -338,6 +349,7 @@ async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_re
             "category",
             report_json,
             county,
+            CONSUMER,
         )
 
 

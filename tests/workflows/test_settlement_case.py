@@ -255,6 +255,22 @@ async def test_search_attributes_follow_the_stage(cases, time_skipping_env):
     assert attrs["CaseType"] == "reception"
 
 
+async def test_a_protected_household_is_in_no_municipality_of_the_visibility_store(
+    cases, time_skipping_env
+):
+    """Search attributes are read without clearance (the Temporal UI, `workflow list`)."""
+    case_id = new_case_id()
+    await to_accepted(
+        cases, case_id, births=(date(1985, 5, 1), date(2015, 1, 1)), protected=(False, True)
+    )
+    described = await time_skipping_env.client.get_workflow_handle(
+        workflow_id_for(case_id)
+    ).describe()
+    attrs = {k.name: v for k, v in described.typed_search_attributes}
+    assert attrs["CaseStage"] == "accepted"
+    assert "MunicipalityNumber" not in attrs
+
+
 async def test_an_unknown_case_is_not_found(cases):
     with pytest.raises(CaseNotFound):
         await cases.state("case-does-not-exist")

@@ -74,6 +74,7 @@ from .access import (
 from .audit import reads_of, record_read
 from .auth import Principal, Role, TokenVerifier, Unauthenticated
 from .headers import SecurityHeaders
+from .idempotency import KeyReused, bind, fingerprint
 from .limits import BodyLimit, CallerLimits, Limits
 
 log = structlog.get_logger("api")
@@ -459,7 +460,7 @@ def create_app(
         context: Ctx,
     ) -> Accepted:
         _require(principal, GRANT_ROLES, "open a case")
-        cmd = cast(GrantPermit, _command(GrantPermit, body, principal, key))
+        cmd = cast(GrantPermit, await _keyed(context, "cases", GrantPermit, body, principal, key))
         await context.cases.grant_permit(cmd)
         log.info("case opened", case_id=cmd.case_id)
         return Accepted(case_id=cmd.case_id, command_id=cmd.command_id)
@@ -801,7 +802,9 @@ def _add_case_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any, Guard: Any) 
     ) -> CommandResult:
         _require(principal, step.roles, f"{step.path.replace('-', ' ')}")
         state = await _case_in_scope(context, guard, principal, case_id)
-        cmd = _command(step.command, body, principal, key)
+        cmd = await _keyed(
+            context, f"cases/{case_id}/{step.path}", step.command, body, principal, key
+        )
         if refusal := hidden_member_named(principal, state, cmd):
             raise CommandRejected(refusal, reason=INVALID_COMMAND)
         result: CommandResult = await context.cases.execute(case_id, cmd)
@@ -824,7 +827,9 @@ def _add_person_step(app: FastAPI, step: Step, Caller: Any, Ctx: Any, Guard: Any
     ) -> QualificationResult:
         _require(principal, step.roles, f"{step.path.replace('-', ' ')}")
         await _person_in_scope(context, guard, principal, person_id)
-        cmd = _command(step.command, body, principal, key)
+        cmd = await _keyed(
+            context, f"persons/{person_id}/{step.path}", step.command, body, principal, key
+        )
         result: QualificationResult = await context.qualification.execute(person_id, cmd)
         log.info("step taken", record="qualification", step=step.path)  # never the person
         return result
@@ -950,6 +955,32 @@ def _command(command: type[Command], body: BaseModel, principal: Principal, key:
                 for e in exc.errors(include_url=False, include_context=False)
             ]
         ) from None
+
+
+async def _keyed(
+    context: ApiContext,
+    target: str,
+    command: type[Command],
+    body: BaseModel,
+    principal: Principal,
+    key: str,
+) -> Command:
+    """The command, with its key bound to this request: a key first used for another body,
+    step or case is refused (422) rather than answered with the first request's result."""
+    cmd = _command(command, body, principal, key)
+    try:
+        await bind(context.register, cmd.command_id, fingerprint(target, body.model_dump()))
+    except KeyReused:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("header", "Idempotency-Key"),
+                    "msg": "was used before for another request; use a new key",
+                    "type": "idempotency_key_reused",
+                }
+            ]
+        ) from None
+    return cmd
 
 
 def _invalid(where: str, field: str, msg: str) -> RequestValidationError:

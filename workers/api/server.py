@@ -48,7 +48,7 @@ def limits_of(settings: Settings) -> Limits:
 
 async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Awaitable[None]]]:
     from workers.cases import CaseService
-    from workers.municipalities import register as municipality_register
+    from workers.municipalities import configured as municipality_register
     from workers.places import PlacesService
     from workers.qualification import QualificationService
     from workers.temporal import connect
@@ -58,7 +58,7 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
     register_engine = db.make_engine(settings.register_url)
     projection_engine = db.make_engine(settings.projection_url)
     client = await connect(settings)
-    municipalities = municipality_register()
+    municipalities = municipality_register(settings)
 
     def county_of(number: str, day: date) -> str:
         return municipalities.get(number, day).county_name

@@ -36,9 +36,11 @@ async def take(
     by: str,
     render: Callable[[Any], dict[str, Any]],
     county_of: Callable[[str, date], str],
+    consumer: str,
 ) -> WaitingTimeReport:
     """Compute the report now, store it under ``name`` (a name is never reused), and return
-    it: what is printed is what is stored."""
+    it: what is printed is what is stored. With it go the positions ``consumer`` (the
+    figures' consumer group) had stored, per topic and partition."""
     now = datetime.now(UTC)
     report = await waiting_time(
         sessions, period_start, period_end, by=by, as_of=now, county_of=county_of
@@ -47,9 +49,11 @@ async def take(
     async with sessions.begin() as session:
         if await session.get(ReportSnapshot, name) is not None:
             raise SnapshotError(f"snapshot: {name!r} exists already; names are never reused")
-        positions = {
-            p.partition: p.next_offset for p in (await session.scalars(select(ConsumerPosition)))
-        }
+        positions: dict[str, dict[int, int]] = {}
+        for p in await session.scalars(
+            select(ConsumerPosition).where(ConsumerPosition.consumer == consumer)
+        ):
+            positions.setdefault(p.topic, {})[p.partition] = p.next_offset
         session.add(
             ReportSnapshot(
                 name=name,
