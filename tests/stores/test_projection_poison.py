@@ -188,4 +188,6 @@ async def test_no_record_stops_the_projection_or_moves_a_figure(projection_db, h
     assert await settled_2020(projection_db) == 2
     async with projection_db() as session:
         lettered = await session.scalar(select(func.count()).select_from(DeadLetter))
-    assert lettered <= len(poison)
+    # A poison record that claims a position first makes the real one the loud one: each
+    # poison record puts at most itself and one real record among the dead letters.
+    assert lettered <= 2 * len(poison)
