@@ -31,8 +31,16 @@ $(CHROMIUM):
 	@echo "Installing Debian's chromium for the dashboard's browser test"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: lint $(CHROMIUM)
-	BOSETTING_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -ra
+# The deploy's alert rules are loaded and unit-tested by a real promtool (Debian's
+# prometheus package; only its promtool is used, no server is started).
+PROMTOOL ?= /usr/bin/promtool
+
+$(PROMTOOL):
+	@echo "Installing Debian's prometheus package for promtool"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+
+test: lint $(CHROMIUM) $(PROMTOOL)
+	BOSETTING_TEST_CHROMIUM=$(CHROMIUM) BOSETTING_TEST_PROMTOOL=$(PROMTOOL) $(BIN)/pytest -ra
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.projection

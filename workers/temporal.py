@@ -19,7 +19,13 @@ async def connect(settings: Settings, *, metrics_port: int = 0) -> Client:
     if metrics_port:
         runtime = Runtime(
             telemetry=TelemetryConfig(
-                metrics=PrometheusConfig(bind_address=f"{settings.metrics_host}:{metrics_port}")
+                # Prometheus' conventions: counters end in _total, durations are seconds
+                # (the SDK's defaults are neither, and dashboards read them 1000x too high).
+                metrics=PrometheusConfig(
+                    bind_address=f"{settings.metrics_host}:{metrics_port}",
+                    counters_total_suffix=True,
+                    durations_as_seconds=True,
+                )
             )
         )
     return await Client.connect(

@@ -140,11 +140,11 @@ def dashboard() -> dict[str, Any]:
     d.down(8)
     failures = [
         (
-            "sum by (activity_type) (rate(temporal_activity_execution_failed[5m]))",
+            "sum by (activity_type) (rate(temporal_activity_execution_failed_total[5m]))",
             "activity {{activity_type}}",
         ),
         (
-            "sum by (workflow_type) (rate(temporal_workflow_task_execution_failed[5m]))",
+            "sum by (workflow_type) (rate(temporal_workflow_task_execution_failed_total[5m]))",
             "workflow task {{workflow_type}}",
         ),
     ]

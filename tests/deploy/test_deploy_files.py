@@ -4,7 +4,9 @@ Dockerfile linter), and each agrees with the code — every command it runs exis
 setting it sets is a setting, every metric a dashboard or alert queries is exported."""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +28,8 @@ BIN = Path(sys.executable).parent
 SDK_METRICS = {
     # The Temporal SDK's counters appear on /metrics at their first increment; the names are
     # the SDK's documented ones (test_operations checks the others on a live worker).
-    "temporal_activity_execution_failed",
-    "temporal_workflow_task_execution_failed",
+    "temporal_activity_execution_failed_total",
+    "temporal_workflow_task_execution_failed_total",
 }
 
 
@@ -246,3 +248,25 @@ def test_no_deploy_file_names_a_registry_host_or_a_real_secret(path: Path):
     assert not re.search(r"\b[a-z0-9-]+\.(io|com|net)/[a-z0-9-]+/", text), "names a registry host"
     for password in re.findall(r"://[^:@/\s]+:([^@\s]+)@", text):
         assert password in ("CHANGE-ME", "password", "${POSTGRES_PASSWORD:-bosetting}")
+
+
+def promtool(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Debian's promtool, which make test installs; missing, the test fails, never skips."""
+    path = os.environ.get("BOSETTING_TEST_PROMTOOL") or shutil.which("promtool") or "promtool"
+    assert Path(path).exists(), "promtool is missing: make test installs it"
+    return subprocess.run([path, *args], input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_promtool_loads_the_alert_rules_and_their_unit_tests_pass():
+    checked = promtool("check", "rules", str(DEPLOY / "prometheus" / "alerts.yml"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = promtool("test", "rules", str(DEPLOY / "prometheus" / "alerts.test.yml"))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "SUCCESS" in tested.stdout
+
+
+def test_promtool_accepts_the_scrape_configuration():
+    checked = promtool(
+        "check", "config", "--syntax-only", str(DEPLOY / "prometheus" / "prometheus.yml")
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -19,7 +19,7 @@ from schemas.commands import (
 from schemas.enums import CaseStage, ServiceNeed
 from schemas.ids import workflow_id_for
 from schemas.places import RecordPlacesDecision
-from tests.deploy.test_deploy_files import LIVE_SDK_METRICS
+from tests.deploy.test_deploy_files import LIVE_SDK_METRICS, promtool
 from tests.factories import household
 from tests.import_lines import as_import_line, importable
 from tests.integration.conftest import (
@@ -296,6 +296,22 @@ async def test_status_sees_a_killed_worker_and_its_return(stack: RunningStack):
     assert "temporal_worker_task_slots_available" in sdk.text
     for name in LIVE_SDK_METRICS:  # what deploy/'s dashboard and alerts query
         assert f"{name}_bucket" in sdk.text, name
+    # Every endpoint the scrape configuration names, as a real Prometheus would read it:
+    # promtool parses each and finds no counter without _total and no millisecond unit.
+    async with httpx.AsyncClient(timeout=5) as http:
+        for port in (
+            stack.settings.worker_metrics_port,
+            stack.settings.projection_metrics_port,
+            stack.settings.monitor_port,
+        ):
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+            linted = promtool("check", "metrics", stdin=text)
+            problems = [
+                line
+                for line in (linted.stdout + linted.stderr).splitlines()
+                if "_total" in line or "milliseconds" in line or "error" in line.lower()
+            ]
+            assert problems == [], (port, problems)
     killed = stack.stack.kill("projection")
 
     async def noticed() -> bool:
