@@ -58,7 +58,7 @@ def build_worker(
 async def run_case_worker(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
-    await db.upgrade(settings.register_url, db.REGISTER)
+    await db.require_current(settings.register_url, db.REGISTER)
     engine = db.make_engine(settings.register_url)
     sessions = db.sessionmaker(engine)
     publisher = build_publisher(settings, sessions)

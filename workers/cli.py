@@ -97,7 +97,7 @@ def _exit_on_stack_error(run: Callable[[], object]) -> object:
 
     try:
         return run()
-    except StackError as exc:
+    except (StackError, db.SchemaOutOfDate) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
 
@@ -259,7 +259,8 @@ def rebuild_projection(
 
     async def main() -> None:
         tune_garbage_collector()
-        await db.upgrade(settings.projection_url, db.PROJECTION)
+        await db.require_current(settings.register_url, db.REGISTER)
+        await db.require_current(settings.projection_url, db.PROJECTION)
         register = db.make_engine(settings.register_url)
         projection = db.make_engine(settings.projection_url)
         try:
@@ -301,8 +302,9 @@ def republish(
         # The topics first, with their partitions: a relay sending to a topic that does not
         # exist may have the broker create it on the fly with defaults (the embedded broker
         # does, and loses those records when the topic is then created properly).
+        await db.require_current(settings.register_url, db.REGISTER)
+        await db.require_current(settings.projection_url, db.PROJECTION)
         await provision_topics(settings, settings.kafka_topic, settings.kafka_feed_topic)
-        await db.upgrade(settings.projection_url, db.PROJECTION)
         register = db.make_engine(settings.register_url)
         projection = db.make_engine(settings.projection_url)
         try:
@@ -1002,6 +1004,9 @@ def main() -> None:
         app()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except db.SchemaOutOfDate as exc:  # the operator's to fix: one line, no traceback
+        console.print(f"[red]error:[/] {exc}")
+        code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()

@@ -7,7 +7,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -56,6 +58,57 @@ def _upgrade(url: str, branch: str) -> None:
 
 
 async def upgrade(url: str, branch: str) -> None:
-    """Bring one store to the newest schema of its branch (``register`` or ``projection``)."""
+    """Bring one store to the newest schema of its branch (``register`` or ``projection``).
+    Run once per release, in its own step (``bosetting db upgrade``, the deploy's migrate job,
+    the embedded stack before its parts start); on PostgreSQL concurrent runs take turns."""
     # Alembic's async env runs its own event loop, so it gets a thread of its own.
     await asyncio.to_thread(_upgrade, url, branch)
+
+
+class SchemaOutOfDate(RuntimeError):
+    """A store's schema is not the one this release was written for."""
+
+
+def head_of(branch: str) -> str:
+    heads = ScriptDirectory.from_config(alembic_config("")).get_revisions(f"{branch}@head")
+    return str(heads[0].revision)
+
+
+async def require_current(url: str, branch: str) -> None:
+    """Refuse to run on a store whose schema is older than this release's: the processes
+    never migrate (replicas would race); they say what to run instead. A newer schema (a
+    revision this release does not know) is accepted: migrations expand before the code
+    that needs them is rolled out, so the old code keeps running on them."""
+    script = ScriptDirectory.from_config(alembic_config(""))
+    head = head_of(branch)
+    if url.startswith("sqlite") and not Path(url.split(":///", 1)[1]).exists():  # noqa: ASYNC240
+        found: set[str] = set()  # and no empty file left behind by looking
+    else:
+        found = await _versions(url)
+    ours = sorted(v for v in found if v[0] == head[0])
+    known = {v for v in ours if _known(script, v)}
+    if head in found or (ours and known != set(ours)):
+        return
+    raise SchemaOutOfDate(
+        f"the {branch} database is at {(ours or ['no schema'])[0]}, this release needs "
+        f"{head}: run `bosetting db upgrade` first (the deploy's migrate job)"
+    )
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic: "Can't locate revision"
+        return False
+
+
+async def _versions(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            versions = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return set(versions.scalars())
+    except DBAPIError:
+        return set()
+    finally:
+        await engine.dispose()

@@ -24,6 +24,7 @@ import structlog
 
 from workflows import search_attributes as sa
 
+from . import db
 from .settings import Settings
 
 log = structlog.get_logger("embedded")
@@ -234,6 +235,10 @@ class EmbeddedStack:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         s.temporal_db_path.parent.mkdir(parents=True, exist_ok=True)
+        if {"case-worker", "projection", "api", "monitor"} & set(parts):
+            # The stack's migrate step: once, before any part starts (they only check).
+            await db.upgrade(s.register_url, db.REGISTER)
+            await db.upgrade(s.projection_url, db.PROJECTION)
         builders: dict[str, Callable[[], Component]] = {
             "temporal": self._temporal,
             "broker": self._broker,

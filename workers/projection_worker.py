@@ -28,7 +28,7 @@ async def run_projection(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
     tune_garbage_collector()
-    await db.upgrade(settings.projection_url, db.PROJECTION)
+    await db.require_current(settings.projection_url, db.PROJECTION)
     await provision_topics(settings, settings.kafka_topic)
     engine = db.make_engine(settings.projection_url)
     sessions = db.sessionmaker(engine)
@@ -49,7 +49,7 @@ async def run_projection(
         apply=apply_feed_events,
         metrics=metrics,
     )
-    await db.upgrade(settings.register_url, db.REGISTER)  # the heartbeat's table
+    await db.require_current(settings.register_url, db.REGISTER)  # the heartbeat's table
     register = db.make_engine(settings.register_url)
     beating = asyncio.create_task(
         beat_until(db.sessionmaker(register), "projection", stop), name="heartbeat"

@@ -53,8 +53,8 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
     from workers.qualification import QualificationService
     from workers.temporal import connect
 
-    await db.upgrade(settings.register_url, db.REGISTER)
-    await db.upgrade(settings.projection_url, db.PROJECTION)
+    await db.require_current(settings.register_url, db.REGISTER)
+    await db.require_current(settings.projection_url, db.PROJECTION)
     register_engine = db.make_engine(settings.register_url)
     projection_engine = db.make_engine(settings.projection_url)
     client = await connect(settings)

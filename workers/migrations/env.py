@@ -4,6 +4,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -12,6 +13,7 @@ from workers import activity_health as _activity_health  # noqa: F401 - its tabl
 from workers import feed as _feed  # noqa: F401 - its tables are in the projection store
 from workers import heartbeat as _heartbeat  # noqa: F401 - its table is in the register
 from workers.api import audit as _audit  # noqa: F401 - its table is in the register
+from workers.api import idempotency as _idempotency  # noqa: F401 - its table is in the register
 from workers.projection.store import ProjectionBase
 
 config = context.config
@@ -26,7 +28,13 @@ def _url() -> str:
     )
 
 
+MIGRATION_LOCK = 7_270_736_900
+"""PostgreSQL advisory lock key: two `db upgrade` runs at once take turns, never race."""
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK})"))
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
