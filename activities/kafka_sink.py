@@ -1,6 +1,8 @@
 """The Kafka side of the outbox publisher: an aiokafka producer that sends CloudEvents."""
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -14,10 +16,17 @@ class KafkaSink:
 
     @classmethod
     async def connect(
-        cls, bootstrap_servers: str, topic: str, *, enable_idempotence: bool
+        cls,
+        bootstrap_servers: str,
+        topic: str,
+        *,
+        enable_idempotence: bool,
+        security: Mapping[str, Any] | None = None,
     ) -> "KafkaSink":
+        """``security``: the client's TLS and SASL options (workers/kafka.py)."""
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
+            **(security or {}),
             acks="all",
             # Idempotence stops broker-side duplicates on Apache Kafka; the embedded broker
             # refuses it, and consumers dedupe by event id either way.

@@ -999,6 +999,10 @@ def main() -> None:
     done and its output flushed: the Temporal client's Rust threads can abort an interpreter
     that is finalizing ("PyGILState_Release: thread state must be current", a known issue of
     short-lived client processes, temporalio/sdk-python#300)."""
+    # Everything a Bosetting process writes (the state folder, its databases, keys and logs,
+    # and what the embedded Temporal and broker write there) is for this user alone: the
+    # register and Temporal's store hold birth dates.
+    os.umask(0o077)
     code = 0
     try:
         app()

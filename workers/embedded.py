@@ -232,6 +232,8 @@ class EmbeddedStack:
             check_port_free(f"127.0.0.1:{s.worker_metrics_port}", "worker_metrics_port")
         if "monitor" in parts:
             check_port_free(f"127.0.0.1:{s.monitor_port}", "monitor_port")
+        s.state_dir.mkdir(parents=True, exist_ok=True)
+        s.state_dir.chmod(0o700)  # whatever the umask of who started it: birth dates inside
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         s.temporal_db_path.parent.mkdir(parents=True, exist_ok=True)

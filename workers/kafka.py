@@ -3,13 +3,15 @@ case worker's event log, the projection process's municipality feed) and the end
 the monitor measures lag against."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from activities.kafka_sink import KafkaSink
 from activities.publisher import EventSink
@@ -19,10 +21,37 @@ from .settings import Settings
 log = structlog.get_logger("kafka")
 
 
+def client_security(settings: Settings) -> dict[str, Any]:
+    """How every Kafka client of ours authenticates and encrypts, as aiokafka's keyword
+    arguments (the same for producers, consumers and the admin client)."""
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None,
+            certfile=str(settings.kafka_ssl_certfile) if settings.kafka_ssl_certfile else None,
+            keyfile=str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None,
+        )
+    if protocol.startswith("SASL"):
+        assert settings.kafka_sasl_password is not None  # the settings' validator saw to it
+        options |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_sasl_username,
+            "sasl_plain_password": settings.kafka_sasl_password.get_secret_value(),
+        }
+    return options
+
+
 async def ensure_topic(
-    bootstrap_servers: str, topic: str, partitions: int, replication_factor: int
+    bootstrap_servers: str,
+    topic: str,
+    partitions: int,
+    replication_factor: int,
+    security: Mapping[str, Any] | None = None,
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=10000, **(security or {})
+    )
     await admin.start()
     try:
         if topic in await admin.list_topics():
@@ -46,6 +75,7 @@ async def provision_topics(settings: Settings, *topics: str) -> None:
             topic,
             settings.kafka_partitions,
             settings.kafka_replication_factor,
+            client_security(settings),
         )
 
 
@@ -59,6 +89,7 @@ def sink_connector(settings: Settings, topic: str) -> Callable[[], Awaitable[Eve
             settings.kafka_bootstrap_servers,
             topic,
             enable_idempotence=settings.kafka_idempotent_producer,
+            security=client_security(settings),
         )
 
     return connect
@@ -74,7 +105,12 @@ class TopicEnd:
 
 
 async def topic_end(
-    bootstrap_servers: str, topic: str, positions: dict[int, int], *, timeout_s: float = 5.0
+    bootstrap_servers: str,
+    topic: str,
+    positions: dict[int, int],
+    *,
+    timeout_s: float = 5.0,
+    security: Mapping[str, Any] | None = None,
 ) -> TopicEnd:
     """Each partition's high-water mark and the timestamp of the record at ``positions`` (a
     consumer group's stored offsets), fetched by a groupless consumer. From fetch responses
@@ -86,6 +122,7 @@ async def topic_end(
         auto_offset_reset="earliest",  # a stored offset beyond the end reads from the start
         max_partition_fetch_bytes=64 * 1024,
         request_timeout_ms=int(timeout_s * 1000),
+        **(security or {}),
     )
     await consumer.start()
     try:

@@ -16,7 +16,7 @@ from activities.publisher import OutboxPublisher
 from . import db
 from .feed import FeedEvent, apply_feed_events, feed_record, for_the_topic
 from .heartbeat import beat_until
-from .kafka import provision_topics, sink_connector
+from .kafka import client_security, provision_topics, sink_connector
 from .projection.consumer import ProjectionConsumer, tune_garbage_collector
 from .projection.exporter import BatchMetrics
 from .settings import Settings
@@ -40,6 +40,7 @@ async def run_projection(
         topic=settings.kafka_topic,
         group_id=settings.projection_group_id,
         metrics=metrics,
+        security=client_security(settings),
     )
     feed = ProjectionConsumer(
         sessions,
@@ -48,6 +49,7 @@ async def run_projection(
         group_id=settings.feed_group_id,
         apply=apply_feed_events,
         metrics=metrics,
+        security=client_security(settings),
     )
     await db.require_current(settings.register_url, db.REGISTER)  # the heartbeat's table
     register = db.make_engine(settings.register_url)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     temporal_address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port.")
     temporal_namespace: str = "default"
     task_queue: str = Field("settlement-cases", description="Task queue of the case worker.")
+    temporal_tls: bool = Field(False, description="Connect to Temporal over TLS.")
+    temporal_tls_ca_file: Path | None = Field(
+        None, description="CA that signed Temporal's server certificate (default: system CAs)."
+    )
+    temporal_tls_cert_file: Path | None = Field(
+        None, description="Client certificate for mutual TLS to Temporal."
+    )
+    temporal_tls_key_file: Path | None = Field(None, description="Its private key.")
     payload_keys: SecretStr | None = Field(
         None,
         description="Encrypt Temporal payloads: id=<base64 of 32 bytes>,… (the first "
@@ -38,6 +46,17 @@ class Settings(BaseSettings):
     kafka_idempotent_producer: bool = Field(
         False, description="Turn on for Apache Kafka; the embedded broker refuses it."
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How every Kafka client connects: SSL or SASL_SSL in production (the "
+        "case-events topic carries where households are allocated).",
+    )
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers.")
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Its private key.")
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
 
     register_database_url: str | None = Field(
         None,
@@ -151,6 +170,23 @@ class Settings(BaseSettings):
     temporal_db_file: Path | None = Field(
         None, description="Dev server's SQLite file; default state_dir/temporal.db"
     )
+
+    @model_validator(mode="after")
+    def _transport_security_whole(self) -> "Settings":
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                "kafka_security_protocol: SASL needs kafka_sasl_mechanism, kafka_sasl_username "
+                "and kafka_sasl_password"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("kafka_ssl_certfile and kafka_ssl_keyfile: set both, or neither")
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError(
+                "temporal_tls_cert_file and temporal_tls_key_file: set both, or neither"
+            )
+        return self
 
     @field_validator("payload_keys")
     @classmethod

@@ -18,7 +18,7 @@ from . import db
 from .activity_health import FailingActivity
 from .feed import FeedEvent, for_the_topic
 from .heartbeat import STALE_AFTER_S, Heartbeat
-from .kafka import TopicEnd, topic_end
+from .kafka import TopicEnd, client_security, topic_end
 from .projection.queries import ProjectionStatus, projection_status
 from .projection.store import ConsumerPosition
 from .settings import Settings
@@ -247,7 +247,10 @@ async def _ends(
     try:
         for group, positions in groups.items():
             ends[group] = await topic_end(
-                settings.kafka_bootstrap_servers, settings.kafka_topic, positions
+                settings.kafka_bootstrap_servers,
+                settings.kafka_topic,
+                positions,
+                security=client_security(settings),
             )
     except Exception as exc:
         checks.append(

@@ -1,12 +1,14 @@
 """Temporal client construction: one data converter (pydantic) everywhere."""
 
 import dataclasses
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import TLSConfig
 
 from .codec import EncryptionCodec, parse_keys
 from .settings import Settings
@@ -31,11 +33,27 @@ async def connect(settings: Settings, *, metrics_port: int = 0) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
+        tls=tls_config(settings),
         data_converter=data_converter(settings),
         runtime=runtime,
         # Carries the trace into workflows and activities; workers built on this client get
         # it too. Without a tracer provider (workers/tracing.py) its spans cost nothing.
         interceptors=[TracingInterceptor()],
+    )
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """TLS to Temporal (mutual, with a client certificate) when the settings ask for it."""
+    if not settings.temporal_tls:
+        return False
+
+    def read(path: Path | None) -> bytes | None:
+        return path.read_bytes() if path else None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca_file),
+        client_cert=read(settings.temporal_tls_cert_file),
+        client_private_key=read(settings.temporal_tls_key_file),
     )
 
 

@@ -13,7 +13,8 @@ Each batch is one span, linked to the traces of the steps that recorded its even
 import asyncio
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -87,6 +88,7 @@ class ProjectionConsumer:
         max_records: int = 2000,
         apply: EventsApplier | None = None,
         metrics: BatchMetrics | None = None,
+        security: Mapping[str, Any] | None = None,
     ) -> None:
         self._sessions = sessions
         self._metrics = metrics
@@ -100,6 +102,7 @@ class ProjectionConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
+            **(security or {}),
         )
         self.applied = 0
         self._stop = asyncio.Event()

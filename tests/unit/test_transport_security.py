@@ -1,0 +1,118 @@
+"""TLS and SASL settings reach every Kafka client and the Temporal client. (The embedded
+broker and Temporal dev server speak neither, so these are checked as the options the clients
+are built with; a wrong file or a half-set pair is refused at start.)"""
+
+import ssl
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pydantic import ValidationError
+from temporalio.service import TLSConfig
+
+from workers.kafka import client_security
+from workers.projection.consumer import ProjectionConsumer
+from workers.settings import Settings
+from workers.temporal import tls_config
+
+
+def certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bosetting-test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_sasl_over_tls_verifies_the_brokers_and_sends_the_credentials(tmp_path):
+    cert, key = certificate(tmp_path)
+    settings = Settings(
+        kafka_security_protocol="SASL_SSL",
+        kafka_ssl_cafile=cert,
+        kafka_ssl_certfile=cert,
+        kafka_ssl_keyfile=key,
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="bosetting",
+        kafka_sasl_password="s3cret",
+    )
+    options = client_security(settings)
+    context = options.pop("ssl_context")
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+    assert options == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "bosetting",
+        "sasl_plain_password": "s3cret",
+    }
+    consumer = ProjectionConsumer(
+        None,  # type: ignore[arg-type]  # not started: only how it would connect
+        bootstrap_servers="127.0.0.1:1",
+        topic="t",
+        group_id="g",
+        security=client_security(settings),
+    )
+    assert consumer._consumer._client._security_protocol == "SASL_SSL"
+
+
+def test_plaintext_is_the_default_and_adds_nothing():
+    assert client_security(Settings()) == {"security_protocol": "PLAINTEXT"}
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"kafka_security_protocol": "SASL_SSL", "kafka_sasl_username": "u"}, "kafka_sasl_"),
+        ({"kafka_ssl_certfile": "/x/cert.pem"}, "kafka_ssl_certfile and kafka_ssl_keyfile"),
+        ({"temporal_tls_key_file": "/x/key.pem"}, "temporal_tls_cert_file and"),
+    ],
+)
+def test_half_set_security_is_refused_naming_the_settings(given, named):
+    with pytest.raises(ValidationError, match=named) as refused:
+        Settings(**given)
+    assert "/x/" not in str(refused.value)  # the rule, never the value
+
+
+def test_a_missing_certificate_file_fails_at_start(tmp_path):
+    settings = Settings(kafka_security_protocol="SSL", kafka_ssl_cafile=tmp_path / "none.pem")
+    with pytest.raises(FileNotFoundError):
+        client_security(settings)
+
+
+def test_temporal_gets_mutual_tls_when_asked(tmp_path):
+    assert tls_config(Settings()) is False
+    cert, key = certificate(tmp_path)
+    config = tls_config(
+        Settings(
+            temporal_tls=True,
+            temporal_tls_ca_file=cert,
+            temporal_tls_cert_file=cert,
+            temporal_tls_key_file=key,
+        )
+    )
+    assert isinstance(config, TLSConfig)
+    assert config.server_root_ca_cert == cert.read_bytes()
+    assert config.client_private_key == key.read_bytes()
