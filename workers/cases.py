@@ -4,7 +4,7 @@ failures into our errors."""
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -47,6 +47,7 @@ from workflows import search_attributes as sa
 from workflows.settlement_case import SettlementCaseWorkflow
 
 from .fanout import for_each
+from .temporal import patiently
 
 W = SettlementCaseWorkflow
 UPDATES: dict[type[Command], Any] = {
@@ -72,6 +73,9 @@ UPDATES: dict[type[Command], Any] = {
 """The workflow update that carries each command to a case."""
 
 
+T = TypeVar("T")
+
+
 async def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -83,9 +87,13 @@ class CaseService:
         task_queue: str,
         *,
         clock: Callable[[], Awaitable[datetime]] | None = None,
+        patience_s: float = 60.0,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
+        self._patience = patience_s
+        """How long a call waits out an unavailable Temporal, resending with the same ids
+        (safe: a start is deduplicated by workflow id, an update by its command id)."""
         self._clock = clock or _wall_clock
         """What 'today' is for the edge's checks: the workflows' clock (the wall clock, but
         for the time-skipping test server, whose clock runs ahead)."""
@@ -99,14 +107,16 @@ class CaseService:
             rules.check_not_in_future("permit_date", cmd.permit_date, today)
         except rules.RuleViolation as exc:
             raise CommandRejected(str(exc), reason=exc.reason) from None
-        await self._client.start_workflow(
-            SettlementCaseWorkflow.run,
-            cmd,
-            id=workflow_id_for(cmd.case_id),
-            task_queue=self._task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=sa.initial(cmd.case_type.value, datetime.now(UTC)),
+        await self._patiently(
+            lambda: self._client.start_workflow(
+                SettlementCaseWorkflow.run,
+                cmd,
+                id=workflow_id_for(cmd.case_id),
+                task_queue=self._task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=sa.initial(cmd.case_type.value, datetime.now(UTC)),
+            )
         )
 
     async def execute(self, case_id: str, cmd: Command) -> CommandResult:
@@ -162,31 +172,38 @@ class CaseService:
     async def compact(self, case_id: str) -> None:
         """Ask a case to continue as new at its next quiet moment (operations)."""
         try:
-            await self._handle(case_id).signal(SettlementCaseWorkflow.compact)
+            await self._patiently(
+                lambda: self._handle(case_id).signal(SettlementCaseWorkflow.compact)
+            )
         except RPCError as exc:
             raise _not_found_or(exc, case_id) from None
 
     async def run_id(self, case_id: str) -> str:
         """The id of the case's current run (it changes when the case continues as new)."""
         try:
-            described = await self._handle(case_id).describe()
+            described = await self._patiently(self._handle(case_id).describe)
         except RPCError as exc:
             raise _not_found_or(exc, case_id) from None
         return described.run_id
 
     async def state(self, case_id: str) -> CaseState:
         try:
-            return await self._handle(case_id).query(SettlementCaseWorkflow.state)
+            return await self._patiently(
+                lambda: self._handle(case_id).query(SettlementCaseWorkflow.state)
+            )
         except RPCError as exc:
             raise _not_found_or(exc, case_id) from None
+
+    async def _patiently(self, call: Callable[[], Awaitable[T]]) -> T:
+        return await patiently(call, self._patience)
 
     def _handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
         return self._client.get_workflow_handle(workflow_id_for(case_id))
 
     async def _update(self, case_id: str, update: Any, cmd: Command) -> CommandResult:
         try:
-            result: CommandResult = await self._handle(case_id).execute_update(
-                update, cmd, id=cmd.command_id
+            result: CommandResult = await self._patiently(
+                lambda: self._handle(case_id).execute_update(update, cmd, id=cmd.command_id)
             )
             return result
         except WorkflowUpdateFailedError as exc:

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -659,6 +660,56 @@ def dev_up() -> None:
             await stop.wait()
 
     _run_until_signalled(main)
+
+
+HOLDABLE = ("case-worker", "projection", "api", "monitor")
+
+
+@dev.command("hold")
+def dev_hold(
+    part: Annotated[str, typer.Argument(help="case-worker, projection, api or monitor")],
+) -> None:
+    """Stop one part of the running `bosetting dev up` and keep it stopped (the supervisor
+    would restart a part that merely exits), e.g. the projection before a rebuild."""
+    _hold_or_release(part, hold=True)
+
+
+@dev.command("release")
+def dev_release(
+    part: Annotated[str, typer.Argument(help="the part `bosetting dev hold` stopped")],
+) -> None:
+    """Start a held part of the running `bosetting dev up` again."""
+    _hold_or_release(part, hold=False)
+
+
+def _hold_or_release(part: str, *, hold: bool) -> None:
+    from .embedded import EmbeddedStack
+
+    if part not in HOLDABLE:
+        raise typer.BadParameter(f"must be one of {', '.join(HOLDABLE)}", param_hint="PART")
+    stack = EmbeddedStack(Settings())
+    if not stack.run_dir.exists():
+        console.print("[red]error:[/] no `bosetting dev up` runs with this state folder")
+        raise typer.Exit(1)
+    request, marker = stack.hold_request(part), stack.held_marker(part)
+    if hold:
+        request.write_text("held by bosetting dev hold")
+    else:
+        request.unlink(missing_ok=True)
+    deadline = time.monotonic() + 120
+    with console.status(f"{'Holding' if hold else 'Releasing'} {part}…"):
+        while marker.exists() != hold:
+            if time.monotonic() > deadline:
+                console.print(
+                    f"[red]error:[/] the stack did not {'hold' if hold else 'release'} "
+                    f"{part} within 120 s (is `bosetting dev up` running?)"
+                )
+                raise typer.Exit(1)
+            time.sleep(0.2)
+    if hold:
+        console.print(f"{part} is stopped and stays so; `bosetting dev release {part}` starts it")
+    else:
+        console.print(f"{part} is running again")
 
 
 def _period(

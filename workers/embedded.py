@@ -236,6 +236,8 @@ class EmbeddedStack:
         s.state_dir.chmod(0o700)  # whatever the umask of who started it: birth dates inside
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        for stale in [*self.run_dir.glob("*.hold"), *self.run_dir.glob("*.held")]:
+            stale.unlink()  # a hold of an earlier run of the stack ended with it
         s.temporal_db_path.parent.mkdir(parents=True, exist_ok=True)
         if {"case-worker", "projection", "api", "monitor"} & set(parts):
             # The stack's migrate step: once, before any part starts (they only check).
@@ -287,9 +289,35 @@ class EmbeddedStack:
             await asyncio.sleep(0.2)
         log.info("ready", component=part.name)
 
+    def hold_request(self, name: str) -> Path:
+        """The file ``bosetting dev hold`` leaves for the running stack: while it exists the
+        part is stopped and not restarted (``bosetting dev release`` removes it)."""
+        return self.run_dir / f"{name}.hold"
+
+    def held_marker(self, name: str) -> Path:
+        """The stack's answer: the part is down and stays down."""
+        return self.run_dir / f"{name}.held"
+
+    async def _follow_hold_requests(self) -> None:
+        for name, part in list(self.components.items()):
+            requested = self.hold_request(name).exists()
+            marker = self.held_marker(name)
+            if requested and not part.held:
+                log.info("holding on request", component=name)
+                await self.hold(name)
+                marker.write_text(str(os.getpid()))
+            elif not requested and part.held and marker.exists():
+                log.info("releasing on request", component=name)
+                await self.release(name)
+                marker.unlink()
+
     async def _supervise(self) -> None:
         while not self._stopping:
             await asyncio.sleep(0.5)
+            try:
+                await self._follow_hold_requests()
+            except StackError as exc:
+                log.error("hold or release failed", error=str(exc))
             for part in list(self.components.values()):
                 if self._stopping or part.held or part.process is None:
                     continue

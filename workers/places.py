@@ -14,13 +14,23 @@ from workflows.municipality_places import MunicipalityPlacesWorkflow
 from .cases import rejection
 from .fanout import for_each
 from .municipalities import MunicipalityRegister, UnknownMunicipality
+from .temporal import patiently
 
 
 class PlacesService:
-    def __init__(self, client: Client, task_queue: str, register: MunicipalityRegister) -> None:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        register: MunicipalityRegister,
+        *,
+        patience_s: float = 60.0,
+    ) -> None:
         self._client = client
         self._task_queue = task_queue
         self._register = register
+        self._patience = patience_s
+        """How long a call waits out an unavailable Temporal (workers.temporal.patiently)."""
 
     async def record_decision(
         self, municipality_number: str, year: int, decision: RecordPlacesDecision
@@ -38,11 +48,14 @@ class PlacesService:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
         try:
-            ledger: PlacesLedger = await self._client.execute_update_with_start_workflow(
-                MunicipalityPlacesWorkflow.record_decision,
-                decision,
-                start_workflow_operation=start,
-                id=decision.command_id,
+            ledger: PlacesLedger = await patiently(
+                lambda: self._client.execute_update_with_start_workflow(
+                    MunicipalityPlacesWorkflow.record_decision,
+                    decision,
+                    start_workflow_operation=start,
+                    id=decision.command_id,
+                ),
+                self._patience,
             )
         except WorkflowUpdateFailedError as exc:
             raise rejection(exc) from None
@@ -69,7 +82,9 @@ class PlacesService:
             MunicipalityPlacesWorkflow.run, places_workflow_id(municipality_number, year)
         )
         try:
-            return await handle.query(MunicipalityPlacesWorkflow.ledger)
+            return await patiently(
+                lambda: handle.query(MunicipalityPlacesWorkflow.ledger), self._patience
+            )
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return PlacesLedger(municipality_number=municipality_number, year=year)

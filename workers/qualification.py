@@ -24,6 +24,7 @@ from schemas.qualification import (
 from workflows.qualification import QualificationWorkflow
 
 from .cases import rejection
+from .temporal import patiently
 
 Q = QualificationWorkflow
 UPDATES: dict[type[Command], Any] = {
@@ -39,14 +40,17 @@ UPDATES: dict[type[Command], Any] = {
 
 
 class QualificationService:
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, *, patience_s: float = 60.0) -> None:
         self._client = client
+        self._patience = patience_s
+        """How long a call waits out an unavailable Temporal (workers.temporal.patiently)."""
 
     async def execute(self, person_id: str, cmd: Command) -> QualificationResult:
         handle = self._client.get_workflow_handle(qualification_workflow_id(person_id))
         try:
-            result: QualificationResult = await handle.execute_update(
-                UPDATES[type(cmd)], cmd, id=cmd.command_id
+            result: QualificationResult = await patiently(
+                lambda: handle.execute_update(UPDATES[type(cmd)], cmd, id=cmd.command_id),
+                self._patience,
             )
             return result
         except WorkflowUpdateFailedError as exc:
@@ -57,7 +61,9 @@ class QualificationService:
     async def state(self, person_id: str) -> QualificationState:
         handle = self._client.get_workflow_handle(qualification_workflow_id(person_id))
         try:
-            state: QualificationState = await handle.query(QualificationWorkflow.state)
+            state: QualificationState = await patiently(
+                lambda: handle.query(QualificationWorkflow.state), self._patience
+            )
             return state
         except RPCError as exc:
             raise _not_found_or(exc, person_id) from None

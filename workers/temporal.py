@@ -1,14 +1,18 @@
 """Temporal client construction: one data converter (pydantic) everywhere."""
 
+import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
+import structlog
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.service import TLSConfig
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from .codec import EncryptionCodec, parse_keys
 from .settings import Settings
@@ -101,3 +105,33 @@ async def register_search_attributes(client: Client) -> None:
     except RPCError as exc:  # another process registered them meanwhile
         if exc.status != RPCStatusCode.ALREADY_EXISTS:
             raise
+
+
+T = TypeVar("T")
+TRANSIENT = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+"""Temporal is away or overloaded: the same call may succeed in a moment."""
+log = structlog.get_logger("temporal")
+
+
+async def patiently(call: Callable[[], Awaitable[T]], patience_s: float) -> T:
+    """The call, made again while Temporal is unavailable, for up to ``patience_s``; then
+    its error. Only for calls that are safe to repeat: a start deduplicated by workflow id,
+    an update by its id (the command id), a query or a signal that changes nothing twice."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    delay = 0.5
+    while True:
+        try:
+            return await call()
+        except RPCError as exc:
+            if exc.status not in TRANSIENT or loop.time() + delay > deadline:
+                raise
+            log.warning(
+                "temporal unavailable; calling again with the same ids",
+                status=exc.status.name if exc.status else None,
+                retry_in_s=delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -25,6 +25,7 @@ from tests.import_lines import as_import_line, importable
 from tests.integration.conftest import (
     RunningStack,
     bosetting,
+    cli,
     eventually,
     stack_settings,
     start_stack,
@@ -375,7 +376,12 @@ async def test_lag_is_visible_while_the_projection_is_stopped(stack: RunningStac
         return await lag() == 0
 
     await eventually(caught_up, within_s=60, what="the projection to catch up")
-    await stack.stack.hold("projection")
+    # As an operator would, from another shell: the supervisor must not restart it.
+    await cli(stack, "dev", "hold", "projection")
+    held = stack.stack.components["projection"].process
+    await asyncio.sleep(2)
+    assert held is not None
+    assert held.poll() is not None  # stopped, and still stopped
     try:
         plans = generate(3, seed=53, prefix="held")
         await stack.drive(plans)
@@ -386,5 +392,24 @@ async def test_lag_is_visible_while_the_projection_is_stopped(stack: RunningStac
         await eventually(behind, within_s=30, what="the lag of the stopped projection")
         assert "the oldest written" in seen[-1]  # and how far behind in time
     finally:
-        await stack.stack.release("projection")
+        await cli(stack, "dev", "release", "projection")
     await eventually(caught_up, within_s=60, what="the lag to clear after the restart")
+
+
+async def test_commands_wait_out_a_temporal_restart(stack: RunningStack):
+    """Temporal is away for fifteen seconds: the case and places services call again with
+    the same ids instead of failing, and every household gets through once."""
+    plans = generate(3, seed=59, prefix="patient")
+    await stack.stack.hold("temporal")
+
+    async def back_in_a_while() -> None:
+        # Longer than the Temporal client's own retries (about ten seconds).
+        await asyncio.sleep(15)
+        await stack.stack.release("temporal")
+
+    returning = asyncio.create_task(back_in_a_while())
+    await stack.drive(plans)  # while Temporal is down, and after it is back
+    await returning
+    for plan in plans:
+        state = await stack.cases.state(plan.case_id)
+        assert state.case_id == plan.case_id

@@ -36,6 +36,11 @@ def verifier_for(settings: Settings) -> TokenVerifier:
     return TokenVerifier.from_file(jwks, issuer=settings.api_issuer, audience=settings.api_audience)
 
 
+API_PATIENCE_S = 3.0
+"""A caller waits this long for an unavailable Temporal before a 503 (retry, same key); the
+command-line and import wait a minute (the services' default)."""
+
+
 def limits_of(settings: Settings) -> Limits:
     return Limits(
         max_body_bytes=settings.api_max_body_bytes,
@@ -64,13 +69,15 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
         return municipalities.get(number, day).county_name
 
     context = ApiContext(
-        cases=CaseService(client, settings.task_queue),
-        qualification=QualificationService(client),
+        cases=CaseService(client, settings.task_queue, patience_s=API_PATIENCE_S),
+        qualification=QualificationService(client, patience_s=API_PATIENCE_S),
         register=db.sessionmaker(register_engine),
         projection=db.sessionmaker(projection_engine),
         verifier=verifier_for(settings),
         county_of=county_of,
-        places=PlacesService(client, settings.task_queue, municipalities),
+        places=PlacesService(
+            client, settings.task_queue, municipalities, patience_s=API_PATIENCE_S
+        ),
     )
 
     async def close() -> None:
