@@ -3,12 +3,13 @@ one table an operator reads in ten seconds. Each check says OK, WARN or DOWN and
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.client import Client
 
 from activities.event_log import EventLogRow
@@ -82,27 +83,73 @@ def _liveness(component: str, beats: list[Heartbeat], now: datetime) -> Check:
     return Check(name=component, verdict="OK", detail=f"alive: pid {pids}", value=len(alive))
 
 
+@dataclass(frozen=True)
+class Travel:
+    """What is known of the way from the log to the projection, to tell why events are
+    missing: the broker may be away, the projection down, or the topic may have lost them."""
+
+    broker_up: bool = True
+    projection_alive: bool = True
+    behind_on_topic: int = 0
+    """Records on the topic the projection has not applied yet (measured against the topic)."""
+
+
 def _completeness(
-    logged: int, applied: int, last_published: datetime | None, now: datetime
+    logged: int,
+    applied: int,
+    last_published: datetime | None,
+    now: datetime,
+    travel: Travel = Travel(),
 ) -> Check:
-    """Every logged event applied? A shortfall that outlasts the time events take to travel
-    means the topic lost some (a broker that lost its data): the broker-data-lost runbook."""
+    """Every logged event applied? Each reason for a shortfall gets its own message; only a
+    shortfall with the broker up, the projection running and nothing left on the topic
+    means the topic lost events (the broker-data-lost runbook)."""
     missing = logged - applied
-    settled = last_published is None or _age(last_published, now) > SETTLE_S
-    if missing > 0 and settled:
+    name = "projection complete"
+    if missing < 0:
         return Check(
-            name="projection complete",
+            name=name,
             verdict="WARN",
-            detail=f"{missing} of {logged} logged events never arrived: "
-            "see docs/runbooks/broker-data-lost.md",
+            detail=f"{-missing} more events applied than logged: the event log lost rows? "
+            "see docs/runbooks/restore-from-backup.md",
             value=missing,
         )
-    return Check(
-        name="projection complete",
-        verdict="OK",
-        detail=f"{applied} of {logged} logged events applied",
-        value=max(missing, 0),
+    settled = last_published is None or _age(last_published, now) > SETTLE_S
+    if missing == 0 or not settled:
+        return Check(
+            name=name,
+            verdict="OK",
+            detail=f"{applied} of {logged} logged events applied",
+            value=missing,
+        )
+    why = (
+        "the broker is unreachable; they wait in the event log"
+        if not travel.broker_up
+        else "the projection is not running (or keeps restarting: see its log)"
+        if not travel.projection_alive
+        else f"{travel.behind_on_topic} are on the topic, not yet applied"
+        if travel.behind_on_topic
+        else "the topic does not hold them: see docs/runbooks/broker-data-lost.md"
     )
+    return Check(
+        name=name,
+        verdict="WARN",
+        detail=f"{missing} of {logged} logged events not applied: {why}",
+        value=missing,
+    )
+
+
+def _gaps(streams_with_gaps: int) -> Check:
+    """The event log's own completeness: every stream numbered from 1 without a gap."""
+    if streams_with_gaps:
+        return Check(
+            name="event log complete",
+            verdict="WARN",
+            detail=f"{streams_with_gaps} cases or records have gaps in their event sequence: "
+            "rows lost from the register? see docs/runbooks/restore-from-backup.md",
+            value=streams_with_gaps,
+        )
+    return Check(name="event log complete", verdict="OK", detail="no gaps", value=0)
 
 
 def _age(moment: datetime, now: datetime) -> float:
@@ -113,8 +160,10 @@ def _age(moment: datetime, now: datetime) -> float:
 class Probe:
     """Looks at everything once per call; the monitor keeps one, the CLI makes one."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, deep: bool = False) -> None:
         self._settings = settings
+        self._deep = deep
+        """Also the checks that scan a whole table (the event log's gaps): the CLI's."""
         self._register = db.make_engine(settings.register_url)
         self._projection = db.make_engine(settings.projection_url)
         self._client: Client | None = None
@@ -126,7 +175,9 @@ class Probe:
     async def status(self) -> Status:
         now = datetime.now(UTC)
         try:
-            checks = await _stores(self._settings, self._register, self._projection, now)
+            checks = await _stores(
+                self._settings, self._register, self._projection, now, self._deep
+            )
         except Exception as exc:  # a database down: say which, and look at Temporal anyway
             checks = [
                 Check(
@@ -153,15 +204,32 @@ class Probe:
 
 
 async def gather(settings: Settings) -> Status:
-    probe = Probe(settings)
+    """Every check once, the deep ones too (``bosetting status``)."""
+    probe = Probe(settings, deep=True)
     try:
         return await probe.status()
     finally:
         await probe.close()
 
 
+async def _streams_with_gaps(session: AsyncSession) -> int:
+    """Cases and records whose logged events are not numbered 1..n: a scan of the log's
+    (case, sequence) index, so `bosetting status` runs it and the monitor's loop does not."""
+    per_stream = (
+        select(EventLogRow.case_id)
+        .group_by(EventLogRow.case_id)
+        .having(func.count() != func.max(EventLogRow.sequence))
+        .subquery()
+    )
+    return int(await session.scalar(select(func.count()).select_from(per_stream)) or 0)
+
+
 async def _stores(
-    settings: Settings, register: AsyncEngine, projection: AsyncEngine, now: datetime
+    settings: Settings,
+    register: AsyncEngine,
+    projection: AsyncEngine,
+    now: datetime,
+    deep: bool = False,
 ) -> list[Check]:
     checks: list[Check] = []
     async with db.sessionmaker(register)() as session:
@@ -176,6 +244,7 @@ async def _stores(
         logged, last_published = (
             await session.execute(select(func.count(), func.max(EventLogRow.published_at)))
         ).one()
+        gapped = await _streams_with_gaps(session) if deep else None
         failing = (
             await session.scalars(
                 select(FailingActivity)
@@ -214,10 +283,20 @@ async def _stores(
         for group in (settings.projection_group_id, settings.feed_group_id)
     }
     ends = await _ends(settings, groups, checks)
+    consumers = {}
     for group, positions in groups.items():
         end = ends[group] if ends is not None else None
-        checks.append(_consumer(group, positions, end, status, now))
-    checks.append(_completeness(int(logged), status.applied_events, last_published, now))
+        consumers[group] = _consumer(group, positions, end, status, now)
+        checks.append(consumers[group])
+    projection_alive = next(c for c in checks if c.name == "projection").verdict == "OK"
+    travel = Travel(
+        broker_up=ends is not None,
+        projection_alive=projection_alive,
+        behind_on_topic=int(consumers[settings.projection_group_id].value or 0),
+    )
+    checks.append(_completeness(int(logged), status.applied_events, last_published, now, travel))
+    if gapped is not None:
+        checks.append(_gaps(gapped))
     checks.append(_failing_activities(failing))
     checks.append(
         Check(

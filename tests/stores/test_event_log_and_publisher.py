@@ -133,3 +133,23 @@ async def test_republish_sends_the_log_again_from_a_position_in_order(database_u
         assert entry.published_at is None
     finally:
         await engine.dispose()
+
+
+async def test_status_finds_streams_with_gaps_in_the_event_log(register):
+    """The log's own completeness: a row lost from the register shows as a gap."""
+    from sqlalchemy import delete
+
+    from activities.event_log import EventLogRow, append_events
+    from tests.stores.test_projection_apply import case_events
+    from workers.status import _streams_with_gaps
+
+    async with register.begin() as session:
+        await append_events(session, case_events("case-0001") + case_events("case-0002"))
+    async with register() as session:
+        assert await _streams_with_gaps(session) == 0
+    async with register.begin() as session:
+        await session.execute(
+            delete(EventLogRow).where(EventLogRow.case_id == "case-0002", EventLogRow.sequence == 2)
+        )
+    async with register() as session:
+        assert await _streams_with_gaps(session) == 1

@@ -103,6 +103,27 @@ def test_a_shortfall_of_applied_events_is_news_only_once_events_had_time_to_arri
     assert _completeness(0, 0, None, NOW).verdict == "OK"
 
 
+def test_each_cause_of_a_shortfall_has_its_own_message_and_only_loss_the_runbook():
+    """A paused broker or a crash-looping projection is not a broker that lost its data."""
+    from workers.status import Travel, _completeness
+
+    long_ago = NOW - timedelta(minutes=5)
+    causes = {
+        "paused broker": Travel(broker_up=False),
+        "projection down": Travel(projection_alive=False),
+        "still on the topic": Travel(behind_on_topic=3),
+        "lost": Travel(),
+    }
+    details = {k: _completeness(100, 97, long_ago, NOW, t).detail for k, t in causes.items()}
+    assert "broker is unreachable" in details["paused broker"]
+    assert "projection is not running" in details["projection down"]
+    assert "3 are on the topic" in details["still on the topic"]
+    assert [k for k, d in details.items() if "broker-data-lost" in d] == ["lost"]
+    more = _completeness(97, 100, long_ago, NOW)
+    assert (more.verdict, more.value) == ("WARN", -3)
+    assert "more events applied than logged" in more.detail
+
+
 async def test_alerts_wait_for_a_broker_that_is_away_and_go_when_it_returns():
     from schemas.envelope import KafkaRecord
     from workers.alerts import Alert, KafkaAlerts
