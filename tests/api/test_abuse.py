@@ -290,3 +290,29 @@ async def test_a_key_reused_for_another_request_is_refused_naming_the_key(api):
     assert (
         await api.client.post(url, json={"held_on": "2020-04-02"}, headers=theirs)
     ).status_code == 200
+
+
+async def test_no_error_repeats_what_was_sent(api):
+    """Unknown field and parameter names, the period text and dates are the caller's text:
+    an identity number typed anywhere must not come back in an answer (nor reach a log)."""
+    canary = "12345678901"
+    headers = api.auth("caseworker", **{"Idempotency-Key": "key-canary-0001"})
+    answers = [
+        await api.client.post(
+            "/cases/case-a-ready/settlement-interview",
+            json={"held_on": "2020-04-01", f"n{canary}": 1},
+            headers=headers,
+        ),
+        await api.client.get(f"/figures?period=2020&x{canary}=1", headers=api.auth("operations")),
+        await api.client.get(f"/figures?period=p{canary}", headers=api.auth("operations")),
+        await api.client.get(f"/figures?period={canary[:4]}-13", headers=api.auth("operations")),
+        await api.client.post(
+            "/cases/case-a-ready/settlement-interview",
+            json={"held_on": f"{canary}"},
+            headers=headers,
+        ),
+    ]
+    for r in answers:
+        assert r.status_code == 422, r.text
+        assert canary not in r.text
+        assert canary[:4] + "-13" not in r.text

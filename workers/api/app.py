@@ -216,8 +216,9 @@ def request_model(command: type[Command]) -> type[BaseModel]:
 
 
 async def known_query_only(request: Request) -> None:
-    """A query parameter the operation does not have is refused, naming it: ``?perid=2020``
-    silently ignored would answer a different question than the one asked."""
+    """A query parameter the operation does not have is refused: ``?perid=2020`` silently
+    ignored would answer a different question than the one asked. (The answer does not echo
+    the name: a caller may have sent anything as one.)"""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
@@ -392,15 +393,11 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Name the field and the rule; never echo the value back (it may be an identity
-        # number typed into the wrong field, and error bodies end up in logs).
+        # number typed into the wrong field, and error bodies end up in logs). A field we do
+        # not know is the caller's text too: it is named by where it was, not what.
         return JSONResponse(
             status_code=422,
-            content={
-                "detail": [
-                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
-                    for e in exc.errors()
-                ]
-            },
+            content={"detail": [_named_not_echoed(e) for e in exc.errors()]},
         )
 
     @app.exception_handler(RPCError)
@@ -981,6 +978,17 @@ async def _keyed(
             ]
         ) from None
     return cmd
+
+
+def _named_not_echoed(error: Any) -> dict[str, Any]:
+    loc = list(error["loc"])
+    if error["type"] == "extra_forbidden":
+        return {
+            "loc": loc[:-1],
+            "msg": "has a field this operation does not have (its name is not repeated)",
+            "type": "extra_forbidden",
+        }
+    return {"loc": loc, "msg": error["msg"], "type": error["type"]}
 
 
 def _invalid(where: str, field: str, msg: str) -> RequestValidationError:

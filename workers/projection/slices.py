@@ -44,17 +44,17 @@ def parse_period(text: str) -> tuple[date, date]:
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
-            raise BadPeriod(f"period: month {month} does not exist")
+            raise BadPeriod("period: the month must be 01 to 12")
         return date(year, month, 1), _month_end(year, month)
     if m := _ROLLING.match(text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
-            raise BadPeriod(f"period: month {month} does not exist")
+            raise BadPeriod("period: the month must be 01 to 12")
         end = _month_end(year, month)
         return add_months(date(year, month, 1), -11), end
     raise BadPeriod(
-        f"period: {text!r} is not a year (2020), quarter (2020-Q3), month (2020-07) "
-        "or rolling twelve months (12m:2020-12)"
+        "period: must be a year (2020), quarter (2020-Q3), month (2020-07) or rolling twelve "
+        "months (12m:2020-12)"
     )
 
 
