@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 import structlog
+from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import (
     BigInteger,
@@ -38,6 +39,7 @@ NAMING = {
 }
 
 
+_tracer = trace.get_tracer("bosetting.activities")
 log = structlog.get_logger("event_log")
 
 
@@ -126,14 +128,22 @@ class EventLogActivities:
 
     @activity.defn(name=RECORD_CASE_EVENTS)
     async def record_case_events(self, request: RecordCaseEvents) -> RecordCaseEventsResult:
-        async with self._sessions.begin() as session:
-            inserted = await append_events(session, request.events, current_traceparent())
-        if self._on_append is not None:
-            self._on_append()
-        log.info(  # a person's record is labelled, not named, by the log processor
-            "events recorded",
-            workflow_id=activity.info().workflow_id,
-            inserted=inserted,
-            types=[e.type for e in request.events],
+        # The step's own trace when the command brought one (an update's activity otherwise
+        # runs in the trace that started the case): its span, its rows, its Kafka records.
+        parent = (
+            TraceContextTextMapPropagator().extract({"traceparent": request.traceparent})
+            if request.traceparent
+            else None
         )
+        with _tracer.start_as_current_span("record events", context=parent):
+            async with self._sessions.begin() as session:
+                inserted = await append_events(session, request.events, current_traceparent())
+            if self._on_append is not None:
+                self._on_append()
+            log.info(  # a person's record is labelled, not named, by the log processor
+                "events recorded",
+                workflow_id=activity.info().workflow_id,
+                inserted=inserted,
+                types=[e.type for e in request.events],
+            )
         return RecordCaseEventsResult(inserted=inserted)

@@ -38,12 +38,19 @@ ReceptionCentreId = Annotated[
 """A reception centre's code. It travels on Kafka with every settlement."""
 
 
+TRACEPARENT = r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+
+
 class Command(BaseModel):
-    """Base of every command: an idempotency key and nothing else."""
+    """Base of every command: an idempotency key, and the trace of the request it came in."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     command_id: CommandId
+    traceparent: str | None = Field(None, pattern=TRACEPARENT)
+    """The W3C trace context of the request that sent the command (set by the API, never by
+    the caller's body): the events it records carry it to Kafka and the projection, so each
+    step is one trace from the request to the figures."""
 
 
 class PersonRecord(BaseModel):

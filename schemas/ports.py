@@ -16,6 +16,8 @@ class RecordCaseEvents(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     events: list[CaseEvent]
+    traceparent: str | None = None
+    """The trace of the step that made these events (Command.traceparent), if any."""
 
 
 class RecordCaseEventsResult(BaseModel):

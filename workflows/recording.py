@@ -24,7 +24,10 @@ RECORD_RETRY = RetryPolicy(
 
 
 async def record_events(
-    stream_id: str, last_sequence: int, events: Sequence[tuple[date, EventData]]
+    stream_id: str,
+    last_sequence: int,
+    events: Sequence[tuple[date, EventData]],
+    traceparent: str | None = None,
 ) -> list[CaseEvent]:
     """Append events to the event log, all or none; returns them as written.
 
@@ -43,7 +46,7 @@ async def record_events(
     ]
     await workflow.execute_activity(
         RECORD_CASE_EVENTS,
-        RecordCaseEvents(events=case_events),
+        RecordCaseEvents(events=case_events, traceparent=traceparent),
         result_type=RecordCaseEventsResult,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=RECORD_RETRY,

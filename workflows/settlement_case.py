@@ -155,6 +155,8 @@ class SettlementCaseWorkflow:
         self._compact_requested = False
         # Handlers await activities; one at a time keeps event sequence and state in step.
         self._lock = asyncio.Lock()
+        self._traceparent: str | None = None
+        """The trace of the command being applied, if it came with one."""
         if isinstance(start, CarriedCase):
             self._state = start.state
             self._target_epoch = start.target_epoch
@@ -195,7 +197,9 @@ class SettlementCaseWorkflow:
                 for p in command.persons
             ]
             granted = ResidencePermitGranted(case_type=command.case_type, persons=persons)
+            self._traceparent = command.traceparent
             event_ids = await self._record([(command.permit_date, granted)])
+            self._traceparent = None
             self._applied(command.command_id, event_ids)
             self._opened = True
         if workflow.patched(SETTLEMENT_TARGET_TIMERS):
@@ -1065,7 +1069,12 @@ class SettlementCaseWorkflow:
                 self._check(command, cmd)
             except rules.RuleViolation as violation:
                 raise _reject(violation, self._state) from None
-            event_ids = await apply()
+            # Under the lock: one command at a time, so its trace is the one recorded.
+            self._traceparent = cmd.traceparent
+            try:
+                event_ids = await apply()
+            finally:
+                self._traceparent = None
             return self._applied(cmd.command_id, event_ids)
 
     def _applied(self, command_id: str, event_ids: list[UUID]) -> CommandResult:
@@ -1077,8 +1086,11 @@ class SettlementCaseWorkflow:
         return result
 
     async def _record(self, events: Sequence[tuple[date, EventData]]) -> list[UUID]:
-        """Append events to the event log, all or none, then advance the sequence."""
-        written = await record_events(self._state.case_id, self._state.last_sequence, events)
+        """Append events to the event log, all or none, then advance the sequence. Events of
+        a command carry the trace of the request that sent it (see _handle)."""
+        written = await record_events(
+            self._state.case_id, self._state.last_sequence, events, self._traceparent
+        )
         self._state.last_sequence += len(written)
         return [e.event_id for e in written]
 

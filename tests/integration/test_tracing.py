@@ -107,6 +107,42 @@ async def test_a_step_is_one_trace_from_the_api_to_the_projection(stack: Running
     opened_log = log_lines(logs / "api.log", trace_id)
     assert any(line["event"] == "case opened" for line in opened_log)
 
+    # A later step is a trace of its own, just as whole: the request, the activity that
+    # records its events, the Kafka record, the projection batch.
+    step_trace = secrets.token_hex(16)
+    step_headers = headers | {
+        "Idempotency-Key": str(uuid.uuid4()),
+        "traceparent": f"00-{step_trace}-{secrets.token_hex(8)}-01",
+    }
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        stepped = await http.post(
+            "/cases/case-traced-1/settlement-interview",
+            json={"held_on": "2020-03-01"},
+            headers=step_headers,
+        )
+    assert stepped.status_code == 200, stepped.text
+
+    async def recorded_in_the_steps_trace() -> bool:
+        return any(
+            s["name"] == "record events" and s["trace_id"] == step_trace
+            for s in spans(stack, "case-worker")
+        )
+
+    await eventually(recorded_in_the_steps_trace, within_s=30, what="the step's activity span")
+    records = await read_records(stack.settings.kafka_bootstrap_servers, stack.settings.kafka_topic)
+    interview = [
+        dict(r.headers)
+        for r in records
+        if dict(r.headers)["ce_type"].endswith(b"SettlementInterviewHeld.v1")
+        and dict(r.headers)["ce_subject"] == b"case-traced-1"
+    ]
+    assert [step_trace in h.get("ce_traceparent", b"").decode() for h in interview] == [True]
+
+    async def step_applied() -> bool:
+        return any(step_trace in s["links"] for s in spans(stack, "projection"))
+
+    await eventually(step_applied, within_s=30, what="the projection batch linked to the step")
+
 
 async def test_temporal_keeps_the_household_encrypted(stack: RunningStack):
     """Read with the key, the case is whole; read raw, as the cluster's operators and backups

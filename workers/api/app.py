@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
-from activities.event_log import EventLogRow
+from activities.event_log import EventLogRow, current_traceparent
 from schemas.commands import Command, GrantPermit
 from schemas.errors import INVALID_COMMAND, CaseNotFound, CommandRejected
 from schemas.ids import CaseId
@@ -204,7 +204,7 @@ def request_model(command: type[Command]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (info.annotation, info)
         for name, info in command.model_fields.items()
-        if name != "command_id"
+        if name not in ("command_id", "traceparent")
     }
     model: type[BaseModel] = create_model(
         command.__name__ + "Body",
@@ -940,11 +940,14 @@ def _outcome(view: str) -> str:
 def _command(command: type[Command], body: BaseModel, principal: Principal, key: str) -> Command:
     """The command, its id made of the caller and their key, both hashed: two callers' keys
     never meet, and whatever a caller puts in a key never reaches Temporal (the command id
-    is the update id). Model-level rules run here; a broken one is a 422 like any other."""
+    is the update id). It carries this request's trace to the events it records. Model-level
+    rules run here; a broken one is a 422 like any other."""
     caller = hashlib.sha256(principal.subject.encode()).hexdigest()[:12]
     keyed = hashlib.sha256(key.encode()).hexdigest()[:32]
     try:
-        return command(command_id=f"api:{caller}:{keyed}", **dict(body))
+        return command(
+            command_id=f"api:{caller}:{keyed}", traceparent=current_traceparent(), **dict(body)
+        )
     except ValidationError as exc:
         raise RequestValidationError(
             [
