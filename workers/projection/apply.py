@@ -149,6 +149,8 @@ async def apply_batch(
 
     located = [(record.partition, record.offset, event) for record, event in fresh]
     result = await (apply or _apply_events)(session, located, result)
+    if not result.refused:
+        return result
     by_place = {(record.partition, record.offset): record for record, _ in fresh}
     for partition, offset, why in result.refused:
         result.dead_letters += 1
@@ -255,10 +257,19 @@ def _seen(row: Row) -> dict[int, str]:
     return {int(sequence): fingerprint for sequence, fingerprint in pairs}
 
 
-def mark_applied(row: Row, sequence: int, event_id: UUID) -> Mark:
+def _seen_text(seen: dict[int, str], row: Row) -> str:
+    """``seen`` as stored: the latest positions' and those ahead of a gap, the rest forgotten."""
+    through, ahead = row["applied_through"], set(_ahead(row))
+    return ",".join(
+        f"{n}:{f}" for n, f in sorted(seen.items()) if n > through - RECENT or n in ahead
+    )
+
+
+def mark_applied(row: Row, sequence: int, event_id: UUID, seen: dict[int, str]) -> Mark:
     """Record that the stream's event at ``sequence`` is applied, unless it was already, or
-    its position is another event's."""
-    through, ahead, seen = row["applied_through"], _ahead(row), _seen(row)
+    its position is another event's. ``seen`` is the stream's (parsed) ``seen``, kept up to
+    date here and written back once a batch (``_seen_text``)."""
+    through, ahead = row["applied_through"], _ahead(row)
     fingerprint = event_id.hex[:16]
     if sequence <= through or sequence in ahead:
         known = seen.get(sequence)
@@ -275,9 +286,7 @@ def mark_applied(row: Row, sequence: int, event_id: UUID) -> Mark:
     else:
         ahead = sorted([*ahead, sequence])
     seen[sequence] = fingerprint
-    kept = {n: f for n, f in seen.items() if n > through - RECENT or n in ahead}
     row["applied_through"], row["ahead"] = through, ",".join(map(str, ahead))
-    row["seen"] = ",".join(f"{n}:{f}" for n, f in sorted(kept.items()))
     return Mark.NEW
 
 
@@ -291,6 +300,8 @@ class Streams:
         self._rows = rows
         self._stored = stored
         self._touched: set[str] = set()
+        self._seen: dict[str, dict[int, str]] = {}
+        """Each stream's ``seen``, parsed once a batch."""
 
     @classmethod
     async def load(
@@ -321,12 +332,18 @@ class Streams:
 
     def mark_applied(self, event: CaseEvent) -> Mark:
         """Whether the event is new to its stream (and if so, it is now applied)."""
-        mark = mark_applied(self._rows[event.case_id], event.sequence, event.event_id)
+        row = self._rows[event.case_id]
+        seen = self._seen.get(event.case_id)
+        if seen is None:
+            seen = self._seen[event.case_id] = _seen(row)
+        mark = mark_applied(row, event.sequence, event.event_id, seen)
         if mark is Mark.NEW:
             self._touched.add(event.case_id)
         return mark
 
     async def write(self, session: AsyncSession) -> None:
+        for key in self._touched:
+            self._rows[key]["seen"] = _seen_text(self._seen[key], self._rows[key])
         new = [row for key, row in self._rows.items() if key not in self._stored]
         await insert_rows(session, self._table, new)
         changed = [
