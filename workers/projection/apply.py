@@ -126,15 +126,7 @@ async def apply_batch(
             result.skipped_offsets += 1
             continue
         if position is None:
-            position = ConsumerPosition(
-                consumer=consumer,
-                topic=topic,
-                partition=record.partition,
-                next_offset=0,
-                high_water=0,
-                updated_at=now,
-            )
-            session.add(position)
+            position = _first_position(session, consumer, topic, record.partition, now)
             positions[record.partition] = position
         position.next_offset = record.offset + 1
         position.updated_at = now
@@ -165,20 +157,28 @@ async def set_aside(
     now = datetime.now(UTC)
     position = await session.get(ConsumerPosition, (consumer, topic, record.partition))
     if position is None:
-        position = ConsumerPosition(
-            consumer=consumer,
-            topic=topic,
-            partition=record.partition,
-            next_offset=0,
-            high_water=0,
-            updated_at=now,
-        )
-        session.add(position)
+        position = _first_position(session, consumer, topic, record.partition, now)
     if record.offset < position.next_offset:
         return BatchResult(skipped_offsets=1)
     position.next_offset, position.updated_at = record.offset + 1, now
     session.add(dead_letter(topic, record, error, now))
     return BatchResult(dead_letters=1)
+
+
+def _first_position(
+    session: AsyncSession, consumer: str, topic: str, partition: int, now: datetime
+) -> ConsumerPosition:
+    """A partition this consumer has never read: it starts at offset 0."""
+    position = ConsumerPosition(
+        consumer=consumer,
+        topic=topic,
+        partition=partition,
+        next_offset=0,
+        high_water=0,
+        updated_at=now,
+    )
+    session.add(position)
+    return position
 
 
 LETTER_BYTES = 65_536
