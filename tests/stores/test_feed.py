@@ -106,28 +106,31 @@ async def test_a_protected_household_is_in_no_uncleared_feed_and_never_on_the_to
         assert (await session.scalars(select(FeedEvent).where(for_the_topic()))).all() == []
 
 
+def opened(person: str, protected: bool, household_protected: bool = False, case: str = "case-q"):
+    """An adult's qualification record opened in Trondheim (5001)."""
+    return event(
+        person,
+        1,
+        RightsAssessed(
+            case_id=case,
+            municipality_number="5001",
+            case_type="reception",
+            rules="introduction_act",
+            programme_right="right_and_obligation",
+            norwegian_right="right_and_obligation",
+            programme_start_due=date(2020, 9, 1),
+            norwegian_start_due=date(2020, 9, 1),
+            norwegian_completion_due=None,
+            rights_start=date(2020, 1, 10),
+            protected_identity=protected,
+            household_protected=household_protected,
+        ),
+    )
+
+
 async def test_a_qualification_record_goes_to_its_municipality_without_a_protected_subject(
     projection_db,
 ):
-    def opened(person: str, protected: bool, household_protected: bool = False):
-        return event(
-            person,
-            1,
-            RightsAssessed(
-                case_id="case-q",
-                municipality_number="5001",
-                case_type="reception",
-                rules="introduction_act",
-                programme_right="right_and_obligation",
-                norwegian_right="right_and_obligation",
-                programme_start_due=date(2020, 9, 1),
-                norwegian_start_due=date(2020, 9, 1),
-                norwegian_completion_due=None,
-                rights_start=date(2020, 1, 10),
-                protected_identity=protected,
-                household_protected=household_protected,
-            ),
-        )
 
     evts = [
         opened("case-q-p0", False),
@@ -156,23 +159,7 @@ async def test_an_adults_record_in_a_household_with_a_protected_member_is_for_cl
     """The adult is not protected, but their record names the case and the municipality, and
     so would say where the protected child of the household lives."""
     evts = [
-        event(
-            "case-h-p0",
-            1,
-            RightsAssessed(
-                case_id="case-h",
-                municipality_number="5001",
-                case_type="reception",
-                rules="introduction_act",
-                programme_right="right_and_obligation",
-                norwegian_right="right_and_obligation",
-                programme_start_due=date(2020, 9, 1),
-                norwegian_start_due=date(2020, 9, 1),
-                norwegian_completion_due=None,
-                rights_start=date(2020, 1, 10),
-                household_protected=True,
-            ),
-        ),
+        opened("case-h-p0", False, household_protected=True, case="case-h"),
         event("case-h-p0", 2, ProgrammeStarted()),
     ]
     await feed(projection_db, records(evts))
