@@ -131,3 +131,49 @@ async def test_the_broker_losing_its_data_loses_nothing_when_the_runbook_is_foll
 
     await eventually(topic_read_again, within_s=60, what="the resent topic to be read")
     await assert_figures_match_the_oracle(sqlite_stack)
+
+
+async def test_after_a_broker_restart_every_new_event_reaches_the_topic(sqlite_stack):
+    """Finding 23: the embedded broker comes back empty. The relay must provision the topic
+    again, with its partitions, before it marks anything published; every event logged after
+    the restart is then on the topic."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from sqlalchemy import select as sql_select
+
+    from activities.event_log import EventLogRow
+
+    from .test_api_http import read_records
+
+    stack = sqlite_stack.stack
+    settings = sqlite_stack.settings
+    stack.kill("broker", signal.SIGKILL)  # the supervisor restarts it, empty
+    await asyncio.sleep(1)
+    await stack.wait_ready("broker")
+    plans = generate(6, seed=31, prefix="reborn")
+    await sqlite_stack.drive(plans)
+    cases = {p.case_id for p in plans}
+    async with sqlite_stack.register() as session:
+        logged = {
+            str(row.event_id)
+            for row in (await session.scalars(sql_select(EventLogRow))).all()
+            if row.case_id in cases
+        }
+
+    async def all_published() -> bool:
+        async with sqlite_stack.register() as session:
+            rows = (await session.scalars(sql_select(EventLogRow))).all()
+        return all(r.published_at is not None for r in rows if r.case_id in cases)
+
+    await eventually(all_published, within_s=60, what="the relay to publish the new events")
+    on_topic = {
+        dict(r.headers)["ce_id"].decode()
+        for r in await read_records(settings.kafka_bootstrap_servers, settings.kafka_topic)
+    }
+    assert logged <= on_topic, f"{len(logged - on_topic)} published events are not on the topic"
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([settings.kafka_topic])
+    finally:
+        await admin.close()
+    assert len(described["partitions"]) == settings.kafka_partitions
