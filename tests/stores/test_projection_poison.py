@@ -11,7 +11,7 @@ from uuid import uuid4
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from schemas.envelope import to_kafka
 from schemas.events import CaseEvent, PersonSettled
@@ -162,7 +162,7 @@ def mutate(base: Record, offset: int, how: tuple[str, str, bytes]) -> Record:
     return Record(0, offset, headers, value if kind == "value" else base.value)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     hows=st.lists(mutation, min_size=1, max_size=12),
     slots=st.lists(st.integers(0, 1_000), min_size=12, max_size=12),
@@ -181,13 +181,16 @@ async def test_no_record_stops_the_projection_or_moves_a_figure(projection_db, h
         key=lambda item: item[0],
     )
     stream = [Record(0, i, r.headers, r.value) for i, (_, r, _) in enumerate(order)]
+    real_offsets = {i for i, (_, _, poisoned) in enumerate(order) if not poisoned}
     middle = slots[-1] % (len(stream) + 1)
     for batch in (stream[:middle], stream[middle:]):
         if batch:
-            await apply(projection_db, batch)
-    assert await settled_2020(projection_db) == 2
+            await apply(projection_db, batch)  # never raises: the projection goes on
     async with projection_db() as session:
-        lettered = await session.scalar(select(func.count()).select_from(DeadLetter))
-    # A poison record that claims a position first makes the real one the loud one: each
-    # poison record puts at most itself and one real record among the dead letters.
-    assert lettered <= 2 * len(poison)
+        lettered = {d.offset for d in (await session.scalars(select(DeadLetter))).all()}
+    # A poison record that takes a real event's position first makes the real one the
+    # dead letter: loud, and the operator rebuilds from the event log. Unless a real event
+    # was set aside so, the figures are exactly those of the real events.
+    if not lettered & real_offsets:
+        assert await settled_2020(projection_db) == 2
+    assert len(lettered) <= 2 * len(poison)
