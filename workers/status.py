@@ -21,7 +21,7 @@ from .feed import FeedEvent, for_the_topic
 from .heartbeat import STALE_AFTER_S, Heartbeat
 from .kafka import TopicEnd, client_security, topic_end
 from .projection.queries import ProjectionStatus, projection_status
-from .projection.store import ConsumerPosition
+from .projection.store import ConsumerPosition, StreamProgress
 from .settings import Settings
 
 COMPONENTS = ("case-worker", "projection", "api")
@@ -139,17 +139,30 @@ def _completeness(
     )
 
 
-def _gaps(streams_with_gaps: int) -> Check:
-    """The event log's own completeness: every stream numbered from 1 without a gap."""
+def _log_completeness(streams_with_gaps: int, streams_beyond_the_log: int) -> Check:
+    """The event log's own completeness: every stream numbered from 1 without a gap, and no
+    stream of which the topic brought the projection more events than the log holds."""
+    problems = []
     if streams_with_gaps:
+        problems.append(f"{streams_with_gaps} cases or records have gaps in their sequence")
+    if streams_beyond_the_log:
+        problems.append(
+            f"{streams_beyond_the_log} have events applied from the topic that the log lacks"
+        )
+    if problems:
         return Check(
             name="event log complete",
             verdict="WARN",
-            detail=f"{streams_with_gaps} cases or records have gaps in their event sequence: "
-            "rows lost from the register? see docs/runbooks/restore-from-backup.md",
-            value=streams_with_gaps,
+            detail="; ".join(problems)
+            + ": rows lost from the register? see docs/runbooks/restore-from-backup.md",
+            value=streams_with_gaps + streams_beyond_the_log,
         )
-    return Check(name="event log complete", verdict="OK", detail="no gaps", value=0)
+    return Check(
+        name="event log complete",
+        verdict="OK",
+        detail="no gaps, nothing applied that the log lacks",
+        value=0,
+    )
 
 
 def _age(moment: datetime, now: datetime) -> float:
@@ -224,6 +237,21 @@ async def _streams_with_gaps(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(per_stream)) or 0)
 
 
+async def _logged_through(session: AsyncSession) -> dict[str, int]:
+    """Each stream's last logged position."""
+    rows = await session.execute(
+        select(EventLogRow.case_id, func.max(EventLogRow.sequence)).group_by(EventLogRow.case_id)
+    )
+    return {stream: int(last) for stream, last in rows}
+
+
+async def _streams_beyond(session: AsyncSession, logged_through: dict[str, int]) -> int:
+    """Streams the projection applied further than the event log goes: the topic knew
+    events the system of record has lost."""
+    rows = await session.execute(select(StreamProgress.stream_id, StreamProgress.applied_through))
+    return sum(1 for stream, through in rows if through > logged_through.get(stream, 0))
+
+
 async def _stores(
     settings: Settings,
     register: AsyncEngine,
@@ -245,6 +273,7 @@ async def _stores(
             await session.execute(select(func.count(), func.max(EventLogRow.published_at)))
         ).one()
         gapped = await _streams_with_gaps(session) if deep else None
+        logged_through = await _logged_through(session) if deep else {}
         failing = (
             await session.scalars(
                 select(FailingActivity)
@@ -296,7 +325,9 @@ async def _stores(
     )
     checks.append(_completeness(int(logged), status.applied_events, last_published, now, travel))
     if gapped is not None:
-        checks.append(_gaps(gapped))
+        async with db.sessionmaker(projection)() as session:
+            beyond = await _streams_beyond(session, logged_through)
+        checks.append(_log_completeness(gapped, beyond))
     checks.append(_failing_activities(failing))
     checks.append(
         Check(

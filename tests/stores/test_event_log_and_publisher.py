@@ -153,3 +153,31 @@ async def test_status_finds_streams_with_gaps_in_the_event_log(register):
         )
     async with register() as session:
         assert await _streams_with_gaps(session) == 1
+
+
+async def test_status_finds_events_the_topic_brought_that_the_log_has_lost(register, projection_db):
+    """The last rows of a stream lost from the register leave no gap; the projection, which
+    applied them from the topic, still knows them."""
+    from sqlalchemy import delete
+
+    from activities.event_log import EventLogRow, append_events
+    from tests.stores.test_projection_apply import apply, case_events, records
+    from workers.status import _logged_through, _streams_beyond, _streams_with_gaps
+
+    events = case_events("case-0001")
+    async with register.begin() as session:
+        await append_events(session, events)
+    await apply(projection_db, records(events))
+
+    async def beyond() -> int:
+        async with register() as session:
+            logged = await _logged_through(session)
+        async with projection_db() as session:
+            return await _streams_beyond(session, logged)
+
+    assert await beyond() == 0
+    async with register.begin() as session:
+        await session.execute(delete(EventLogRow).where(EventLogRow.sequence == 4))
+    async with register() as session:
+        assert await _streams_with_gaps(session) == 0  # a lost tail leaves no gap
+    assert await beyond() == 1
