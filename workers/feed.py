@@ -80,8 +80,9 @@ class FeedStream(ProjectionBase):
     municipality_number: Mapped[str | None] = mapped_column(String(4))
     """Where the stream's events go now: the allocated municipality, or the record's."""
     protected: Mapped[str] = mapped_column(Text())
-    """Comma-separated ids of the stream's protected-identity persons (for a qualification
-    record whose household has one, the household's case id); empty if none."""
+    """Comma-separated ids of the stream's protected-identity persons; empty if none."""
+    household_protected: Mapped[bool] = mapped_column(Boolean(), default=False)
+    """A qualification record whose household has a protected member (the person is not)."""
 
 
 class FeedEvent(ProjectionBase):
@@ -130,8 +131,7 @@ def route(stream: Row, event: CaseEvent) -> str | None:
     if isinstance(data, RightsAssessed):
         if data.protected_identity:
             _protect(stream, event.case_id)  # the stream id is the person id
-        if data.household_protected:
-            _protect(stream, data.case_id)  # matches no person: marks, strips nothing
+        stream["household_protected"] = data.household_protected
         stream["municipality_number"] = data.municipality_number
         return data.municipality_number
     if isinstance(data, MunicipalityRecommended):
@@ -198,6 +198,7 @@ async def apply_feed_events(
         {event.case_id for _, _, event in events},
         municipality_number=None,
         protected="",
+        household_protected=False,
     )
     entries: list[Row] = []
     for partition, offset, event in events:
@@ -217,7 +218,7 @@ async def apply_feed_events(
                 "recorded_at": event.recorded_at,
                 "cloud_event": json.dumps(feed_entry(stream, event, municipality)),
                 "published_at": None,
-                "protected": bool(stream["protected"]),
+                "protected": bool(stream["protected"]) or stream["household_protected"],
             }
         )
     await streams.write(session)

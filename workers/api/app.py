@@ -599,7 +599,7 @@ def create_app(
             and principal.municipality_number != municipality_number
         ):
             raise HTTPException(403, "a municipality reads its own feed")
-        async with guard.long_poll(principal.subject) if wait else _no_slot() as slot:
+        async with guard.long_poll(principal.subject, waiting=wait > 0) as slot:
             if not slot:
                 raise HTTPException(
                     429,
@@ -894,12 +894,6 @@ async def _person_in_scope(
         await guard.pad_not_found(started)
         raise HTTPException(404, "not found")
     return record
-
-
-@asynccontextmanager
-async def _no_slot() -> AsyncIterator[bool]:
-    """A feed request that does not wait holds no long-poll slot."""
-    yield True
 
 
 ACTIONS = {

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import re
 
-from .limits import App, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
@@ -37,7 +37,7 @@ def page_policy(html: bytes) -> bytes:
 class SecurityHeaders:
     """Pure ASGI middleware adding the headers above to every answer."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

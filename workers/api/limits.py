@@ -10,20 +10,14 @@ once per replica; ``BOSETTING_API_RATE_LIMIT_STORAGE`` may point at a shared sto
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 @dataclass(frozen=True)
@@ -44,7 +38,7 @@ class BodyLimit:
     """Pure ASGI middleware: refuses a body over the limit with 413, whether it announces its
     length or streams it in chunks, before the application reads (and parses) it."""
 
-    def __init__(self, app: App, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
@@ -125,8 +119,12 @@ class CallerLimits:
         return self._limiter.hit(_ONCE_A_MINUTE, "refused", subject)
 
     @asynccontextmanager
-    async def long_poll(self, subject: str) -> AsyncIterator[bool]:
-        """Hold one of the caller's long-poll slots; yields False if they have none left."""
+    async def long_poll(self, subject: str, *, waiting: bool) -> AsyncIterator[bool]:
+        """Hold one of the caller's long-poll slots while a request waits; yields False if
+        they have none left. A request that does not wait holds none."""
+        if not waiting:
+            yield True
+            return
         if self._polls[subject] >= self.limits.long_polls_per_caller:
             yield False
             return

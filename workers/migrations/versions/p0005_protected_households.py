@@ -27,6 +27,12 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("protected", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table("feed_stream") as batch:
+        batch.add_column(
+            sa.Column(
+                "household_protected", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
     with op.batch_alter_table("projection_settled_person_version") as batch:
         batch.add_column(
             sa.Column(
@@ -41,6 +47,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("feed_stream") as batch:
+        batch.drop_column("household_protected")
     with op.batch_alter_table("projection_settled_person_version") as batch:
         batch.drop_column("household_protected")
     with op.batch_alter_table("feed_event") as batch:
