@@ -31,7 +31,7 @@ class KafkaSink:
         enable_idempotence: bool,
         security: Mapping[str, Any] | None = None,
     ) -> "KafkaSink":
-        """``security``: the client's TLS and SASL options (workers/kafka.py)."""
+        """``security``: the client's TLS and SASL options (workers/platform/kafka.py)."""
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             **(security or {}),

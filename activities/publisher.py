@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.envelope import KafkaRecord, to_kafka
 from schemas.events import CaseEvent
-
-from .event_log import EventLogRow
+from workers.platform.register import EventLogRow
 
 log = structlog.get_logger("publisher")
 

@@ -37,14 +37,14 @@ from schemas.events import (
     ResidencePermitGranted,
     SettlementInterviewHeld,
 )
-from workers import db
-from workers.embedded import EmbeddedStack
-from workers.kafka import ensure_topic
-from workers.logging import configure_logging
-from workers.postgres import PostgresServer, free_port
+from tests.postgres import PostgresServer, free_port
+from workers.platform import db
+from workers.platform.kafka import ensure_topic
+from workers.platform.logging import configure_logging
+from workers.platform.settings import Settings
+from workers.processes.embedded import EmbeddedStack
 from workers.projection.apply import Record, apply_batch
 from workers.projection.consumer import tune_garbage_collector
-from workers.settings import Settings
 
 PARTITIONS = 6
 SENT_HEADER = "bench-sent-ns"

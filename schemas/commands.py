@@ -15,8 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from .calendar import BusinessDate
-from .enums import (
+from schemas.calendar import BusinessDate
+from schemas.enums import (
     CaseType,
     CorrectableStep,
     CorrectionReason,
@@ -28,7 +28,7 @@ from .enums import (
     ServiceNeed,
     WithdrawalReason,
 )
-from .ids import CaseId, CommandId, MunicipalityNumber, PersonId, not_an_identity_number
+from schemas.ids import CaseId, CommandId, MunicipalityNumber, PersonId, not_an_identity_number
 
 ReceptionCentreId = Annotated[
     str,

@@ -11,7 +11,7 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import TypeAdapter, ValidationError
 
-from .events import SCHEMA_VERSION, CaseEvent, EventData
+from schemas.events import SCHEMA_VERSION, CaseEvent, EventData
 
 SOURCE = "urn:bosetting:settlement-case"
 TYPE_PREFIX = "no.bosetting.case."

@@ -1,6 +1,6 @@
 """Errors a caller of the case commands can receive, with what they need to act on them."""
 
-from .enums import CaseStage
+from schemas.enums import CaseStage
 
 OUT_OF_ORDER = "OutOfOrderCommand"
 """Temporal ApplicationError type for a command the case's current stage does not allow."""

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .calendar import BusinessDate, RecordedMoment
-from .enums import (
+from schemas.calendar import BusinessDate, RecordedMoment
+from schemas.enums import (
     CaseType,
     Category,
     CorrectableStep,
@@ -23,8 +23,14 @@ from .enums import (
     SettlingAuthority,
     WithdrawalReason,
 )
-from .ids import CaseId, MunicipalityNumber, PersonId
-from .qualification import EndGoal, MainActivity, NorwegianRight, ProgrammeEndReason, ProgrammeRight
+from schemas.ids import CaseId, MunicipalityNumber, PersonId
+from schemas.qualification import (
+    EndGoal,
+    MainActivity,
+    NorwegianRight,
+    ProgrammeEndReason,
+    ProgrammeRight,
+)
 
 SCHEMA_VERSION = 1
 

@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .calendar import BusinessDate, add_months
-from .commands import APPLICATION_MONTHS, PersonRecord, ReceptionCentreId
-from .enums import CaseType, DeclineReason, ExitReason, WithdrawalReason
-from .ids import CaseId, MunicipalityNumber, PersonId
+from schemas.calendar import BusinessDate, add_months
+from schemas.commands import APPLICATION_MONTHS, PersonRecord, ReceptionCentreId
+from schemas.enums import CaseType, DeclineReason, ExitReason, WithdrawalReason
+from schemas.ids import CaseId, MunicipalityNumber, PersonId
 
 IMPORT_FORMAT = "bosetting.case/1"
 

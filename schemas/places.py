@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .calendar import BusinessDate
-from .ids import CaseId, CommandId, MunicipalityNumber
+from schemas.calendar import BusinessDate
+from schemas.ids import CaseId, CommandId, MunicipalityNumber
 
 ReservationId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 

@@ -4,8 +4,8 @@ Workflows call activities by these names, so neither side imports the other."""
 
 from pydantic import BaseModel, ConfigDict
 
-from .events import CaseEvent
-from .places import ReleasePlaces, ReservePlaces, UsePlaces
+from schemas.events import CaseEvent
+from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces
 
 RECORD_CASE_EVENTS = "record_case_events"
 

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .calendar import BusinessDate
-from .commands import Command
-from .enums import CaseType, EducationLevel
-from .ids import CaseId, MunicipalityNumber, PersonId
+from schemas.calendar import BusinessDate
+from schemas.commands import Command
+from schemas.enums import CaseType, EducationLevel
+from schemas.ids import CaseId, MunicipalityNumber, PersonId
 
 
 class ProgrammeRight(StrEnum):

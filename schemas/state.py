@@ -5,8 +5,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from .commands import PersonRecord
-from .enums import (
+from schemas.commands import PersonRecord
+from schemas.enums import (
     CaseStage,
     CaseType,
     Category,
@@ -17,7 +17,7 @@ from .enums import (
     ServiceNeed,
     SettlingAuthority,
 )
-from .ids import CaseId, MunicipalityNumber, PersonId
+from schemas.ids import CaseId, MunicipalityNumber, PersonId
 
 
 class CommandResult(BaseModel):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from workers import db
-from workers.postgres import PostgresMissing, PostgresServer
+from tests.postgres import PostgresMissing, PostgresServer
+from workers.platform import db
 
 
 @pytest.fixture(scope="session")

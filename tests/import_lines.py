@@ -13,7 +13,7 @@ from schemas.commands import (
     RegisterSettlement,
     WithdrawAllocation,
 )
-from workers.plans import HouseholdPlan
+from workers.services.plans import HouseholdPlan
 
 IMPORTABLE = (
     RecordSettlementApplication,

@@ -7,7 +7,7 @@ from datetime import date
 from fractions import Fraction
 
 from schemas.commands import RecordCompetenceMapping
-from workers.plans import HouseholdPlan
+from workers.services.plans import HouseholdPlan
 
 
 def _plus_months(d: date, n: int) -> date:

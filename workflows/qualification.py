@@ -50,10 +50,9 @@ with workflow.unsafe.imports_passed_through():
         StartNorwegianTraining,
         StartProgramme,
     )
-
-    from . import qualification_rules
-    from .recording import record_events, watch_deadline
-    from .rules import RuleViolation, check_date_order, check_not_in_future
+    from workflows import qualification_rules
+    from workflows.recording import record_events, watch_deadline
+    from workflows.rules import RuleViolation, check_date_order, check_not_in_future
 
 
 def _refuse(message: str, reason: str = OUT_OF_ORDER) -> RuleViolation:

@@ -14,8 +14,7 @@ from datetime import date
 from schemas.calendar import add_months
 from schemas.enums import CaseType, EducationLevel
 from schemas.qualification import NorwegianRight, ProgrammeRight, QualificationStart
-
-from .rules import age_on
+from workflows.rules import age_on
 
 START_WITHIN_MONTHS = 3
 """Programme decision and start, and the Norwegian training offer: within 3 months of

@@ -100,11 +100,10 @@ with workflow.unsafe.imports_passed_through():
         Recommendation,
         SettledPerson,
     )
-
-    from . import qualification_rules, rules
-    from . import search_attributes as sa
-    from .qualification import QualificationWorkflow
-    from .recording import record_events, sleep_until, watch_deadline
+    from workflows import qualification_rules, rules
+    from workflows import search_attributes as sa
+    from workflows.qualification import QualificationWorkflow
+    from workflows.recording import record_events, sleep_until, watch_deadline
 
 SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
 """Patch id: cases started before durable settlement-target timers existed have none."""

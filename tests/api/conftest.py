@@ -23,10 +23,10 @@ from schemas.qualification import (
     QualificationState,
 )
 from schemas.state import CaseState, CommandResult
-from workers import db
 from workers.api.app import ApiContext, create_app
 from workers.api.auth import Principal, Role, TokenVerifier, dev_keys, mint
 from workers.api.limits import Limits
+from workers.platform import db
 
 ISSUER, AUDIENCE = "urn:bosetting:test", "bosetting-api"
 TEST_LIMITS = Limits(reads_per_caller="100000/minute", not_found_floor_s=0.01)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import uvicorn
 
-from workers import db
 from workers.api.app import ApiContext, create_app
 from workers.api.auth import Principal, Role, TokenVerifier, dev_keys, mint
 from workers.api.limits import Limits
+from workers.platform import db
 
 from .conftest import AUDIENCE, ISSUER, FakeCases, FakeQualification
 

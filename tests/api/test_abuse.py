@@ -14,14 +14,15 @@ from sqlalchemy import delete, func, select, text, update
 
 from schemas.envelope import to_kafka
 from schemas.events import EventPerson
-from workers.api.audit import AuditRecord, record_read
+from workers.api.audit import record_read
 from workers.api.auth import Principal, Role
 from workers.api.headers import page_policy
 from workers.api.limits import Limits
 from workers.api.server import NoTokenKeys, verifier_for
-from workers.feed import apply_feed_events
+from workers.platform.register import AuditRecord
+from workers.platform.settings import Settings
 from workers.projection.apply import Record, apply_batch
-from workers.settings import Settings
+from workers.projection.feed import apply_feed_events
 
 from .conftest import AUDIENCE, ISSUER, open_api
 from .test_protected_identity import household

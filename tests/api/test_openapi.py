@@ -35,7 +35,7 @@ async def test_the_document_is_served(api):
 def test_every_command_the_services_carry_has_a_step():
     """The step tables and the services' update tables are two views of the same commands: a
     command added to a workflow without an endpoint (or the reverse) fails here."""
-    from workers import cases, qualification
+    from workers.services import cases, qualification
 
     assert {s.command for s in CASE_STEPS} == set(cases.UPDATES)
     assert {s.command for s in PERSON_STEPS} == set(qualification.UPDATES)

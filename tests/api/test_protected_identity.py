@@ -26,9 +26,9 @@ from schemas.events import (
 from schemas.places import PlacesLedger, RecordPlacesDecision, Reservation
 from schemas.state import CaseState
 from workers.api.access import hidden_member_named
-from workers.feed import apply_feed_events
+from workers.figures.slices import BREAKDOWNS
 from workers.projection.apply import Record, apply_batch
-from workers.projection.slices import BREAKDOWNS
+from workers.projection.feed import apply_feed_events
 from workflows import rules
 
 from .conftest import CASES, PRINCIPALS, FakePlaces, open_api

@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 
 from workers.api.access import CASE_STEPS, PERSON_STEPS, Step
-from workers.api.audit import AuditRecord
+from workers.platform.register import AuditRecord
 
 from .conftest import CASES, PRINCIPALS
 
@@ -395,8 +395,8 @@ async def test_temporal_down_is_503_and_changes_nothing(api):
 async def test_the_timeline_hides_a_protected_person_from_readers_not_cleared(api, who, sees):
     from datetime import UTC, date, datetime
 
-    from activities.event_log import append_events
     from schemas.events import CaseEvent, EventPerson, PersonSettled, ResidencePermitGranted
+    from workers.platform.register import append_events
 
     protected = "case-a-protected-p1"
     persons = [

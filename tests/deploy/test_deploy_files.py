@@ -17,10 +17,11 @@ import typer
 import yaml
 from prometheus_client import CollectorRegistry
 
-from workers.cli import app
-from workers.monitor import Monitor
-from workers.projection.exporter import BatchMetrics, FiguresExporter
-from workers.settings import Settings
+from workers.cli.main import app
+from workers.operations.exporter import FiguresExporter
+from workers.platform.settings import Settings
+from workers.processes.monitor import Monitor
+from workers.projection.instruments import BatchMetrics
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 BIN = Path(sys.executable).parent

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from workers import db
-from workers.cases import CaseService
-from workers.embedded import EmbeddedStack, settings_env
-from workers.municipalities import register as municipality_register
-from workers.places import PlacesService
-from workers.plans import HouseholdPlan, drive, ensure_places
-from workers.postgres import free_port
-from workers.settings import Settings
-from workers.temporal import connect
+from tests.postgres import free_port
+from workers.allocation.municipalities import register as municipality_register
+from workers.platform import db
+from workers.platform.settings import Settings
+from workers.platform.temporal import connect
+from workers.processes.embedded import EmbeddedStack, settings_env
+from workers.services.cases import CaseService
+from workers.services.places import PlacesService
+from workers.services.plans import HouseholdPlan, drive, ensure_places
 
 
 def stack_settings(state_dir: Path, **overrides: object) -> Settings:
@@ -107,7 +107,7 @@ def bosetting(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[st
     """Run the command line against the stack, as an operator would."""
     env = {**os.environ, **settings_env(stack.settings)}
     return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
+        [sys.executable, "-m", "workers.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from workers.temporal import connect
+from workers.platform.temporal import connect
 
 from .conftest import RunningStack, cli, eventually
 

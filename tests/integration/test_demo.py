@@ -6,11 +6,11 @@ import pytest
 
 from tests.integration.conftest import stack_settings
 from tests.oracle import as_comparable, oracle
-from workers import db
-from workers.cli import console
-from workers.demo import run_demo
-from workers.projection.queries import waiting_time
-from workers.synthetic import generate
+from workers.cli.demo import run_demo
+from workers.cli.main import console
+from workers.figures.queries import waiting_time
+from workers.platform import db
+from workers.simulation.synthetic import generate
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from tests.integration.conftest import RunningStack, eventually
 from tests.oracle import as_comparable, oracle, oracle_stock
-from workers.demo import event_log_count, report_from_event_log
-from workers.projection.queries import projection_status, waiting_on, waiting_time
+from workers.cli.demo import event_log_count, report_from_event_log
+from workers.figures.queries import projection_status, waiting_on, waiting_time
 from workers.projection.store import ConsumerPosition
-from workers.synthetic import generate
+from workers.simulation.synthetic import generate
 
 pytestmark = pytest.mark.integration
 
@@ -140,7 +140,7 @@ async def test_after_a_broker_restart_every_new_event_reaches_the_topic(sqlite_s
     from aiokafka.admin import AIOKafkaAdminClient
     from sqlalchemy import select as sql_select
 
-    from activities.event_log import EventLogRow
+    from workers.platform.register import EventLogRow
 
     from .test_api_http import read_records
 

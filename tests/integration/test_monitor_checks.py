@@ -17,9 +17,9 @@ from schemas.commands import RecordSettlementApplication
 from schemas.enums import CaseType
 from tests.factories import household
 from tests.integration.conftest import RunningStack, cli, eventually, stack_settings, start_stack
-from workers.activity_health import FailureRecorder
-from workers.status import Check, Probe
-from workers.temporal import connect
+from workers.operations.activity_health import FailureRecorder
+from workers.operations.status import Check, Probe
+from workers.platform.temporal import connect
 
 pytestmark = pytest.mark.integration
 

@@ -32,11 +32,11 @@ from tests.integration.conftest import (
 )
 from tests.integration.test_api_http import read_records
 from tests.oracle import as_comparable, oracle
-from workers.alerts import Alert
-from workers.demo import event_log_count
-from workers.plans import drive_household, ensure_places
-from workers.projection.queries import projection_status, waiting_time
-from workers.synthetic import generate
+from workers.cli.demo import event_log_count
+from workers.figures.queries import projection_status, waiting_time
+from workers.operations.alerts import Alert
+from workers.services.plans import drive_household, ensure_places
+from workers.simulation.synthetic import generate
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ from tests.integration.conftest import (
 )
 from tests.integration.test_end_to_end import YEAR, assert_figures_match_the_oracle
 from tests.oracle import oracle, oracle_stock
-from workers.synthetic import generate
+from workers.simulation.synthetic import generate
 
 pytestmark = pytest.mark.integration
 
@@ -133,7 +133,7 @@ def test_metrics_command_rejects_a_bad_period_naming_the_option(tmp_path):
         [
             sys.executable,
             "-m",
-            "workers.cli",
+            "workers.cli.main",
             "metrics",
             "--from",
             "2020-13-01",

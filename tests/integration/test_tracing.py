@@ -20,7 +20,7 @@ from schemas.ids import workflow_id_for
 from tests.factories import household
 from tests.integration.conftest import RunningStack, cli, eventually, stack_settings, start_stack
 from tests.integration.test_api_http import read_records, readable
-from workers.codec import new_key
+from workers.platform.codec import new_key
 
 pytestmark = pytest.mark.integration
 

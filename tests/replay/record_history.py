@@ -52,13 +52,13 @@ from schemas.qualification import (
 )
 from tests.factories import household
 from tests.workflows.conftest import FakeEventLog
-from workers.case_worker import build_worker
-from workers.cases import CaseService
-from workers.embedded import wheel_binary
-from workers.municipalities import load_classification, register
-from workers.places import PlacesService
-from workers.qualification import QualificationService
-from workers.temporal import register_search_attributes
+from workers.allocation.municipalities import load_classification, register
+from workers.platform.temporal import register_search_attributes
+from workers.processes.case_worker import build_worker
+from workers.processes.embedded import wheel_binary
+from workers.services.cases import CaseService
+from workers.services.places import PlacesService
+from workers.services.qualification import QualificationService
 from workflows.settlement_case import CORRECTION_WINDOW_LENGTH
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, insert, select
 
-from activities.event_log import EventLogRow, append_events
-from workers import db
-from workers.postgres import PostgresServer
+from tests.postgres import PostgresServer
+from workers.platform import db
+from workers.platform.register import EventLogRow, append_events
 from workers.projection.apply import BatchResult, Located, _apply_events
 from workers.projection.consumer import BatchWriter
 from workers.projection.store import ConsumerPosition, DeadLetter

@@ -6,11 +6,12 @@ from uuid import uuid4
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.event_log import EventLogActivities, append_events
+from activities.event_log import EventLogActivities
 from activities.publisher import OutboxPublisher
 from schemas.envelope import KafkaRecord, from_kafka
 from schemas.events import CaseEvent, SettlementInterviewHeld
 from schemas.ports import RecordCaseEvents
+from workers.platform.register import append_events
 
 
 def events(case_id: str, n: int) -> list[CaseEvent]:
@@ -91,9 +92,9 @@ async def test_a_failed_send_leaves_events_unpublished_for_the_next_attempt(regi
 async def test_republish_sends_the_log_again_from_a_position_in_order(database_url, register):
     """After the broker lost its data: every event from a position goes out again, in log
     order, once; the feed entries are marked for their relay too."""
-    from workers import db
-    from workers.feed import FeedEvent
-    from workers.rebuild import republish
+    from workers.operations.rebuild import republish
+    from workers.platform import db
+    from workers.projection.store import FeedEvent
 
     batch = events("case-0001", 3) + events("case-0002", 2)
     async with register.begin() as session:
@@ -139,9 +140,9 @@ async def test_status_finds_streams_with_gaps_in_the_event_log(register):
     """The log's own completeness: a row lost from the register shows as a gap."""
     from sqlalchemy import delete
 
-    from activities.event_log import EventLogRow, append_events
     from tests.stores.test_projection_apply import case_events
-    from workers.status import _streams_with_gaps
+    from workers.operations.status import _streams_with_gaps
+    from workers.platform.register import EventLogRow, append_events
 
     async with register.begin() as session:
         await append_events(session, case_events("case-0001") + case_events("case-0002"))
@@ -160,9 +161,9 @@ async def test_status_finds_events_the_topic_brought_that_the_log_has_lost(regis
     applied them from the topic, still knows them."""
     from sqlalchemy import delete
 
-    from activities.event_log import EventLogRow, append_events
     from tests.stores.test_projection_apply import apply, case_events, records
-    from workers.status import _logged_through, _streams_beyond, _streams_with_gaps
+    from workers.operations.status import _logged_through, _streams_beyond, _streams_with_gaps
+    from workers.platform.register import EventLogRow, append_events
 
     events = case_events("case-0001")
     async with register.begin() as session:

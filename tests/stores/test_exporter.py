@@ -5,7 +5,7 @@ from datetime import date
 from prometheus_client import CollectorRegistry, generate_latest
 
 from tests.stores.test_projection_apply import apply, case_events, records
-from workers.projection.exporter import FiguresExporter
+from workers.operations.exporter import FiguresExporter
 
 
 async def test_the_gauges_show_progress_and_the_years_figures(projection_db):

@@ -17,8 +17,14 @@ from schemas.events import (
     RightsAssessed,
     SettlementInterviewHeld,
 )
-from workers.feed import FeedEvent, apply_feed_events, feed_record, for_the_topic, read_feed
 from workers.projection.apply import apply_batch
+from workers.projection.feed import (
+    FeedEvent,
+    apply_feed_events,
+    feed_record,
+    for_the_topic,
+    read_feed,
+)
 
 from .test_projection_apply import TOPIC, event, records
 

@@ -4,13 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 
-from activities.event_log import RegisterBase
-from workers import activity_health as _activity_health  # noqa: F401 - its table is in the register
-from workers import db
-from workers import feed as _feed  # noqa: F401 - its tables are in the projection store
-from workers import heartbeat as _heartbeat  # noqa: F401 - its table is in the register
-from workers.api import audit as _audit  # noqa: F401 - its table is in the register
-from workers.api import idempotency as _idempotency  # noqa: F401 - its table is in the register
+from workers.platform import db
+from workers.platform.register import RegisterBase
 from workers.projection.store import ProjectionBase
 
 

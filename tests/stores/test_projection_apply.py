@@ -20,8 +20,8 @@ from schemas.events import (
     SettlementDateCorrected,
     SettlementInterviewHeld,
 )
+from workers.figures.queries import projection_status, waiting_on, waiting_time
 from workers.projection.apply import Record, apply_batch
-from workers.projection.queries import projection_status, waiting_on, waiting_time
 from workers.projection.store import ConsumerPosition, DeadLetter, StreamProgress
 
 TOPIC = "case-events"
@@ -308,10 +308,10 @@ async def test_qualification_records_feed_the_programme_figures(projection_db):
 async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_reused(
     projection_db,
 ):
-    from workers.feed import apply_feed_events
-    from workers.projection.snapshots import SnapshotError, take, verify
+    from workers.figures.documents import report_json
+    from workers.figures.snapshots import SnapshotError, take, verify
+    from workers.projection.feed import apply_feed_events
     from workers.projection.store import ReportSnapshot
-    from workers.render import report_json
 
     await apply(projection_db, records(case_events()))
     async with projection_db.begin() as session:  # the feed's group, further along
@@ -356,8 +356,8 @@ async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_re
 async def test_a_rebuild_from_the_event_log_gives_the_same_figures_and_a_reread_changes_nothing(
     register, projection_db
 ):
-    from activities.event_log import append_events
-    from workers.rebuild import rebuild_from_event_log
+    from workers.operations.rebuild import rebuild_from_event_log
+    from workers.platform.register import append_events
 
     correction = moved_settlement(5, date(2020, 5, 1), date(2020, 9, 1))
     evts = [*case_events(), correction]
@@ -387,7 +387,7 @@ async def test_two_consumers_applying_one_partition_cannot_both_commit(postgres)
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm.exc import StaleDataError
 
-    from workers import db
+    from workers.platform import db
 
     url = await postgres.new_database()
     await db.upgrade(url, db.PROJECTION)

@@ -15,8 +15,8 @@ from sqlalchemy import delete, select
 
 from schemas.envelope import to_kafka
 from schemas.events import CaseEvent, PersonSettled
+from workers.figures.queries import waiting_time
 from workers.projection.apply import LETTER_BYTES, MAX_AHEAD, Mark, Record
-from workers.projection.queries import waiting_time
 from workers.projection.store import DeadLetter, ProjectionBase
 
 from .test_projection_apply import apply, case_events, event

@@ -23,9 +23,9 @@ from schemas.events import (
     SettlementDateCorrected,
 )
 from tests.oracle import _plus_months
-from workers import db
+from workers.figures.queries import waiting_time
+from workers.platform import db
 from workers.projection.apply import Record, apply_batch
-from workers.projection.queries import waiting_time
 
 CATEGORIES = ("unaccompanied_minor", "family_with_children", "other_adult")
 CASE_TYPES = ("reception", "private_address", "resettlement")

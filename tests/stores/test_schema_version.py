@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from workers import db
+from workers.platform import db
 
 
 async def test_a_store_without_the_schema_is_refused_naming_the_command(database_url):
@@ -37,7 +37,7 @@ async def test_migrate_jobs_at_once_take_turns_on_postgresql(postgres):
     }
     jobs = [
         subprocess.Popen(  # noqa: ASYNC220 - returns at once; waited for below
-            [sys.executable, "-m", "workers.cli", "db", "upgrade"],
+            [sys.executable, "-m", "workers.cli.main", "db", "upgrade"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -53,7 +53,7 @@ async def test_migrate_jobs_at_once_take_turns_on_postgresql(postgres):
 
 def test_a_process_on_an_old_schema_says_so_in_one_line(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "rebuild-projection", "--yes"],
+        [sys.executable, "-m", "workers.cli.main", "rebuild-projection", "--yes"],
         env={"BOSETTING_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ def test_what_a_process_writes_in_the_state_folder_is_for_its_user_alone(tmp_pat
     env = {"BOSETTING_STATE_DIR": str(state), "PATH": "/usr/bin:/bin"}
     for command in (["db", "upgrade"], ["tokens", "mint", "operations", "--subject", "ops-1"]):
         done = subprocess.run(
-            [sys.executable, "-m", "workers.cli", *command],
+            [sys.executable, "-m", "workers.cli.main", *command],
             env=env,
             capture_output=True,
             text=True,

@@ -7,8 +7,8 @@ import pytest
 from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 
-from workers.codec import EncryptionCodec, PayloadKeyError, new_key, parse_keys
-from workers.settings import Settings
+from workers.platform.codec import EncryptionCodec, PayloadKeyError, new_key, parse_keys
+from workers.platform.settings import Settings
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"birth_date": "1988-04-02"}')
 

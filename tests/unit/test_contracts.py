@@ -11,8 +11,8 @@ import pytest
 
 from schemas.envelope import to_kafka
 from schemas.events import CaseEvent, EventPerson, PersonSettled, ResidencePermitGranted
-from workers.contracts import asyncapi, event_schema, event_types, write
-from workers.settings import Settings
+from workers.operations.contracts import asyncapi, event_schema, event_types, write
+from workers.platform.settings import Settings
 
 DOCS = Path(__file__).parents[2] / "docs"
 
@@ -84,7 +84,7 @@ def test_schemas_are_self_contained():
 
 
 def test_a_real_alert_matches_the_alerts_channel():
-    from workers.alerts import Alert, alert_record
+    from workers.operations.alerts import Alert, alert_record
 
     document = asyncapi(Settings.model_construct())
     assert document["channels"]["alerts"]["address"] == "bosetting.alerts.v1"

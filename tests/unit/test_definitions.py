@@ -6,9 +6,9 @@ import pytest
 
 from schemas.enums import CaseType, Category, SettlingAuthority
 from tests.unit.test_metrics import fact
-from workers.projection.definitions import BY_ID, SHARES, steering_figures, waited_longer_than
-from workers.projection.metrics import QualificationFact, SettledFact
-from workers.projection.slices import BadPeriod, breakdown, breakdown_keys, parse_period
+from workers.figures.definitions import BY_ID, SHARES, steering_figures, waited_longer_than
+from workers.figures.metrics import QualificationFact, SettledFact
+from workers.figures.slices import BadPeriod, breakdown, breakdown_keys, parse_period
 
 FAMILY = Category.FAMILY_WITH_CHILDREN
 MINOR = Category.UNACCOMPANIED_MINOR
@@ -166,7 +166,7 @@ def test_sp6_counts_mapping_done_by_the_settlement_date():
 
 
 def test_a_candidate_version_is_computed_beside_the_current_one():
-    from workers.projection.definitions import UnknownVersion, compare_versions
+    from workers.figures.definitions import UnknownVersion, compare_versions
 
     permit = date(2020, 1, 10)
     facts = [

@@ -2,8 +2,8 @@ import socket
 
 import pytest
 
-from workers.embedded import StackError, check_port_free, settings_env
-from workers.settings import Settings
+from workers.platform.settings import Settings
+from workers.processes.embedded import StackError, check_port_free, settings_env
 
 
 def test_a_taken_port_is_a_clear_error_naming_the_setting():
@@ -44,7 +44,7 @@ def test_dev_up_on_a_taken_port_prints_the_error_without_a_traceback(tmp_path):
             "BOSETTING_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
         }
         out = subprocess.run(
-            [sys.executable, "-m", "workers.cli", "dev", "up"],
+            [sys.executable, "-m", "workers.cli.main", "dev", "up"],
             env=env,
             capture_output=True,
             text=True,

@@ -4,9 +4,9 @@ import pytest
 
 from schemas.commands import AcceptAllocation, DeclineAllocation, WithdrawAllocation
 from tests.import_lines import as_import_line, importable
-from workers.importer import parse_lines
-from workers.municipalities import register
-from workers.synthetic import generate
+from workers.allocation.municipalities import register
+from workers.services.importer import parse_lines
+from workers.simulation.synthetic import generate
 
 PLAN = next(
     p

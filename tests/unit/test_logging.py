@@ -2,8 +2,8 @@
 
 import structlog
 
-from workers.logging import configure_logging, hide_persons
-from workers.settings import Settings
+from workers.platform.logging import configure_logging, hide_persons
+from workers.platform.settings import Settings
 
 
 def test_person_ids_are_dropped_and_a_records_workflow_is_labelled():

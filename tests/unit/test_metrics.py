@@ -4,7 +4,7 @@ from fractions import Fraction
 import pytest
 
 from schemas.enums import CaseType, Category, SettlingAuthority
-from workers.projection.metrics import (
+from workers.figures.metrics import (
     TOTAL,
     SettledFact,
     add_months,

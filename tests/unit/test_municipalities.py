@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.municipalities import UnknownMunicipality, configured
-from workers.settings import Settings
+from workers.allocation.municipalities import UnknownMunicipality, configured
+from workers.platform.settings import Settings
 
 NEWER = Path(__file__).parents[1] / "fixtures" / "municipalities-2024-partial.jsonl"
 

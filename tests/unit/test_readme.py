@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from workers.settings import Settings
+from workers.platform.settings import Settings
 
 README = Path(__file__).parents[2] / "README.md"
 

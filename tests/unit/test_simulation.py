@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from tests.oracle import oracle, oracle_stock
-from workers.simulation import REFERENCE_2020, generate_2020
+from workers.simulation.cohort2020 import REFERENCE_2020, generate_2020
 
 YEAR = (date(2020, 1, 1), date(2020, 12, 31))
 DAYS_PER_MONTH = 365.25 / 12

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from workers.heartbeat import Heartbeat
-from workers.status import _liveness
+from workers.operations.status import _liveness
+from workers.platform.register import Heartbeat
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -36,9 +36,9 @@ async def test_the_monitor_raises_and_clears_alerts_and_sets_its_gauges():
     from prometheus_client import CollectorRegistry
     from structlog.testing import capture_logs
 
-    from workers.alerts import Alert
-    from workers.monitor import Monitor
-    from workers.status import Check, Status
+    from workers.operations.alerts import Alert
+    from workers.operations.status import Check, Status
+    from workers.processes.monitor import Monitor
 
     def status(verdict: str, value: float) -> Status:
         return Status(
@@ -78,7 +78,7 @@ async def test_the_monitor_raises_and_clears_alerts_and_sets_its_gauges():
 
 
 def test_an_alert_is_a_cloudevent_keyed_by_its_check():
-    from workers.alerts import Alert, alert_record
+    from workers.operations.alerts import Alert, alert_record
 
     alert = Alert(state="raised", check="projection", verdict="DOWN", detail="why", at=NOW)
     record = alert_record(alert)
@@ -92,7 +92,7 @@ def test_an_alert_is_a_cloudevent_keyed_by_its_check():
 
 
 def test_a_shortfall_of_applied_events_is_news_only_once_events_had_time_to_arrive():
-    from workers.status import _completeness
+    from workers.operations.status import _completeness
 
     just_now, long_ago = NOW - timedelta(seconds=2), NOW - timedelta(minutes=5)
     assert _completeness(100, 100, long_ago, NOW).verdict == "OK"
@@ -105,7 +105,7 @@ def test_a_shortfall_of_applied_events_is_news_only_once_events_had_time_to_arri
 
 def test_each_cause_of_a_shortfall_has_its_own_message_and_only_loss_the_runbook():
     """A paused broker or a crash-looping projection is not a broker that lost its data."""
-    from workers.status import Travel, _completeness
+    from workers.operations.status import Travel, _completeness
 
     long_ago = NOW - timedelta(minutes=5)
     causes = {
@@ -126,7 +126,7 @@ def test_each_cause_of_a_shortfall_has_its_own_message_and_only_loss_the_runbook
 
 async def test_alerts_wait_for_a_broker_that_is_away_and_go_when_it_returns():
     from schemas.envelope import KafkaRecord
-    from workers.alerts import Alert, KafkaAlerts
+    from workers.operations.alerts import Alert, KafkaAlerts
 
     class Sink:  # a fake of our event sink port
         def __init__(self, up: bool) -> None:
@@ -158,9 +158,9 @@ async def test_alerts_wait_for_a_broker_that_is_away_and_go_when_it_returns():
 
 
 def test_a_consumers_lag_is_measured_against_the_marks_and_a_lost_broker_shows():
-    from workers.kafka import TopicEnd
-    from workers.projection.queries import ProjectionStatus
-    from workers.status import _consumer
+    from workers.figures.queries import ProjectionStatus
+    from workers.operations.status import _consumer
+    from workers.platform.kafka import TopicEnd
 
     stored = ProjectionStatus(
         applied_events=5,

@@ -8,7 +8,7 @@ from schemas.commands import PersonRecord
 from schemas.enums import CaseStage, CaseType, EducationLevel, RecommendationReason, ServiceNeed
 from schemas.places import PlacesLedger, RecordPlacesDecision, Reservation
 from schemas.state import CaseState, Recommendation
-from workers.suggestions import MunicipalityProfile, ProfileError, load_profiles, suggest
+from workers.allocation.suggestions import MunicipalityProfile, ProfileError, load_profiles, suggest
 
 R = RecommendationReason
 

@@ -12,8 +12,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 SCRIPT = """
 from opentelemetry import trace
-from workers.settings import Settings
-from workers.tracing import configure_tracing, shutdown_tracing
+from workers.platform.settings import Settings
+from workers.platform.tracing import configure_tracing, shutdown_tracing
 configure_tracing(Settings(), component="probe")
 with trace.get_tracer("t").start_as_current_span("probe span"):
     pass
@@ -84,7 +84,7 @@ def test_log_lines_carry_the_current_trace_and_span_ids():
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
 
-    from workers.tracing import add_trace_ids
+    from workers.platform.tracing import add_trace_ids
 
     tracer = TracerProvider().get_tracer("t")
     assert add_trace_ids(None, "info", {"event": "x"}) == {"event": "x"}  # no span: no ids
@@ -101,7 +101,7 @@ def test_spans_never_carry_a_persons_record_id():
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from workers.tracing import WORKFLOW_ID, HidePersons
+    from workers.platform.tracing import WORKFLOW_ID, HidePersons
 
     provider, exported = TracerProvider(), InMemorySpanExporter()
     provider.add_span_processor(HidePersons())

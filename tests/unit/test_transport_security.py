@@ -14,10 +14,10 @@ from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 from temporalio.service import TLSConfig
 
-from workers.kafka import client_security
+from workers.platform.kafka import client_security
+from workers.platform.settings import Settings
+from workers.platform.temporal import tls_config
 from workers.projection.consumer import ProjectionConsumer
-from workers.settings import Settings
-from workers.temporal import tls_config
 
 
 def certificate(folder: Path) -> tuple[Path, Path]:

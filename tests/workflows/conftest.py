@@ -12,12 +12,12 @@ from temporalio.worker import Worker
 from schemas.events import CaseEvent
 from schemas.places import RecordPlacesDecision
 from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
-from workers.case_worker import build_worker
-from workers.cases import CaseService
-from workers.embedded import wheel_binary
-from workers.municipalities import load_classification, register
-from workers.places import PlacesService
-from workers.temporal import register_search_attributes
+from workers.allocation.municipalities import load_classification, register
+from workers.platform.temporal import register_search_attributes
+from workers.processes.case_worker import build_worker
+from workers.processes.embedded import wheel_binary
+from workers.services.cases import CaseService
+from workers.services.places import PlacesService
 
 
 class FakeEventLog:

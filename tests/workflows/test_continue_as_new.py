@@ -15,7 +15,7 @@ from schemas.commands import (
 from schemas.enums import CaseStage, CaseType, DeadlineState
 from schemas.events import MunicipalityReplyOverdue, SettlementTargetBreached
 from tests.factories import household
-from workers.cases import CaseService
+from workers.services.cases import CaseService
 
 
 async def continued(env, cases: CaseService, case_id: str) -> str:

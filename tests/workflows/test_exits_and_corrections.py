@@ -32,8 +32,8 @@ from schemas.events import (
 )
 from tests.factories import household
 from tests.workflows.test_settlement_case import to_accepted_after_grant
-from workers.cases import CaseService
-from workers.places import PlacesService
+from workers.services.cases import CaseService
+from workers.services.places import PlacesService
 
 ADULTS = (date(1980, 1, 1), date(1982, 1, 1))
 

@@ -18,8 +18,8 @@ from schemas.errors import INVALID_COMMAND, CommandRejected
 from schemas.places import RecordPlacesDecision
 from schemas.ports import NO_PLACES_LEFT
 from tests.factories import household
-from workers.cases import CaseService
-from workers.places import PlacesService
+from workers.services.cases import CaseService
+from workers.services.places import PlacesService
 
 ALLOCATED_ON = date(2021, 3, 1)
 ADULTS = (date(1980, 1, 1), date(1982, 1, 1))

@@ -40,8 +40,8 @@ from schemas.qualification import (
     qualification_workflow_id,
 )
 from tests.factories import household
-from workers.cases import CaseService
-from workers.qualification import QualificationService
+from workers.services.cases import CaseService
+from workers.services.qualification import QualificationService
 
 
 async def settled_today(cases: CaseService, env, places, births) -> tuple[str, date]:

@@ -12,7 +12,7 @@ from schemas.commands import (
 from schemas.enums import CaseType, CorrectableStep, CorrectionReason
 from schemas.events import MunicipalityReplyOverdue
 from tests.factories import household
-from workers.cases import CaseService
+from workers.services.cases import CaseService
 
 ADULT = (date(1990, 1, 1),)
 

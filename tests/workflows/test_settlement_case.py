@@ -21,7 +21,7 @@ from schemas.errors import INVALID_COMMAND, OUT_OF_ORDER, CaseNotFound, CommandR
 from schemas.events import PersonSettled
 from schemas.ids import workflow_id_for
 from tests.factories import household
-from workers.cases import CaseService
+from workers.services.cases import CaseService
 from workflows.settlement_case import CORRECTION_WINDOW_LENGTH, SettlementCaseWorkflow
 
 

@@ -16,7 +16,7 @@ from schemas.events import SettlementTargetApproaching, SettlementTargetBreached
 from schemas.ids import workflow_id_for
 from tests.factories import household
 from tests.workflows.test_settlement_case import to_accepted_after_grant
-from workers.cases import CaseService
+from workers.services.cases import CaseService
 
 FAMILY = (date(1985, 1, 1), date(2016, 1, 1))
 

@@ -47,7 +47,7 @@ from schemas.events import (
 )
 from tests.factories import household
 from tests.workflows.test_places import small_municipality
-from workers.cases import CaseService
+from workers.services.cases import CaseService
 
 ADULT = (date(1985, 5, 1),)
 

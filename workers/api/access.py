@@ -62,9 +62,8 @@ from schemas.qualification import (
     StartProgramme,
 )
 from schemas.state import CaseState
+from workers.api.auth import Principal, Role
 from workflows.rules import NO_SETTLEMENT_TO_CORRECT, NOT_A_MEMBER
-
-from .auth import Principal, Role
 
 R, C, M, A = Role.RECEPTION, Role.CASEWORKER, Role.MUNICIPALITY, Role.ADMINISTRATOR
 

@@ -40,17 +40,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
-from activities.event_log import EventLogRow, current_traceparent
 from schemas.commands import Command, GrantPermit
 from schemas.errors import INVALID_COMMAND, CaseNotFound, CommandRejected
 from schemas.ids import CaseId
 from schemas.places import PlacesLedger
 from schemas.qualification import QualificationResult, QualificationState
 from schemas.state import CaseState, CommandResult
-from workers.feed import read_feed
-from workers.projection.slices import BREAKDOWNS, BadPeriod, parse_period
-
-from .access import (
+from workers.api.access import (
     AUDIT_READERS,
     CASE_READERS,
     CASE_STEPS,
@@ -71,18 +67,22 @@ from .access import (
     profile_only,
     redact_event_data,
 )
-from .audit import reads_of, record_read
-from .auth import Principal, Role, TokenVerifier, Unauthenticated
-from .headers import SecurityHeaders
-from .idempotency import KeyReused, bind, fingerprint
-from .limits import BodyLimit, CallerLimits, Limits
+from workers.api.audit import reads_of, record_read
+from workers.api.auth import Principal, Role, TokenVerifier, Unauthenticated
+from workers.api.headers import SecurityHeaders
+from workers.api.idempotency import KeyReused, bind, fingerprint
+from workers.api.limits import BodyLimit, CallerLimits, Limits
+from workers.figures.slices import BREAKDOWNS, BadPeriod, parse_period
+from workers.platform.register import EventLogRow
+from workers.platform.tracing import current_traceparent
+from workers.projection.feed import read_feed
 
 log = structlog.get_logger("api")
 _tracer = trace.get_tracer("bosetting.api")
 
 
 class CasePort(Protocol):
-    """What the API needs of the case service (workers.cases.CaseService)."""
+    """What the API needs of the case service (workers.services.cases.CaseService)."""
 
     async def grant_permit(self, cmd: GrantPermit) -> None: ...
     async def execute(self, case_id: str, cmd: Command) -> CommandResult: ...
@@ -657,8 +657,8 @@ def create_app(
     ) -> dict[str, Any]:
         """The waiting-time figures and steering parameters of a period, as `bosetting
         metrics --json` prints them. No personal data; protected persons in totals only."""
-        from workers.projection.queries import waiting_time
-        from workers.render import report_json
+        from workers.figures.documents import report_json
+        from workers.figures.queries import waiting_time
 
         _require(principal, FIGURE_READERS, "read figures")
         try:
@@ -686,7 +686,7 @@ def create_app(
     ) -> dict[str, Any]:
         """Who is waiting on a day: settlement-ready persons in reception (K8), their median
         wait (K9), and resettlement refugees waiting abroad."""
-        from workers.projection.queries import waiting_on
+        from workers.figures.queries import waiting_on
 
         _require(principal, FIGURE_READERS, "read figures")
         stock = await waiting_on(
@@ -711,7 +711,7 @@ def create_app(
     ) -> list[dict[str, Any]]:
         """Month by month of a year: persons settled, and the shares settled within 3, 6
         and 12 months of their permit (all refugees)."""
-        from workers.projection.queries import waiting_time
+        from workers.figures.queries import waiting_time
 
         _require(principal, FIGURE_READERS, "read figures")
         months = []
@@ -771,7 +771,7 @@ def create_app(
         group's lag (the figures' and the municipality feed's) as it stored it with its last
         batch, and when that was: a stopped group's lag stays put while its last batch ages
         (`bosetting status` measures lag against the topic itself)."""
-        from workers.projection.queries import projection_status
+        from workers.figures.queries import projection_status
 
         _require(principal, STATUS_READERS, "read the projection's status")
         s = await projection_status(context.projection)

@@ -5,37 +5,11 @@ read whose audit record cannot be written is not served."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapped, mapped_column
 
-from activities.event_log import RegisterBase
-
-from .auth import Principal
-
-
-class AuditRecord(RegisterBase):
-    __tablename__ = "audit_read"
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    subject: Mapped[str] = mapped_column(String(200))
-    """The token's subject: the staff member or system that read."""
-    role: Mapped[str] = mapped_column(String(32))
-    scope: Mapped[str | None] = mapped_column(String(64))
-    """Their reception centre or municipality number, for scoped roles."""
-    action: Mapped[str] = mapped_column(String(64))
-    """What was read: case, case.timeline, person.qualification."""
-    resource: Mapped[str] = mapped_column(String(200))
-    """The pseudonymous id of the case or person."""
-    purpose: Mapped[str] = mapped_column(String(500))
-    """Why, as the caller said (the X-Purpose header)."""
-    outcome: Mapped[str] = mapped_column(String(16))
-    """granted, profile, redacted, or refused."""
-
-    __table_args__ = (Index("ix_audit_read_resource", "resource", "at"),)
+from workers.api.auth import Principal
+from workers.platform.register import AuditRecord
 
 
 async def record_read(

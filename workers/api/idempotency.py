@@ -11,22 +11,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapped, mapped_column
 
-from activities.event_log import RegisterBase
-
-
-class IdempotencyKeyUse(RegisterBase):
-    __tablename__ = "idempotency_key"
-
-    command_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    """The command id the key makes (``api:<caller hash>:<key hash>``)."""
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    """SHA-256 of the step and the body as first sent."""
-    first_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+from workers.platform.register import IdempotencyKeyUse
 
 
 class KeyReused(Exception):

@@ -7,13 +7,12 @@ from datetime import date
 import structlog
 import uvicorn
 
-from workers import db
-from workers.settings import Settings
-
-from ..heartbeat import beat_until
-from .app import ApiContext, create_app
-from .auth import TokenVerifier, dev_keys
-from .limits import Limits
+from workers.api.app import ApiContext, create_app
+from workers.api.auth import TokenVerifier, dev_keys
+from workers.api.limits import Limits
+from workers.operations.heartbeat import beat_until
+from workers.platform import db
+from workers.platform.settings import Settings
 
 log = structlog.get_logger("api")
 
@@ -52,11 +51,11 @@ def limits_of(settings: Settings) -> Limits:
 
 
 async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Awaitable[None]]]:
-    from workers.cases import CaseService
-    from workers.municipalities import configured as municipality_register
-    from workers.places import PlacesService
-    from workers.qualification import QualificationService
-    from workers.temporal import connect
+    from workers.allocation.municipalities import configured as municipality_register
+    from workers.platform.temporal import connect
+    from workers.services.cases import CaseService
+    from workers.services.places import PlacesService
+    from workers.services.qualification import QualificationService
 
     await db.require_current(settings.register_url, db.REGISTER)
     await db.require_current(settings.projection_url, db.PROJECTION)

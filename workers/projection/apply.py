@@ -18,7 +18,7 @@ from uuid import UUID
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.enums import CaseType, Category, CorrectableStep, SettlingAuthority
+from schemas.enums import CaseType, CorrectableStep
 from schemas.envelope import EnvelopeError, from_kafka
 from schemas.events import (
     QUALIFICATION_EVENTS,
@@ -41,17 +41,14 @@ from schemas.events import (
     SettlementInterviewHeld,
     StepDateCorrected,
 )
-
-from .bulk import insert_rows
-from .metrics import QualificationFact, SettledFact
-from .store import (
+from workers.projection.bulk import insert_rows
+from workers.projection.store import (
     ConsumerPosition,
     DeadLetter,
     PersonWaitVersion,
     QualificationRecordVersion,
     SettledPersonVersion,
     StreamProgress,
-    known_at,
 )
 
 
@@ -680,57 +677,3 @@ def _wait_row(
         "settled_on": None,
         "left_on": None,
     }
-
-
-async def load_settled_facts(
-    session: AsyncSession,
-    period_start: date,
-    period_end: date,
-    as_of: datetime | None = None,
-) -> list[SettledFact]:
-    """The persons settled in the period, as known now or, with ``as_of``, as known then."""
-    v = SettledPersonVersion
-    known = known_at(v, as_of)
-    rows = await session.scalars(
-        select(v).where(v.settled_on.between(period_start, period_end), known)
-    )
-    return [
-        SettledFact(
-            category=Category(row.category),
-            protected_identity=row.protected_identity,
-            household_protected=row.household_protected,
-            permit_date=row.permit_date,
-            settled_on=row.settled_on,
-            case_id=row.case_id,
-            case_type=CaseType(row.case_type),
-            settled_by=SettlingAuthority(row.settled_by),
-            municipality_number=row.municipality_number,
-            reception_centre=row.reception_centre,
-            competence_mapped=row.competence_mapped,
-        )
-        for row in rows
-    ]
-
-
-async def load_qualification_facts(
-    session: AsyncSession, as_of: datetime | None = None
-) -> list[QualificationFact]:
-    """Every qualification record, as known now or, with ``as_of``, as known then."""
-    v = QualificationRecordVersion
-    known = known_at(v, as_of)
-    rows = await session.scalars(select(v).where(known))
-    return [
-        QualificationFact(
-            person_id=r.person_id,
-            case_type=CaseType(r.case_type),
-            programme_right=r.programme_right,
-            norwegian_right=r.norwegian_right,
-            settled_on=r.settled_on,
-            rights_start=r.rights_start,
-            programme_started_on=r.programme_started_on,
-            programme_ended_on=r.programme_ended_on,
-            main_activity=r.main_activity,
-            norwegian_started_on=r.norwegian_started_on,
-        )
-        for r in rows
-    ]

@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .apply import BatchResult, EventsApplier, Record, apply_batch, set_aside
-from .exporter import BatchMetrics
-from .store import ConsumerPosition
+from workers.projection.apply import BatchResult, EventsApplier, Record, apply_batch, set_aside
+from workers.projection.instruments import BatchMetrics
+from workers.projection.store import ConsumerPosition
 
 log = structlog.get_logger("projection")
 _tracer = trace.get_tracer("bosetting.projection")

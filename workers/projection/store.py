@@ -232,3 +232,51 @@ class DeadLetter(ProjectionBase):
     value: Mapped[bytes] = mapped_column(LargeBinary())
     """The record's value exactly as received."""
     received_at: Mapped[datetime] = mapped_column(Moment())
+
+
+class FeedStream(ProjectionBase):
+    """What the feed remembers of a case or a person's qualification record."""
+
+    __tablename__ = "feed_stream"
+
+    stream_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    applied_through: Mapped[int] = mapped_column(Integer())
+    ahead: Mapped[str] = mapped_column(Text())
+    seen: Mapped[str] = mapped_column(Text(), default="")
+    """Event ids (in part) at the stream's latest positions: see apply.RECENT."""
+    municipality_number: Mapped[str | None] = mapped_column(String(4))
+    """Where the stream's events go now: the allocated municipality, or the record's."""
+    protected: Mapped[str] = mapped_column(Text())
+    """Comma-separated ids of the stream's protected-identity persons; empty if none."""
+    household_protected: Mapped[bool] = mapped_column(Boolean(), default=False)
+    """A qualification record whose household has a protected member (the person is not)."""
+
+
+class FeedEvent(ProjectionBase):
+    """One entry of a municipality's feed; ``position`` is the cursor."""
+
+    __tablename__ = "feed_event"
+
+    position: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    municipality_number: Mapped[str] = mapped_column(String(4))
+    event_id: Mapped[Any] = mapped_column(Uuid())
+    event_type: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(Moment())
+    cloud_event: Mapped[str] = mapped_column(Text())
+    """The CloudEvent in structured JSON, exactly as served."""
+    published_at: Mapped[datetime | None] = mapped_column(Moment())
+    """When the relay put it on the feed topic."""
+    protected: Mapped[bool] = mapped_column(Boolean(), default=False)
+    """Of a household or record with a protected-identity person: HTTP, cleared readers only."""
+
+    __table_args__ = (
+        Index("ix_feed_event_municipality", "municipality_number", "position"),
+        Index(
+            "ix_feed_event_unpublished",
+            "position",
+            sqlite_where=published_at.is_(None),
+            postgresql_where=published_at.is_(None),
+        ),
+    )

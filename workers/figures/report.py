@@ -1,0 +1,44 @@
+"""The report a caller asks for: the figures of a period, broken down one way, with the
+steering parameters, as known now or as of a past moment. Pure."""
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+
+from workers.figures.definitions import in_period, steering_figures, waited_longer_than
+from workers.figures.metrics import (
+    DEFINITIONS_VERSION,
+    QualificationFact,
+    SettledFact,
+    WaitingTimeReport,
+    waiting_time_report,
+)
+from workers.figures.slices import PLACES, breakdown, breakdown_keys
+
+
+def build_report(
+    facts: Iterable[SettledFact],
+    period_start: date,
+    period_end: date,
+    *,
+    by: str = "category",
+    county_of: Callable[[str, date], str] = lambda number, day: "unknown",
+    as_of: datetime | None = None,
+    qualification: Iterable[QualificationFact] = (),
+    definitions: str = DEFINITIONS_VERSION,
+) -> WaitingTimeReport:
+    facts = in_period(facts, period_start, period_end)
+    if by == "category":
+        report = waiting_time_report(facts, period_start, period_end)
+    else:
+        groups = breakdown(facts, breakdown_keys(county_of)[by], by_place=by in PLACES)
+        report = WaitingTimeReport(period_start=period_start, period_end=period_end, groups=groups)
+    return report.model_copy(
+        update={
+            "by": by,
+            "as_of": as_of,
+            "steering": steering_figures(
+                facts, qualification, period_start, period_end, definitions
+            ),
+            "waited_over_12_months": waited_longer_than(facts, 12),
+        }
+    )

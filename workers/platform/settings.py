@@ -1,0 +1,218 @@
+"""All configuration, from environment variables prefixed ``BOSETTING_`` (or a ``.env`` file).
+
+Every address and path can point at external infrastructure instead of the embedded stack:
+a Temporal cluster, Apache Kafka, PostgreSQL."""
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOSETTING_",
+        env_file=".env",
+        extra="ignore",
+        hide_input_in_errors=True,  # database URLs and keys hold secrets
+    )
+
+    state_dir: Path = Field(Path(".bosetting"), description="Files of the embedded stack.")
+
+    temporal_address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port.")
+    temporal_namespace: str = "default"
+    task_queue: str = Field("settlement-cases", description="Task queue of the case worker.")
+    temporal_tls: bool = Field(False, description="Connect to Temporal over TLS.")
+    temporal_tls_ca_file: Path | None = Field(
+        None, description="CA that signed Temporal's server certificate (default: system CAs)."
+    )
+    temporal_tls_cert_file: Path | None = Field(
+        None, description="Client certificate for mutual TLS to Temporal."
+    )
+    temporal_tls_key_file: Path | None = Field(None, description="Its private key.")
+    payload_keys: SecretStr | None = Field(
+        None,
+        description="Encrypt Temporal payloads: id=<base64 of 32 bytes>,… (the first "
+        "encrypts, all decrypt; see workers/platform/codec.py). Every process that talks to "
+        "Temporal needs the same keys.",
+    )
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic: str = "bosetting.case-events.v1"
+    kafka_partitions: int = Field(6, ge=1, description="Partitions when the topic is created.")
+    kafka_replication_factor: int = Field(1, ge=1)
+    kafka_idempotent_producer: bool = Field(
+        False, description="Turn on for Apache Kafka; the embedded broker refuses it."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How every Kafka client connects: SSL or SASL_SSL in production (the "
+        "case-events topic carries where households are allocated).",
+    )
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers.")
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Its private key.")
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+
+    register_database_url: str | None = Field(
+        None,
+        description="Event log (system of record). Default: SQLite file in state_dir. "
+        "PostgreSQL: postgresql+asyncpg://user:pw@host/db",
+    )
+    projection_database_url: str | None = Field(
+        None, description="Read model of the projection. Default: SQLite file in state_dir."
+    )
+    projection_group_id: str = "bosetting-projection"
+    feed_group_id: str = Field(
+        "bosetting-municipality-feed", description="Consumer group of the municipality feed."
+    )
+    kafka_feed_topic: str = Field(
+        "bosetting.municipality-events.v1",
+        description="The municipality feed's topic, keyed by municipality number.",
+    )
+    kafka_alerts_topic: str = Field(
+        "bosetting.alerts.v1",
+        description="The monitor's alert events (CloudEvents), keyed by check.",
+    )
+    projection_metrics_port: int = Field(
+        9464,
+        ge=0,
+        description="Prometheus /metrics of each projection process (its own work: events "
+        "applied, batch time); 0 turns it off.",
+    )
+    projection_metrics_interval_s: float = Field(
+        15.0, gt=0, description="How often the monitor recomputes the figures' gauges."
+    )
+
+    municipality_classification_file: Path | None = Field(
+        None, description="JSON Lines of a newer municipality structure (see municipalities.py)."
+    )
+    municipality_classification_valid_from: date | None = None
+    municipality_profiles_file: Path | None = Field(
+        None,
+        description="JSON Lines of municipality profiles for allocation suggestions "
+        "(see workers/allocation/suggestions.py).",
+    )
+
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the Prometheus endpoints (projection, case worker, monitor) bind "
+        "to; 0.0.0.0 in a container, where the scraper is another host.",
+    )
+    worker_metrics_port: int = Field(
+        9466,
+        ge=0,
+        le=65535,
+        description="The Temporal SDK's metrics of the case worker on 127.0.0.1; 0 turns it off.",
+    )
+    monitor_port: int = Field(
+        9465, ge=1, le=65535, description="The monitor's /metrics and /health on 127.0.0.1."
+    )
+    monitor_interval_s: float = Field(5.0, gt=0, description="How often the monitor looks.")
+    monitor_stuck_after: timedelta = Field(
+        timedelta(days=30),
+        description="An open case that took no step for this long is stuck (wall-clock; "
+        "ISO 8601 like P30D, or seconds).",
+    )
+    api_host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP API.")
+    api_issuer: str = Field(
+        "urn:bosetting:dev", description="Accepted token issuer (iss): the identity provider."
+    )
+    api_audience: str = Field("bosetting-api", description="Accepted token audience (aud).")
+    api_jwks_file: Path | None = Field(
+        None,
+        description="The identity provider's public keys (JWKS JSON). Required unless "
+        "api_dev_tokens is on.",
+    )
+    api_dev_tokens: bool = Field(
+        False,
+        description="Accept tokens signed with the embedded stack's development key "
+        "(state_dir/keys, made on first use) when no JWKS file is set. The embedded stack "
+        "turns it on; never in production.",
+    )
+    api_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body; refused with 413 before parsing."
+    )
+    api_rate_limit: str = Field(
+        "600/minute",
+        description="Requests per caller (token subject), e.g. 600/minute; over it, 429.",
+    )
+    api_rate_limit_storage: str = Field(
+        "memory://",
+        description="Where the rate limit counts (the limits library's URI): memory:// per "
+        "process, or a shared redis:// for several replicas.",
+    )
+    api_long_polls_per_caller: int = Field(
+        4, ge=1, description="Feed requests with wait that one caller may hold open at once."
+    )
+    api_not_found_floor_s: float = Field(
+        0.2,
+        ge=0,
+        description="Least time a 'not found' of a case or record takes, so that timing tells "
+        "nothing of objects outside one's scope.",
+    )
+
+    tracing_exporter: Literal["none", "otlp", "file"] = Field(
+        "none",
+        description="Where OpenTelemetry spans go: nowhere (logs still carry trace ids), OTLP "
+        "over HTTP (OTEL_EXPORTER_OTLP_ENDPOINT), or JSON lines in state_dir/traces/.",
+    )
+    log_format: Literal["auto", "console", "json"] = "auto"
+    log_level: str = "INFO"
+
+    # Embedded stack only.
+    temporal_ui_port: int = 8233
+    temporal_db_file: Path | None = Field(
+        None, description="Dev server's SQLite file; default state_dir/temporal.db"
+    )
+
+    @model_validator(mode="after")
+    def _transport_security_whole(self) -> "Settings":
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                "kafka_security_protocol: SASL needs kafka_sasl_mechanism, kafka_sasl_username "
+                "and kafka_sasl_password"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("kafka_ssl_certfile and kafka_ssl_keyfile: set both, or neither")
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError(
+                "temporal_tls_cert_file and temporal_tls_key_file: set both, or neither"
+            )
+        return self
+
+    @field_validator("payload_keys")
+    @classmethod
+    def _keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from workers.platform.codec import parse_keys
+
+            parse_keys(value.get_secret_value())  # names the rule; never echoes a key
+        return value
+
+    @property
+    def register_url(self) -> str:
+        return self.register_database_url or _sqlite(self.state_dir / "register.db")
+
+    @property
+    def projection_url(self) -> str:
+        return self.projection_database_url or _sqlite(self.state_dir / "projection.db")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.state_dir / "keys"
+
+    @property
+    def temporal_db_path(self) -> Path:
+        return self.temporal_db_file or self.state_dir / "temporal.db"
+
+
+def _sqlite(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path.resolve()}"
