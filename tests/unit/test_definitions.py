@@ -8,7 +8,8 @@ from schemas.enums import CaseType, Category, SettlingAuthority
 from tests.unit.test_metrics import fact
 from workers.figures.definitions import BY_ID, SHARES, steering_figures, waited_longer_than
 from workers.figures.metrics import QualificationFact, SettledFact
-from workers.figures.slices import BadPeriod, breakdown, breakdown_keys, parse_period
+from workers.figures.periods import BadValue, parse_period
+from workers.figures.slices import breakdown, breakdown_keys
 
 FAMILY = Category.FAMILY_WITH_CHILDREN
 MINOR = Category.UNACCOMPANIED_MINOR
@@ -97,7 +98,7 @@ def test_periods(text, first, last):
 
 @pytest.mark.parametrize("text", ["2020-Q5", "2020-13", "20", "12m:2020-00"])
 def test_a_bad_period_is_named(text):
-    with pytest.raises(BadPeriod, match="period"):
+    with pytest.raises(BadValue, match="must be"):
         parse_period(text)
 
 

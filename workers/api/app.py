@@ -16,7 +16,6 @@ before they are served."""
 import asyncio
 import hashlib
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -72,7 +71,8 @@ from workers.api.auth import Principal, Role, TokenVerifier, Unauthenticated
 from workers.api.headers import SecurityHeaders
 from workers.api.idempotency import KeyReused, bind, fingerprint
 from workers.api.limits import BodyLimit, CallerLimits, Limits
-from workers.figures.slices import BREAKDOWNS, BadPeriod, parse_period
+from workers.figures.periods import BadValue, parse_day, parse_moment, parse_period
+from workers.figures.slices import BREAKDOWNS
 from workers.platform.register import EventLogRow
 from workers.platform.tracing import current_traceparent
 from workers.projection.feed import read_feed
@@ -134,15 +134,19 @@ Purpose = Annotated[
 ]
 
 
-def _iso(value: Any) -> Any:
-    """Query dates and moments as ISO 8601 text only (not a count of seconds)."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
-        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD) or date and time")
-    return value
+def _day(value: Any) -> date:
+    """A query date as ISO 8601 text only (not a count of seconds), parsed as the CLI does."""
+    return parse_day(value if isinstance(value, str) else "")
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso)]
-IsoMoment = Annotated[datetime, BeforeValidator(_iso)]
+def _moment(value: Any) -> datetime:
+    """A query moment parsed as the CLI parses ``--as-of``: a date alone is the end of that
+    day, UTC (workers/figures/periods.py)."""
+    return parse_moment(value if isinstance(value, str) else "")
+
+
+IsoDate = Annotated[date, BeforeValidator(_day)]
+IsoMoment = Annotated[datetime, BeforeValidator(_moment)]
 CaseIdPath = Annotated[CaseId, Path(description="The case's pseudonymous id.")]
 PersonIdPath = Annotated[CaseId, Path(description="The person's pseudonymous id.")]
 
@@ -652,7 +656,11 @@ def create_app(
             ),
         ] = "category",
         as_of: Annotated[
-            IsoMoment | None, Query(description="The figures as known at this moment (ISO 8601)")
+            IsoMoment | None,
+            Query(
+                description="The figures as known at this moment: ISO 8601; a date alone "
+                "means the end of that day, UTC, as `--as-of` does"
+            ),
         ] = None,
     ) -> dict[str, Any]:
         """The waiting-time figures and steering parameters of a period, as `bosetting
@@ -663,7 +671,7 @@ def create_app(
         _require(principal, FIGURE_READERS, "read figures")
         try:
             first, last = parse_period(period)
-        except BadPeriod as exc:
+        except BadValue as exc:
             raise _invalid("query", "period", str(exc)) from None
         if by not in BREAKDOWNS:
             raise _invalid("query", "by", f"must be one of {', '.join(BREAKDOWNS)}")
@@ -672,7 +680,7 @@ def create_app(
             first,
             last,
             by=by,
-            as_of=_aware(as_of),
+            as_of=as_of,
             county_of=context.county_of,
         )
         return report_json(report)
@@ -682,26 +690,19 @@ def create_app(
         principal: Caller,
         context: Ctx,
         on: Annotated[IsoDate | None, Query(description="Reference day (default today)")] = None,
-        as_of: Annotated[IsoMoment | None, Query(description="As known at this moment")] = None,
+        as_of: Annotated[
+            IsoMoment | None,
+            Query(description="As known at this moment (a date alone: the end of that day, UTC)"),
+        ] = None,
     ) -> dict[str, Any]:
         """Who is waiting on a day: settlement-ready persons in reception (K8), their median
         wait (K9), and resettlement refugees waiting abroad."""
+        from workers.figures.documents import stock_json
         from workers.figures.queries import waiting_on
 
         _require(principal, FIGURE_READERS, "read figures")
-        stock = await waiting_on(
-            context.projection, on or datetime.now(UTC).date(), as_of=_aware(as_of)
-        )
-        return {
-            "on": stock.on.isoformat(),
-            "as_of": stock.as_of.isoformat() if stock.as_of else None,
-            "waiting_in_reception": stock.waiting_in_reception,
-            "median_wait_days": float(stock.median_wait_days)
-            if stock.median_wait_days is not None
-            else None,
-            "waiting_abroad": stock.waiting_abroad,
-            "by_wait": stock.by_wait,
-        }
+        stock = await waiting_on(context.projection, on or datetime.now(UTC).date(), as_of=as_of)
+        return stock_json(stock)
 
     @app.get("/figures/trend", tags=["figures"], responses=ERRORS)
     async def trend(
@@ -998,12 +999,6 @@ def _unauthenticated(message: str) -> HTTPException:
 
 def _utc(moment: datetime) -> datetime:
     """A stored moment in UTC (SQLite gives them back without their zone)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -47,11 +47,13 @@ if not console.is_terminal:
 
 
 def _iso_date(value: str, option: str) -> date:
-    """A date option, or a usage error that names the option and the expected form."""
+    """A date option, or a usage error that names the option and the rule."""
+    from workers.figures.periods import BadValue, parse_day
+
     try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{exc} (expected YYYY-MM-DD)", param_hint=option) from None
+        return parse_day(value)
+    except BadValue as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def _run_until_signalled(
@@ -712,7 +714,7 @@ def _hold_or_release(part: str, *, hold: bool) -> None:
 def _period(
     year: int | None, period: str | None, start: date | None, end: date | None
 ) -> tuple[date, date]:
-    from workers.figures.slices import BadPeriod, parse_period
+    from workers.figures.periods import BadValue, parse_period
 
     if sum(x is not None for x in (year, period, start or end)) > 1:
         raise typer.BadParameter("give one of --year, --period, or --from with --to")
@@ -725,25 +727,22 @@ def _period(
     if period is not None:
         try:
             return parse_period(period)
-        except BadPeriod as exc:
+        except BadValue as exc:
             raise typer.BadParameter(str(exc), param_hint="--period") from None
     y = year or datetime.now(UTC).year
     return date(y, 1, 1), date(y, 12, 31)
 
 
 def _as_of(value: str | None) -> datetime | None:
-    """A moment: a date means the end of that day (UTC), a time without zone is UTC."""
+    """A moment option (figures/periods.py: a date means the end of that day, UTC)."""
+    from workers.figures.periods import BadValue, parse_moment
+
     if value is None:
         return None
     try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.max.time(), UTC)
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(
-            f"{exc} (expected YYYY-MM-DD or an ISO 8601 time)", param_hint="--as-of"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_moment(value)
+    except BadValue as exc:
+        raise typer.BadParameter(str(exc), param_hint="--as-of") from None
 
 
 @app.command()
@@ -909,6 +908,7 @@ def waiting(
     """Who was waiting at the end of a day: settlement-ready persons in reception and the
     median of their waits (K9, K8), and resettlement refugees still abroad."""
     from workers.cli.render import stock_table
+    from workers.figures.documents import stock_json
     from workers.figures.queries import waiting_on
 
     day = _iso_date(on, "--on") if on else datetime.now(UTC).date()
@@ -922,12 +922,7 @@ def waiting(
         finally:
             await engine.dispose()
         if as_json:
-            document = stock.model_dump(mode="json")
-            document["median_wait_days"] = (
-                None if stock.median_wait_days is None else str(stock.median_wait_days)
-            )
-            document["median_wait_months"] = stock.median_wait_months
-            print(json.dumps(document, indent=2))
+            print(json.dumps(stock_json(stock), indent=2))
         else:
             console.print(stock_table(stock))
 

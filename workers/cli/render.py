@@ -12,8 +12,7 @@ from schemas.places import PlacesLedger
 from workers.allocation.municipalities import MunicipalityRegister
 from workers.allocation.suggestions import Suggestion
 from workers.figures.definitions import Difference
-from workers.figures.metrics import TOTAL, WaitingTimeReport
-from workers.figures.queries import StockReport
+from workers.figures.metrics import TOTAL, StockReport, WaitingTimeReport
 
 LABELS = {
     "unaccompanied_minor": "Unaccompanied minors",

@@ -5,7 +5,7 @@ import csv
 import io
 from typing import Any
 
-from workers.figures.metrics import GroupFigures, WaitingTimeReport
+from workers.figures.metrics import GroupFigures, StockReport, WaitingTimeReport
 
 
 def _group_row(g: GroupFigures) -> dict[str, Any]:
@@ -63,4 +63,19 @@ def report_json(report: WaitingTimeReport) -> dict[str, Any]:
         "steering": [m.model_dump() for m in report.steering],
         "waited_over_12_months": report.waited_over_12_months,
         "groups": [_group_row(g) for g in report.groups],
+    }
+
+
+def stock_json(stock: StockReport) -> dict[str, Any]:
+    """Who was waiting on a day (K8, K9): the median's days exact, as text, as in the
+    report's groups, and in months."""
+    return {
+        "metric_version": stock.metric_version,
+        "on": stock.on.isoformat(),
+        "as_of": stock.as_of.isoformat() if stock.as_of else None,
+        "waiting_in_reception": stock.waiting_in_reception,
+        "median_wait_days": None if stock.median_wait_days is None else str(stock.median_wait_days),
+        "median_wait_months": stock.median_wait_months,
+        "waiting_abroad": stock.waiting_abroad,
+        "by_wait": stock.by_wait,
     }

@@ -180,3 +180,27 @@ def waiting_time_report(
     ]
     groups.append(figures_for(TOTAL, in_period))
     return WaitingTimeReport(period_start=period_start, period_end=period_end, groups=groups)
+
+
+STOCK_VERSION = "stock/1"
+
+
+class StockReport(BaseModel):
+    """Who was waiting at the end of a reference day (K8, K9 and the companion count)."""
+
+    metric_version: str = STOCK_VERSION
+    on: date
+    as_of: datetime | None = None
+    waiting_in_reception: int
+    """K9: settlement-ready persons of the reception track not settled or gone by the day."""
+    median_wait_days: Fraction | None
+    """K8: median of (day - t0) over them, exact."""
+    waiting_abroad: int
+    """Resettlement refugees with an entry permit who had not arrived."""
+    by_wait: dict[str, int] = {}
+    """Those waiting in reception by how long since their permit, in calendar months as the
+    settlement figures count them: up to 3, 3 to 6, 6 to 12, over 12."""
+
+    @property
+    def median_wait_months(self) -> float | None:
+        return None if self.median_wait_days is None else days_to_months(self.median_wait_days)

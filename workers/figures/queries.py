@@ -6,14 +6,17 @@ from datetime import date, datetime
 from fractions import Fraction
 from statistics import median
 
-from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.calendar import add_months
 from schemas.enums import CaseType
 from workers.figures.facts import load_qualification_facts, load_settled_facts
-from workers.figures.metrics import DEFINITIONS_VERSION, WaitingTimeReport, days_to_months
+from workers.figures.metrics import (
+    DEFINITIONS_VERSION,
+    StockReport,
+    WaitingTimeReport,
+)
 from workers.figures.report import build_report
 from workers.projection.store import (
     ConsumerPosition,
@@ -50,30 +53,6 @@ async def waiting_time(
         qualification=qualification,
         definitions=definitions,
     )
-
-
-STOCK_VERSION = "stock/1"
-
-
-class StockReport(BaseModel):
-    """Who was waiting at the end of a reference day (K8, K9 and the companion count)."""
-
-    metric_version: str = STOCK_VERSION
-    on: date
-    as_of: datetime | None = None
-    waiting_in_reception: int
-    """K9: settlement-ready persons of the reception track not settled or gone by the day."""
-    median_wait_days: Fraction | None
-    """K8: median of (day - t0) over them, exact."""
-    waiting_abroad: int
-    """Resettlement refugees with an entry permit who had not arrived."""
-    by_wait: dict[str, int] = {}
-    """Those waiting in reception by how long since their permit, in calendar months as the
-    settlement figures count them: up to 3, 3 to 6, 6 to 12, over 12."""
-
-    @property
-    def median_wait_months(self) -> float | None:
-        return None if self.median_wait_days is None else days_to_months(self.median_wait_days)
 
 
 async def waiting_on(
