@@ -148,5 +148,5 @@ def test_metrics_command_rejects_a_bad_period_naming_the_option(tmp_path):
     )
     assert out.returncode == 2
     assert "Invalid value for --from" in out.stderr
-    assert "expected YYYY-MM-DD" in out.stderr
+    assert "must be a date, YYYY-MM-DD" in out.stderr
     assert not (tmp_path / "projection.db").exists()
