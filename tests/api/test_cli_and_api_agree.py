@@ -162,3 +162,15 @@ async def test_a_moment_that_breaks_the_rule_is_named_not_echoed(figures_api, tm
     assert result.exit_code == 2
     assert "--as-of" in result.output
     assert bad not in result.output
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--by", "bydel-secret"], ["--definitions", "bydel-secret"], ["--compare", "bydel-secret"]],
+)
+def test_a_cli_choice_that_breaks_the_rule_is_named_not_echoed(options):
+    result = CliRunner().invoke(app, ["metrics", "--period", "2020", *options])
+    assert result.exit_code == 2
+    assert options[0] in result.output
+    assert "must be one of" in result.output
+    assert "bydel-secret" not in result.output

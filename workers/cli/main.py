@@ -216,7 +216,7 @@ def tokens_mint(
     from workers.api.auth import Principal, Role, dev_keys, mint
 
     if role not in {r.value for r in Role}:
-        raise typer.BadParameter(f"{role!r} is not one of {', '.join(Role)}", param_hint="ROLE")
+        raise typer.BadParameter(f"must be one of {', '.join(Role)}", param_hint="ROLE")
     try:
         principal = Principal(
             subject=subject,
@@ -795,7 +795,7 @@ def metrics(
     from workers.figures.slices import BREAKDOWNS
 
     if by not in BREAKDOWNS:
-        raise typer.BadParameter(f"{by!r} is not one of {', '.join(BREAKDOWNS)}", param_hint="--by")
+        raise typer.BadParameter(f"must be one of {', '.join(BREAKDOWNS)}", param_hint="--by")
     if as_json and as_csv:
         raise typer.BadParameter("give --json or --csv, not both")
     first, last = _period(
@@ -817,9 +817,7 @@ def metrics(
 
     for option, version in (("--definitions", definitions), ("--compare", compare)):
         if version is not None and version not in VERSIONS:
-            raise typer.BadParameter(
-                f"{version!r} is not one of {', '.join(VERSIONS)}", param_hint=option
-            )
+            raise typer.BadParameter(f"must be one of {', '.join(VERSIONS)}", param_hint=option)
 
     async def main() -> None:
         from workers.figures.snapshots import SnapshotError, take
