@@ -159,3 +159,20 @@ class CorrectionReason(StrEnum):
     REGISTRATION_ERROR = "registration_error"
     LATE_INFORMATION = "late_information"
     OTHER = "other"
+
+
+class Role(StrEnum):
+    """Who a token says its holder is (the claim ``role``); each step declares which may
+    send it (workflows/steps.py)."""
+
+
+    RECEPTION = "reception"
+    """Reception-centre staff, for the households of their centre."""
+    CASEWORKER = "caseworker"
+    """Directorate caseworker (IMDi): every case."""
+    MUNICIPALITY = "municipality"
+    """A municipality, for the households allocated to it."""
+    OPERATIONS = "operations"
+    """Operations: figures, status and health; no personal data."""
+    ADMINISTRATOR = "administrator"
+    """Everything."""

@@ -51,12 +51,17 @@ with workflow.unsafe.imports_passed_through():
         StartProgramme,
     )
     from workflows import qualification_rules
+    from workflows.commanding import Commands
     from workflows.recording import record_events, watch_deadline
     from workflows.rules import RuleViolation, check_date_order, check_not_in_future
 
 
 def _refuse(message: str, reason: str = OUT_OF_ORDER) -> RuleViolation:
     return RuleViolation(message, reason)
+
+
+def _refusal(violation: RuleViolation) -> ApplicationError:
+    return ApplicationError(str(violation), type=violation.reason, non_retryable=True)
 
 
 @workflow.defn
@@ -88,6 +93,13 @@ class QualificationWorkflow:
         self._start = start
         self._opened = carried is not None
         self._lock = asyncio.Lock()
+        self._commands = Commands[QualificationResult](
+            applied=lambda: self._state.applied_commands,
+            check=self._check,
+            refuse=_refusal,
+            opened=lambda: self._opened,
+            lock=self._lock,
+        )
 
     @workflow.run
     async def run(
@@ -155,7 +167,7 @@ class QualificationWorkflow:
 
     @record_mapping.validator
     def _validate_mapping(self, cmd: RecordQualificationMapping) -> None:
-        self._validate(cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def decide_programme(self, cmd: DecideProgramme) -> QualificationResult:
@@ -170,7 +182,7 @@ class QualificationWorkflow:
 
     @decide_programme.validator
     def _validate_decision(self, cmd: DecideProgramme) -> None:
-        self._validate(cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def start_programme(self, cmd: StartProgramme) -> QualificationResult:
@@ -180,7 +192,7 @@ class QualificationWorkflow:
 
     @start_programme.validator
     def _validate_start(self, cmd: StartProgramme) -> None:
-        self._validate(cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def record_leave(self, cmd: RecordLeave) -> QualificationResult:
@@ -194,7 +206,7 @@ class QualificationWorkflow:
 
     @record_leave.validator
     def _validate_leave(self, cmd: RecordLeave) -> None:
-        self._validate(cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def end_programme(self, cmd: EndProgramme) -> QualificationResult:
@@ -209,7 +221,7 @@ class QualificationWorkflow:
 
     @end_programme.validator
     def _validate_end(self, cmd: EndProgramme) -> None:
-        self._validate(cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def start_norwegian_training(self, cmd: StartNorwegianTraining) -> QualificationResult:
@@ -219,7 +231,7 @@ class QualificationWorkflow:
 
     @start_norwegian_training.validator
     def _validate_training_start(self, cmd: StartNorwegianTraining) -> None:
-        self._validate(cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def complete_norwegian_training(
@@ -234,7 +246,7 @@ class QualificationWorkflow:
 
     @complete_norwegian_training.validator
     def _validate_completion(self, cmd: CompleteNorwegianTraining) -> None:
-        self._validate(cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def exempt_norwegian_training(self, cmd: ExemptNorwegianTraining) -> QualificationResult:
@@ -247,7 +259,7 @@ class QualificationWorkflow:
 
     @exempt_norwegian_training.validator
     def _validate_exemption(self, cmd: ExemptNorwegianTraining) -> None:
-        self._validate(cmd)
+        self._commands.validate(cmd)
 
     # -- rules ----------------------------------------------------------------------------
 
@@ -380,16 +392,6 @@ class QualificationWorkflow:
 
     # -- machinery ------------------------------------------------------------------------
 
-    def _validate(self, cmd: Command) -> None:
-        if cmd.command_id in self._state.applied_commands:
-            return
-        try:
-            self._check(cmd)
-        except RuleViolation as violation:
-            raise ApplicationError(
-                str(violation), type=violation.reason, non_retryable=True
-            ) from None
-
     async def _step(
         self, cmd: Command, business_date: date, event: EventData, **changes: object
     ) -> QualificationResult:
@@ -407,19 +409,10 @@ class QualificationWorkflow:
     async def _handle(
         self, cmd: Command, apply: Callable[[], Awaitable[list[UUID]]]
     ) -> QualificationResult:
-        await workflow.wait_condition(lambda: self._opened)
-        async with self._lock:
-            if cmd.command_id in self._state.applied_commands:
-                return self._state.applied_commands[cmd.command_id]
-            try:
-                self._check(cmd)
-            except RuleViolation as violation:
-                raise ApplicationError(
-                    str(violation), type=violation.reason, non_retryable=True
-                ) from None
-            result = QualificationResult(person_id=self._state.person_id, event_ids=await apply())
-            self._state.applied_commands[cmd.command_id] = result
-            return result
+        async def result() -> QualificationResult:
+            return QualificationResult(person_id=self._state.person_id, event_ids=await apply())
+
+        return await self._commands.handle(cmd, result)
 
     async def _record(self, events: list[tuple[date, EventData]]) -> list[UUID]:
         written = await record_events(self._state.person_id, self._state.last_sequence, events)

@@ -1,14 +1,38 @@
-"""Pure rules of the settlement case: which command each stage allows, which dates may
+"""Pure rules of the settlement case: which stage and track each command needs (declared in
+steps.py), what each command must meet (check_command), which dates may
 follow which, and how the statistics derive a household's category. No IO, no Temporal."""
 
 from collections.abc import Iterable
 from datetime import date, timedelta
 
 from schemas.calendar import add_months
-from schemas.commands import APPLICATION_MONTHS, PersonRecord
+from schemas.commands import (
+    APPLICATION_MONTHS,
+    AcceptAllocation,
+    AddHouseholdMember,
+    AllocateToMunicipality,
+    BookTravel,
+    Command,
+    CorrectPermitDate,
+    CorrectSettlementDate,
+    CorrectStepDate,
+    DeclineAllocation,
+    ExtendEntryPermit,
+    PersonRecord,
+    PlanSettlement,
+    RecordArrival,
+    RecordCompetenceMapping,
+    RecordExit,
+    RecordRecommendation,
+    RecordSettlementApplication,
+    RecordSettlementInterview,
+    RegisterSettlement,
+    WithdrawAllocation,
+)
 from schemas.enums import CaseStage, CaseType, Category, CorrectableStep, SettlingAuthority
 from schemas.errors import INVALID_COMMAND, OUT_OF_ORDER
 from schemas.state import CaseState
+from workflows.steps import STEP
 
 ADULT_AGE = 18
 
@@ -18,74 +42,7 @@ ADULT_AGE = 18
 NOT_A_MEMBER = "settlements: a person_id is not a member of this household"
 NO_SETTLEMENT_TO_CORRECT = "person_id: has no settlement date to correct"
 
-_BEFORE_SETTLEMENT = frozenset(
-    {CaseStage.PERMIT_GRANTED, CaseStage.SETTLEMENT_READY, CaseStage.ALLOCATED, CaseStage.ACCEPTED}
-)
-
-ALLOWED_STAGES: dict[str, frozenset[CaseStage]] = {
-    "record_settlement_application": frozenset({CaseStage.PERMIT_GRANTED}),
-    "record_recommendation": frozenset({CaseStage.PERMIT_GRANTED, CaseStage.SETTLEMENT_READY}),
-    # A household is settled together: members join until it is settled (§2.2 family rule).
-    # Family reunification after settlement goes straight to the municipality (§2.5).
-    "add_household_member": _BEFORE_SETTLEMENT,
-    "plan_settlement": frozenset({CaseStage.ACCEPTED}),
-    "book_travel": frozenset({CaseStage.ACCEPTED}),
-    "record_arrival": frozenset({CaseStage.ACCEPTED}),
-    "extend_entry_permit": _BEFORE_SETTLEMENT,
-    # Competence mapping runs beside the main path and may be recorded any time before
-    # settlement (domain: transition A5).
-    "record_competence_mapping": frozenset(
-        {
-            CaseStage.PERMIT_GRANTED,
-            CaseStage.SETTLEMENT_READY,
-            CaseStage.ALLOCATED,
-            CaseStage.ACCEPTED,
-        }
-    ),
-    "record_settlement_interview": frozenset({CaseStage.PERMIT_GRANTED}),
-    "allocate_to_municipality": frozenset({CaseStage.SETTLEMENT_READY}),
-    "accept_allocation": frozenset({CaseStage.ALLOCATED}),
-    "decline_allocation": frozenset({CaseStage.ALLOCATED}),
-    "register_settlement": frozenset({CaseStage.ACCEPTED}),
-    "withdraw_allocation": frozenset({CaseStage.ALLOCATED, CaseStage.ACCEPTED}),
-    "record_exit": frozenset(
-        {
-            CaseStage.PERMIT_GRANTED,
-            CaseStage.SETTLEMENT_READY,
-            CaseStage.ALLOCATED,
-            CaseStage.ACCEPTED,
-        }
-    ),
-    "correct_permit_date": frozenset(
-        {
-            CaseStage.PERMIT_GRANTED,
-            CaseStage.SETTLEMENT_READY,
-            CaseStage.ALLOCATED,
-            CaseStage.ACCEPTED,
-            CaseStage.SETTLED,
-        }
-    ),
-    "correct_settlement_date": frozenset({CaseStage.ACCEPTED, CaseStage.SETTLED}),
-    "correct_step_date": frozenset(
-        {
-            CaseStage.PERMIT_GRANTED,
-            CaseStage.SETTLEMENT_READY,
-            CaseStage.ALLOCATED,
-            CaseStage.ACCEPTED,
-            CaseStage.SETTLED,
-        }
-    ),
-}
-
 CLOSED_STAGES = frozenset({CaseStage.SETTLED, CaseStage.EXITED})
-
-ONLY_FOR: dict[str, CaseType] = {
-    "record_settlement_application": CaseType.PRIVATE_ADDRESS,
-    "book_travel": CaseType.RESETTLEMENT,
-    "record_arrival": CaseType.RESETTLEMENT,
-    "extend_entry_permit": CaseType.RESETTLEMENT,
-}
-"""Commands that belong to one track."""
 
 MAX_HOUSEHOLD = 30
 ENTRY_PERMIT_MONTHS = 6
@@ -102,30 +59,89 @@ class RuleViolation(Exception):
         self.reason = reason
 
 
-def allowed_stages(state: CaseState, command: str) -> frozenset[CaseStage]:
-    allowed = ALLOWED_STAGES[command]
-    if command == "allocate_to_municipality" and state.case_type is CaseType.RESETTLEMENT:
+def allowed_stages(state: CaseState, command: type[Command]) -> frozenset[CaseStage]:
+    allowed = STEP[command].stages
+    if command is AllocateToMunicipality and state.case_type is CaseType.RESETTLEMENT:
         # Resettlement refugees are interviewed abroad, before the entry permit, or selected
         # on dossier without one (§2.3 R2, R2d): they may be allocated at once.
         allowed = allowed | {CaseStage.PERMIT_GRANTED}
     return allowed
 
 
-def check_stage(state: CaseState, command: str) -> None:
-    track = ONLY_FOR.get(command)
-    if track is not None and state.case_type is not track:
+def check_stage(state: CaseState, command: type[Command]) -> None:
+    step = STEP[command]
+    if step.track is not None and state.case_type is not step.track:
         raise RuleViolation(
-            f"{command} applies to {track.value} cases only (this case is {state.case_type.value})",
+            f"{step.update} applies to {step.track.value} cases only "
+            f"(this case is {state.case_type.value})",
             OUT_OF_ORDER,
         )
     allowed = allowed_stages(state, command)
     if state.stage not in allowed:
         expected = ", ".join(sorted(s.value for s in allowed))
         raise RuleViolation(
-            f"{command} is not allowed while the case is at stage '{state.stage.value}' "
+            f"{step.update} is not allowed while the case is at stage '{state.stage.value}' "
             f"(allowed at: {expected})",
             OUT_OF_ORDER,
         )
+
+
+def check_command(state: CaseState, cmd: Command, today: date) -> None:
+    """Every rule a case command must meet, by its type: its stage and track, then its
+    dates and its own conditions. Raises RuleViolation; changes nothing."""
+    s = state
+    check_stage(s, type(cmd))
+    match cmd:
+        case RecordCompetenceMapping(mapped_on=d):
+            check_not_in_future("mapped_on", d, today)
+        case RecordSettlementInterview(held_on=d):
+            check_interview(s)
+            check_not_in_future("held_on", d, today)
+            check_date_order("held_on", d, "the permit date", s.permit_date)
+        case AllocateToMunicipality(allocated_on=d):
+            check_not_in_future("allocated_on", d, today)
+            check_date_order("allocated_on", d, "the interview", s.interview_held_on)
+        case AcceptAllocation(accepted_on=d):
+            check_not_in_future("accepted_on", d, today)
+            check_date_order("accepted_on", d, "the allocation", s.allocated_on)
+        case DeclineAllocation(declined_on=d):
+            check_not_in_future("declined_on", d, today)
+            check_date_order("declined_on", d, "the allocation", s.allocated_on)
+        case WithdrawAllocation(withdrawn_on=d):
+            check_not_in_future("withdrawn_on", d, today)
+            check_date_order("withdrawn_on", d, "the allocation", s.allocated_on)
+        case RecordExit(exited_on=d):
+            check_not_in_future("exited_on", d, today)
+            check_date_order("exited_on", d, "the permit date", s.permit_date)
+        case CorrectPermitDate(permit_date=d):
+            check_permit_correction(s, d, today)
+        case CorrectStepDate(step=step, on=d):
+            check_step_correction(s, step, d, today)
+        case CorrectSettlementDate(person_id=person_id, settled_on=d):
+            check_settlement_correction(s, person_id, d, today)
+        case RecordSettlementApplication(applied_on=d):
+            check_application(s, d, today)
+        case RecordRecommendation(recommended_on=d):
+            check_not_in_future("recommended_on", d, today)
+            check_date_order("recommended_on", d, "the permit date", s.permit_date)
+        case AddHouseholdMember(person=person, permit_date=d):
+            check_new_member(s, person, d, today)
+        case PlanSettlement(registered_on=d):
+            check_not_in_future("registered_on", d, today)
+            check_date_order("registered_on", d, "acceptance", s.accepted_on)
+        case BookTravel(booked_on=booked_on, arrival_on=arrival_on):
+            check_travel(s, booked_on, arrival_on, today)
+        case RecordArrival(arrived_on=d):
+            check_arrival(s, d, today)
+        case ExtendEntryPermit(decided_on=d, valid_until=valid_until):
+            check_not_in_future("decided_on", d, today)
+            check_extension(s, valid_until)
+        case RegisterSettlement(settlements=settlements):
+            check_settlements(s, (x.person_id for x in settlements))
+            for x in settlements:
+                check_not_in_future("settled_on", x.settled_on, today)
+                # Not before the acceptance ("søkt ut") date: PUB-15 in domain.md.
+                check_date_order("settled_on", x.settled_on, "acceptance", s.accepted_on)
 
 
 def check_date_order(field: str, value: date, after_name: str, after: date | None) -> None:

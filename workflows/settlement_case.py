@@ -13,9 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import (
-    ActivityError,
     ApplicationError,
     FailureError,
     WorkflowAlreadyStartedError,
@@ -48,13 +47,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.enums import (
         CaseStage,
-        CaseType,
-        Category,
         CorrectableStep,
-        DeadlineState,
-        ExitReason,
     )
-    from schemas.errors import INVALID_COMMAND
     from schemas.events import (
         AllocationAccepted,
         AllocationDeclined,
@@ -62,35 +56,21 @@ with workflow.unsafe.imports_passed_through():
         CaseExited,
         CompetenceMappingRecorded,
         EntryPermitExtended,
-        EntryPermitLapsed,
         EventData,
         EventPerson,
         HouseholdMemberAdded,
         MunicipalityAllocated,
         MunicipalityRecommended,
-        MunicipalityReplyOverdue,
         PermitDateCorrected,
         PersonSettled,
-        PlannedSettlementDatePassed,
         ResettlementArrived,
         ResidencePermitGranted,
-        SettlementApplicationLapsed,
         SettlementApplicationReceived,
         SettlementDateCorrected,
         SettlementInterviewHeld,
         SettlementPlanned,
-        SettlementTargetApproaching,
-        SettlementTargetBreached,
         StepDateCorrected,
         TravelBooked,
-    )
-    from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces, reservation_id_for
-    from schemas.ports import (
-        NO_PLACES_LEFT,
-        RELEASE_PLACES,
-        RESERVE_PLACES,
-        USE_PLACES,
-        PlacesRequest,
     )
     from schemas.qualification import QualificationStart, qualification_workflow_id
     from schemas.state import (
@@ -102,8 +82,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import qualification_rules, rules
     from workflows import search_attributes as sa
+    from workflows.case_deadlines import CaseDeadlines
+    from workflows.case_places import CasePlaces
+    from workflows.commanding import Commands
     from workflows.qualification import QualificationWorkflow
-    from workflows.recording import record_events, sleep_until, watch_deadline
+    from workflows.recording import record_events
 
 SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
 """Patch id: cases started before durable settlement-target timers existed have none."""
@@ -128,12 +111,6 @@ search attribute (visibility is read without clearance); before, it did."""
 CORRECTION_WINDOW_LENGTH = timedelta(days=92)
 """How long a settled case stays open for late registrations and corrections: NIR allows
 two months of late registration (PUB-26); three months leaves room to correct."""
-PLACES_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=0,
-    non_retryable_error_types=[NO_PLACES_LEFT, INVALID_COMMAND],
-)
 
 
 def _reject(violation: rules.RuleViolation, state: CaseState) -> ApplicationError:
@@ -145,12 +122,28 @@ def _reject(violation: rules.RuleViolation, state: CaseState) -> ApplicationErro
     )
 
 
+def _opened_case(command: GrantPermit) -> CaseState:
+    target_months, target_date = rules.settlement_target(
+        command.case_type, command.persons, command.permit_date
+    )
+    return CaseState(
+        case_id=command.case_id,
+        case_type=command.case_type,
+        stage=CaseStage.PERMIT_GRANTED,
+        permit_date=command.permit_date,
+        persons=list(command.persons),
+        reception_centre=command.reception_centre,
+        dossier=command.dossier,
+        settled_by=rules.settling_authority(command.persons, command.permit_date),
+        target_months=target_months,
+        target_date=target_date,
+    )
+
+
 @workflow.defn
 class SettlementCaseWorkflow:
     @workflow.init
     def __init__(self, start: GrantPermit | CarriedCase) -> None:
-        self._reply_watch: asyncio.Task[None] | None = None
-        self._deadline_tasks: list[asyncio.Task[None]] = []
         self._compact_requested = False
         # Handlers await activities; one at a time keeps event sequence and state in step.
         self._lock = asyncio.Lock()
@@ -158,28 +151,27 @@ class SettlementCaseWorkflow:
         """The trace of the command being applied, if it came with one."""
         if isinstance(start, CarriedCase):
             self._state = start.state
-            self._target_epoch = start.target_epoch
             self._opened = True
-            return
-        command = start
-        target_months, target_date = rules.settlement_target(
-            command.case_type, command.persons, command.permit_date
+        else:
+            self._state = _opened_case(start)
+            self._opened = False
+        self._commands = Commands[CommandResult](
+            applied=lambda: self._state.applied_commands,
+            check=self._check,
+            refuse=lambda violation: _reject(violation, self._state),
+            opened=lambda: self._opened,
+            lock=self._lock,
         )
-        self._state = CaseState(
-            case_id=command.case_id,
-            case_type=command.case_type,
-            stage=CaseStage.PERMIT_GRANTED,
-            permit_date=command.permit_date,
-            persons=list(command.persons),
-            reception_centre=command.reception_centre,
-            dossier=command.dossier,
-            settled_by=rules.settling_authority(command.persons, command.permit_date),
-            target_months=target_months,
-            target_date=target_date,
+        self._places = CasePlaces(lambda: self._state)
+        self._deadlines = CaseDeadlines(
+            state=lambda: self._state,
+            lock=self._lock,
+            record=self._record,
+            closed=self._closed,
+            show=self._upsert_search_attributes,
+            municipality=self._allocated_municipality,
+            target_epoch=start.target_epoch if isinstance(start, CarriedCase) else 0,
         )
-        self._target_epoch = 0
-        """Bumped when the target moves (a corrected permit date); the watch starts over."""
-        self._opened = False
 
     @workflow.run
     async def run(self, start: GrantPermit | CarriedCase) -> CaseState:
@@ -188,8 +180,8 @@ class SettlementCaseWorkflow:
             return await self._resume()
         command = start
         if workflow.patched(TRACKS):
-            self._set_track_deadlines()
-            self._start_track_deadlines()
+            self._deadlines.set_track_deadlines()
+            self._deadlines.start_track_deadlines()
         async with self._lock:
             persons = [
                 EventPerson(person_id=p.person_id, protected_identity=p.protected_identity)
@@ -199,12 +191,12 @@ class SettlementCaseWorkflow:
             self._traceparent = command.traceparent
             event_ids = await self._record([(command.permit_date, granted)])
             self._traceparent = None
-            self._applied(command.command_id, event_ids)
+            self._state.applied_commands[command.command_id] = self._result(event_ids)
             self._opened = True
         if workflow.patched(SETTLEMENT_TARGET_TIMERS):
             if workflow.patched(CONTINUE_AS_NEW):
                 return await self._live()
-            await self._watch_settlement_target()
+            await self._deadlines.watch_settlement_target()
         await workflow.wait_condition(lambda: self._closed() and workflow.all_handlers_finished())
         if self._state.stage is CaseStage.SETTLED and workflow.patched(CORRECTION_WINDOW):
             await workflow.sleep(CORRECTION_WINDOW_LENGTH)
@@ -216,7 +208,7 @@ class SettlementCaseWorkflow:
         deadline watches run beside the commands. When the history grows long, or operations
         ask (the ``compact`` signal), the case continues as new with its state, at a moment
         when no command or deadline is half-way."""
-        target = asyncio.create_task(self._watch_settlement_target())
+        target = asyncio.create_task(self._deadlines.watch_settlement_target())
         await workflow.wait_condition(
             lambda: (
                 (self._closed() or self._continue_as_new_due())
@@ -225,11 +217,10 @@ class SettlementCaseWorkflow:
             )
         )
         if not self._closed():
-            for task in [target, *self._deadline_tasks, self._reply_watch]:
-                if task is not None:
-                    task.cancel()
+            for task in [target, *self._deadlines.tasks()]:
+                task.cancel()
             workflow.continue_as_new(
-                CarriedCase(state=self._state, target_epoch=self._target_epoch)
+                CarriedCase(state=self._state, target_epoch=self._deadlines.target_epoch)
             )
         await target
         if self._state.stage is CaseStage.SETTLED:
@@ -241,12 +232,10 @@ class SettlementCaseWorkflow:
         """A new run after continue-as-new: the same watches over the carried state. A
         deadline that passed in an earlier run fired there, and raises nothing again."""
         self._upsert_search_attributes()
-        self._start_track_deadlines()
+        self._deadlines.start_track_deadlines()
         s = self._state
         if s.stage is CaseStage.ALLOCATED and s.reply_due_on is not None and not s.reply_overdue:
-            self._reply_watch = asyncio.create_task(
-                self._watch_reply(s.allocations, s.reply_due_on)
-            )
+            self._deadlines.watch_reply()
         return await self._live()
 
     def _continue_as_new_due(self) -> bool:
@@ -273,11 +262,11 @@ class SettlementCaseWorkflow:
                 self._state.education_level = cmd.education_level
             return ids
 
-        return await self._handle("record_competence_mapping", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @record_competence_mapping.validator
     def _validate_competence_mapping(self, cmd: RecordCompetenceMapping) -> None:
-        self._validate("record_competence_mapping", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def record_settlement_interview(self, cmd: RecordSettlementInterview) -> CommandResult:
@@ -290,17 +279,17 @@ class SettlementCaseWorkflow:
             s.stage = CaseStage.SETTLEMENT_READY
             return ids
 
-        return await self._handle("record_settlement_interview", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @record_settlement_interview.validator
     def _validate_settlement_interview(self, cmd: RecordSettlementInterview) -> None:
-        self._validate("record_settlement_interview", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def allocate_to_municipality(self, cmd: AllocateToMunicipality) -> CommandResult:
         async def apply() -> list[UUID]:
             if workflow.patched(PLACES_LEDGER):
-                await self._reserve_places(cmd)
+                await self._places.reserve(cmd)
             event = MunicipalityAllocated(
                 municipality_number=cmd.municipality_number, reasons=list(cmd.reasons)
             )
@@ -314,17 +303,14 @@ class SettlementCaseWorkflow:
             s.reply_due_on = None
             if workflow.patched(REPLY_WINDOW):
                 s.reply_due_on = rules.reply_due(s.case_type, cmd.allocated_on)
-                if s.reply_due_on is not None:
-                    self._reply_watch = asyncio.create_task(
-                        self._watch_reply(s.allocations, s.reply_due_on)
-                    )
+                self._deadlines.watch_reply()
             return ids
 
-        return await self._handle("allocate_to_municipality", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @allocate_to_municipality.validator
     def _validate_allocation(self, cmd: AllocateToMunicipality) -> None:
-        self._validate("allocate_to_municipality", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def accept_allocation(self, cmd: AcceptAllocation) -> CommandResult:
@@ -336,11 +322,11 @@ class SettlementCaseWorkflow:
             self._state.stage = CaseStage.ACCEPTED
             return ids
 
-        return await self._handle("accept_allocation", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @accept_allocation.validator
     def _validate_accept(self, cmd: AcceptAllocation) -> None:
-        self._validate("accept_allocation", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def decline_allocation(self, cmd: DeclineAllocation) -> CommandResult:
@@ -353,22 +339,22 @@ class SettlementCaseWorkflow:
             self._state.declines += 1
             return ids
 
-        return await self._handle("decline_allocation", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @decline_allocation.validator
     def _validate_decline(self, cmd: DeclineAllocation) -> None:
-        self._validate("decline_allocation", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def register_settlement(self, cmd: RegisterSettlement) -> CommandResult:
         async def apply() -> list[UUID]:
             return await self._settle(cmd.settlements)
 
-        return await self._handle("register_settlement", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @register_settlement.validator
     def _validate_settlement(self, cmd: RegisterSettlement) -> None:
-        self._validate("register_settlement", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def withdraw_allocation(self, cmd: WithdrawAllocation) -> CommandResult:
@@ -380,11 +366,11 @@ class SettlementCaseWorkflow:
             self._state.withdrawals += 1
             return ids
 
-        return await self._handle("withdraw_allocation", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @withdraw_allocation.validator
     def _validate_withdrawal(self, cmd: WithdrawAllocation) -> None:
-        self._validate("withdraw_allocation", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def record_exit(self, cmd: RecordExit) -> CommandResult:
@@ -392,16 +378,16 @@ class SettlementCaseWorkflow:
             s = self._state
             event = CaseExited(reason=cmd.reason, unsettled_persons=len(s.persons) - len(s.settled))
             ids = await self._record([(cmd.exited_on, event)])
-            await self._release_places()
+            await self._places.release()
             s.exit_reason = cmd.reason
             s.stage = CaseStage.EXITED
             return ids
 
-        return await self._handle("record_exit", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @record_exit.validator
     def _validate_exit(self, cmd: RecordExit) -> None:
-        self._validate("record_exit", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def correct_permit_date(self, cmd: CorrectPermitDate) -> CommandResult:
@@ -415,16 +401,16 @@ class SettlementCaseWorkflow:
             s.target_months, s.target_date = rules.settlement_target(
                 s.case_type, original, cmd.permit_date
             )
-            self._target_epoch += 1
+            self._deadlines.move_target()
             if s.stage is CaseStage.SETTLED:
-                self._judge_settlement_target()
+                self._deadlines.judge_settlement_target()
             return ids
 
-        return await self._handle("correct_permit_date", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @correct_permit_date.validator
     def _validate_permit_correction(self, cmd: CorrectPermitDate) -> None:
-        self._validate("correct_permit_date", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def correct_settlement_date(self, cmd: CorrectSettlementDate) -> CommandResult:
@@ -442,14 +428,14 @@ class SettlementCaseWorkflow:
             if cmd.person_id in s.qualification_records:
                 await self._tell_record(cmd.person_id, cmd.settled_on)
             if s.stage is CaseStage.SETTLED:
-                self._judge_settlement_target()
+                self._deadlines.judge_settlement_target()
             return ids
 
-        return await self._handle("correct_settlement_date", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @correct_settlement_date.validator
     def _validate_settlement_correction(self, cmd: CorrectSettlementDate) -> None:
-        self._validate("correct_settlement_date", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def record_settlement_application(
@@ -460,11 +446,11 @@ class SettlementCaseWorkflow:
             self._state.applied_on = cmd.applied_on
             return ids
 
-        return await self._handle("record_settlement_application", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @record_settlement_application.validator
     def _validate_application(self, cmd: RecordSettlementApplication) -> None:
-        self._validate("record_settlement_application", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def record_recommendation(self, cmd: RecordRecommendation) -> CommandResult:
@@ -480,11 +466,11 @@ class SettlementCaseWorkflow:
             )
             return ids
 
-        return await self._handle("record_recommendation", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @record_recommendation.validator
     def _validate_recommendation(self, cmd: RecordRecommendation) -> None:
-        self._validate("record_recommendation", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def add_household_member(self, cmd: AddHouseholdMember) -> CommandResult:
@@ -492,23 +478,7 @@ class SettlementCaseWorkflow:
             s = self._state
             # An allocated household holds places: the newcomer needs one too, or the
             # command is refused and nothing is recorded.
-            if target := self._reservation():
-                municipality, year, reservation_id = target
-                await self._run_places_activity(
-                    RESERVE_PLACES,
-                    PlacesRequest(
-                        municipality_number=municipality,
-                        year=year,
-                        reserve=ReservePlaces(
-                            reservation_id=reservation_id,
-                            case_id=s.case_id,
-                            persons=len(s.unsettled()) + 1,
-                            # A reservation keeps the kind of places it was made from.
-                            unaccompanied_minors=False,
-                            protected_identity=cmd.person.protected_identity,
-                        ),
-                    ),
-                )
+            await self._places.reserve_newcomer(cmd.person)
             person = cmd.person
             event = HouseholdMemberAdded(
                 person_id=person.person_id,
@@ -520,11 +490,11 @@ class SettlementCaseWorkflow:
             s.member_permit_dates[person.person_id] = cmd.permit_date
             return ids
 
-        return await self._handle("add_household_member", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @add_household_member.validator
     def _validate_new_member(self, cmd: AddHouseholdMember) -> None:
-        self._validate("add_household_member", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def plan_settlement(self, cmd: PlanSettlement) -> CommandResult:
@@ -537,11 +507,11 @@ class SettlementCaseWorkflow:
             self._state.planned_date_passed = False
             return ids
 
-        return await self._handle("plan_settlement", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @plan_settlement.validator
     def _validate_plan(self, cmd: PlanSettlement) -> None:
-        self._validate("plan_settlement", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def book_travel(self, cmd: BookTravel) -> CommandResult:
@@ -550,11 +520,11 @@ class SettlementCaseWorkflow:
             self._state.travel_arrival_on = cmd.arrival_on
             return ids
 
-        return await self._handle("book_travel", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @book_travel.validator
     def _validate_travel(self, cmd: BookTravel) -> None:
-        self._validate("book_travel", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def record_arrival(self, cmd: RecordArrival) -> CommandResult:
@@ -577,11 +547,11 @@ class SettlementCaseWorkflow:
             s.arrived_on = cmd.arrived_on
             return ids
 
-        return await self._handle("record_arrival", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @record_arrival.validator
     def _validate_arrival(self, cmd: RecordArrival) -> None:
-        self._validate("record_arrival", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def extend_entry_permit(self, cmd: ExtendEntryPermit) -> CommandResult:
@@ -594,11 +564,11 @@ class SettlementCaseWorkflow:
             s.entry_permit_lapsed = False
             return ids
 
-        return await self._handle("extend_entry_permit", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @extend_entry_permit.validator
     def _validate_extension(self, cmd: ExtendEntryPermit) -> None:
-        self._validate("extend_entry_permit", cmd)
+        self._commands.validate(cmd)
 
     @workflow.update
     async def correct_step_date(self, cmd: CorrectStepDate) -> CommandResult:
@@ -613,19 +583,14 @@ class SettlementCaseWorkflow:
                 # The reply window moves with the allocation it belongs to.
                 s.reply_due_on = rules.reply_due(s.case_type, cmd.on)
                 if s.stage is CaseStage.ALLOCATED and s.reply_due_on is not None:
-                    if self._reply_watch is not None:
-                        self._reply_watch.cancel()
-                    s.reply_overdue = False
-                    self._reply_watch = asyncio.create_task(
-                        self._watch_reply(s.allocations, s.reply_due_on)
-                    )
+                    self._deadlines.rewatch_reply()
             return ids
 
-        return await self._handle("correct_step_date", cmd, apply)
+        return await self._handle(cmd, apply)
 
     @correct_step_date.validator
     def _validate_step_correction(self, cmd: CorrectStepDate) -> None:
-        self._validate("correct_step_date", cmd)
+        self._commands.validate(cmd)
 
     async def _settle(
         self,
@@ -671,12 +636,12 @@ class SettlementCaseWorkflow:
         state.category = category
         for x in ordered:
             state.settled[x.person_id] = SettledPerson(settled_on=x.settled_on, category=category)
-        await self._use_places(len(state.settled))
+        await self._places.use(len(state.settled))
         if workflow.patched(QUALIFICATION):
             await self._open_qualification_records(ordered, municipality)
         if len(state.settled) == len(state.persons):
             state.stage = CaseStage.SETTLED
-            self._judge_settlement_target()
+            self._deadlines.judge_settlement_target()
         return ids
 
     async def _open_qualification_records(
@@ -734,7 +699,7 @@ class SettlementCaseWorkflow:
 
     async def _return_to_allocation(self) -> None:
         """After a decline or a withdrawal: places released, back in the allocation pool."""
-        await self._release_places()
+        await self._places.release()
         s = self._state
         s.municipality_number = None
         s.allocated_on = s.accepted_on = None
@@ -746,341 +711,37 @@ class SettlementCaseWorkflow:
     def _closed(self) -> bool:
         return self._state.stage in rules.CLOSED_STAGES
 
-    def _judge_settlement_target(self) -> None:
-        """Judged on business dates: a late registration of a timely settlement is met."""
-        settled = self._state.settled.values()
-        on_time = all(p.settled_on <= self._state.target_date for p in settled)
-        self._state.deadline_state = DeadlineState.MET if on_time else DeadlineState.BREACHED
-
     def _allocated_municipality(self) -> str:
         municipality = self._state.municipality_number
         if municipality is None:  # the stage rules make this unreachable
             raise ApplicationError("no municipality allocated", non_retryable=True)
         return municipality
 
-    # -- places ---------------------------------------------------------------------------
-
-    async def _reserve_places(self, cmd: AllocateToMunicipality) -> None:
-        """Hold places for the unsettled members in the municipality's ledger for the year of
-        the allocation; refused (and nothing recorded) if too few are left."""
-        s = self._state
-        persons = [p for p in s.persons if p.person_id not in s.settled]
-        category = rules.household_category(persons, cmd.allocated_on)
-        reservation_id = reservation_id_for(s.case_id, cmd.command_id)
-        await self._run_places_activity(
-            RESERVE_PLACES,
-            PlacesRequest(
-                municipality_number=cmd.municipality_number,
-                year=cmd.allocated_on.year,
-                reserve=ReservePlaces(
-                    reservation_id=reservation_id,
-                    case_id=s.case_id,
-                    persons=len(persons),
-                    unaccompanied_minors=category is Category.UNACCOMPANIED_MINOR,
-                    protected_identity=any(p.protected_identity for p in s.persons),
-                ),
-            ),
-        )
-        s.reservation_id, s.reservation_year = reservation_id, cmd.allocated_on.year
-
-    async def _release_places(self) -> None:
-        """Give back what the current reservation still holds (places used stay used)."""
-        if target := self._reservation():
-            municipality, year, reservation_id = target
-            request = PlacesRequest(
-                municipality_number=municipality,
-                year=year,
-                release=ReleasePlaces(reservation_id=reservation_id),
-            )
-            await self._run_places_activity(RELEASE_PLACES, request)
-
-    async def _use_places(self, settled_persons: int) -> None:
-        if target := self._reservation():
-            municipality, year, reservation_id = target
-            request = PlacesRequest(
-                municipality_number=municipality,
-                year=year,
-                use=UsePlaces(reservation_id=reservation_id, settled_persons=settled_persons),
-            )
-            await self._run_places_activity(USE_PLACES, request)
-
-    def _reservation(self) -> tuple[str, int, str] | None:
-        """Municipality, year and id of the current reservation; none for a case allocated
-        before the ledger existed."""
-        s = self._state
-        if s.reservation_id is None or s.reservation_year is None or s.municipality_number is None:
-            return None
-        return s.municipality_number, s.reservation_year, s.reservation_id
-
-    async def _run_places_activity(self, activity_name: str, request: PlacesRequest) -> None:
-        try:
-            await workflow.execute_activity(
-                activity_name,
-                request,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=PLACES_RETRY,
-            )
-        except ActivityError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type in (
-                NO_PLACES_LEFT,
-                INVALID_COMMAND,
-            ):
-                raise ApplicationError(
-                    cause.message,
-                    {"stage": self._state.stage.value},
-                    type=cause.type,
-                    non_retryable=True,
-                ) from None
-            raise
-
-    # -- deadlines ----------------------------------------------------------------------
-
-    async def _watch_settlement_target(self) -> None:
-        """Durable timers for the settlement target: a warning WARNING_LEAD_DAYS before the
-        target date and an event when it has passed with members unsettled.
-
-        Deadlines measure business time from the permit date. A deadline already past when
-        it becomes known (a historical import, or a correction that moves it into the past)
-        raises no alert: the state says where the case stands and the figures count it, but
-        nobody is paged about 2020 today. When the permit date is corrected the target moves
-        and the watch starts over from the new dates (the updatable-timer shape)."""
-        while not self._closed():
-            epoch = self._target_epoch
-            await self._watch_target(epoch)
-            await workflow.wait_condition(self._closed_or_moved(epoch))
-
-    def _closed_or_moved(self, epoch: int) -> Callable[[], bool]:
-        return lambda: self._closed() or self._target_epoch != epoch
-
-    async def _watch_target(self, epoch: int) -> None:
-        months, target = self._state.target_months, self._state.target_date
-        warn_on = target - timedelta(days=rules.WARNING_LEAD_DAYS)
-        breach_on = target + timedelta(days=1)
-        today = workflow.now().date()
-        if today >= breach_on:
-            await self._set_deadline_state(DeadlineState.BREACHED)
-            return
-        if today >= warn_on:
-            await self._set_deadline_state(DeadlineState.APPROACHING)
-        else:
-            await self._set_deadline_state(DeadlineState.ON_TRACK)
-            if await sleep_until(warn_on, self._closed_or_moved(epoch)):
-                return
-            warning = SettlementTargetApproaching(target_months=months, target_date=target)
-            await self._set_deadline_state(DeadlineState.APPROACHING, warn_on, warning)
-        if await sleep_until(breach_on, self._closed_or_moved(epoch)):
-            return
-        s = self._state
-        breach = SettlementTargetBreached(
-            target_months=months,
-            target_date=target,
-            unsettled_persons=len(s.persons) - len(s.settled),
-        )
-        await self._set_deadline_state(DeadlineState.BREACHED, breach_on, breach)
-
-    def _set_track_deadlines(self) -> None:
-        s = self._state
-        if s.case_type is CaseType.PRIVATE_ADDRESS:
-            s.application_due_on = rules.application_due(s.permit_date)
-        if s.case_type is CaseType.RESETTLEMENT:
-            s.entry_permit_valid_until = rules.entry_permit_expiry(s.permit_date)
-
-    def _start_track_deadlines(self) -> None:
-        """The deadlines particular to a track, each an updatable durable timer: the
-        private-address application, the entry permit of a resettlement household, and the
-        planned settlement date of any household."""
-        s = self._state
-        if s.case_type is CaseType.PRIVATE_ADDRESS:
-            self._deadline_tasks.append(
-                asyncio.create_task(
-                    self._watch_deadline(
-                        lambda: self._state.application_due_on,
-                        lambda: self._state.applied_on is not None,
-                        self._application_lapsed,
-                    )
-                )
-            )
-        if s.case_type is CaseType.RESETTLEMENT:
-            self._deadline_tasks.append(
-                asyncio.create_task(
-                    self._watch_deadline(
-                        lambda: self._state.entry_permit_valid_until,
-                        lambda: self._state.arrived_on is not None,
-                        self._entry_permit_lapsed,
-                    )
-                )
-            )
-        self._deadline_tasks.append(
-            asyncio.create_task(
-                self._watch_deadline(
-                    lambda: self._state.planned_settlement_on,
-                    lambda: False,
-                    self._planned_date_passed,
-                )
-            )
-        )
-
-    async def _watch_deadline(
-        self,
-        due: Callable[[], date | None],
-        done: Callable[[], bool],
-        lapse: Callable[[date], Awaitable[None]],
-    ) -> None:
-        await watch_deadline(due=due, done=done, closed=self._closed, lock=self._lock, lapse=lapse)
-
-    async def _application_lapsed(self, due_on: date) -> None:
-        s = self._state
-        lapsed_on = due_on + timedelta(days=1)
-        exited = CaseExited(reason=ExitReason.NO_APPLICATION, unsettled_persons=len(s.persons))
-        await self._record(
-            [
-                (lapsed_on, SettlementApplicationLapsed(application_due_on=due_on)),
-                (lapsed_on, exited),
-            ]
-        )
-        s.exit_reason = ExitReason.NO_APPLICATION
-        s.stage = CaseStage.EXITED
-        self._upsert_search_attributes()
-
-    async def _entry_permit_lapsed(self, valid_until: date) -> None:
-        event = EntryPermitLapsed(valid_until=valid_until)
-        await self._record([(valid_until + timedelta(days=1), event)])
-        self._state.entry_permit_lapsed = True
-
-    async def _planned_date_passed(self, planned_on: date) -> None:
-        event = PlannedSettlementDatePassed(
-            municipality_number=self._allocated_municipality(), planned_on=planned_on
-        )
-        await self._record([(planned_on + timedelta(days=1), event)])
-        self._state.planned_date_passed = True
-
-    async def _watch_reply(self, allocation: int, due_on: date) -> None:
-        """One week for the municipality to answer (resettlement): an event the day after, if
-        the allocation still stands unanswered. A window already past raises nothing."""
-        overdue_on = due_on + timedelta(days=1)
-        if workflow.now().date() >= overdue_on:
-            return
-
-        def answered() -> bool:
-            s = self._state
-            return s.allocations != allocation or s.stage is not CaseStage.ALLOCATED
-
-        if await sleep_until(overdue_on, answered):
-            return
-        async with self._lock:
-            if answered():
-                return
-            municipality = self._allocated_municipality()
-            event = MunicipalityReplyOverdue(municipality_number=municipality, reply_due_on=due_on)
-            await self._record([(overdue_on, event)])
-            self._state.reply_overdue = True
-
-    async def _set_deadline_state(
-        self, new: DeadlineState, business_date: date | None = None, event: EventData | None = None
-    ) -> None:
-        async with self._lock:
-            if self._closed():
-                return
-            if event is not None and business_date is not None:
-                await self._record([(business_date, event)])
-            if self._state.deadline_state is not new:
-                self._state.deadline_state = new
-                self._upsert_search_attributes()
-
     # -- machinery --------------------------------------------------------------------
 
-    def _validate(self, command: str, cmd: Command) -> None:
-        """Refuse a command before it reaches history. A repeated command id is accepted
-        and answered with its first result."""
-        if cmd.command_id in self._state.applied_commands:
-            return
-        try:
-            self._check(command, cmd)
-        except rules.RuleViolation as violation:
-            raise _reject(violation, self._state) from None
-
-    def _check(self, command: str, cmd: Command) -> None:
-        s = self._state
-        rules.check_stage(s, command)
-        today = workflow.now().date()
-        match cmd:
-            case RecordCompetenceMapping(mapped_on=d):
-                rules.check_not_in_future("mapped_on", d, today)
-            case RecordSettlementInterview(held_on=d):
-                rules.check_interview(s)
-                rules.check_not_in_future("held_on", d, today)
-                rules.check_date_order("held_on", d, "the permit date", s.permit_date)
-            case AllocateToMunicipality(allocated_on=d):
-                rules.check_not_in_future("allocated_on", d, today)
-                rules.check_date_order("allocated_on", d, "the interview", s.interview_held_on)
-            case AcceptAllocation(accepted_on=d):
-                rules.check_not_in_future("accepted_on", d, today)
-                rules.check_date_order("accepted_on", d, "the allocation", s.allocated_on)
-            case DeclineAllocation(declined_on=d):
-                rules.check_not_in_future("declined_on", d, today)
-                rules.check_date_order("declined_on", d, "the allocation", s.allocated_on)
-            case WithdrawAllocation(withdrawn_on=d):
-                rules.check_not_in_future("withdrawn_on", d, today)
-                rules.check_date_order("withdrawn_on", d, "the allocation", s.allocated_on)
-            case RecordExit(exited_on=d):
-                rules.check_not_in_future("exited_on", d, today)
-                rules.check_date_order("exited_on", d, "the permit date", s.permit_date)
-            case CorrectPermitDate(permit_date=d):
-                rules.check_permit_correction(s, d, today)
-            case CorrectStepDate(step=step, on=d):
-                rules.check_step_correction(s, step, d, today)
-            case CorrectSettlementDate(person_id=person_id, settled_on=d):
-                rules.check_settlement_correction(s, person_id, d, today)
-            case RecordSettlementApplication(applied_on=d):
-                rules.check_application(s, d, today)
-            case RecordRecommendation(recommended_on=d):
-                rules.check_not_in_future("recommended_on", d, today)
-                rules.check_date_order("recommended_on", d, "the permit date", s.permit_date)
-            case AddHouseholdMember(person=person, permit_date=d):
-                rules.check_new_member(s, person, d, today)
-            case PlanSettlement(registered_on=d):
-                rules.check_not_in_future("registered_on", d, today)
-                rules.check_date_order("registered_on", d, "acceptance", s.accepted_on)
-            case BookTravel(booked_on=booked_on, arrival_on=arrival_on):
-                rules.check_travel(s, booked_on, arrival_on, today)
-            case RecordArrival(arrived_on=d):
-                rules.check_arrival(s, d, today)
-            case ExtendEntryPermit(decided_on=d, valid_until=valid_until):
-                rules.check_not_in_future("decided_on", d, today)
-                rules.check_extension(s, valid_until)
-            case RegisterSettlement(settlements=settlements):
-                rules.check_settlements(s, (x.person_id for x in settlements))
-                for x in settlements:
-                    rules.check_not_in_future("settled_on", x.settled_on, today)
-                    # Not before the acceptance ("søkt ut") date: PUB-15 in domain.md.
-                    rules.check_date_order("settled_on", x.settled_on, "acceptance", s.accepted_on)
+    def _check(self, cmd: Command) -> None:
+        rules.check_command(self._state, cmd, workflow.now().date())
 
     async def _handle(
-        self, command: str, cmd: Command, apply: Callable[[], Awaitable[list[UUID]]]
+        self, cmd: Command, apply: Callable[[], Awaitable[list[UUID]]]
     ) -> CommandResult:
-        await workflow.wait_condition(lambda: self._opened)
-        async with self._lock:
-            if cmd.command_id in self._state.applied_commands:
-                return self._state.applied_commands[cmd.command_id]
-            # The validator ran before the lock; an update that held it may have moved on.
-            try:
-                self._check(command, cmd)
-            except rules.RuleViolation as violation:
-                raise _reject(violation, self._state) from None
-            # Under the lock: one command at a time, so its trace is the one recorded.
+        """Apply a command (commanding.py: once, one at a time, checked under the lock); its
+        events carry the trace of the request that sent it."""
+
+        async def traced() -> CommandResult:
             self._traceparent = cmd.traceparent
             try:
                 event_ids = await apply()
             finally:
                 self._traceparent = None
-            return self._applied(cmd.command_id, event_ids)
+            return self._result(event_ids)
 
-    def _applied(self, command_id: str, event_ids: list[UUID]) -> CommandResult:
+        return await self._commands.handle(cmd, traced)
+
+    def _result(self, event_ids: list[UUID]) -> CommandResult:
         result = CommandResult(
             case_id=self._state.case_id, stage=self._state.stage, event_ids=event_ids
         )
-        self._state.applied_commands[command_id] = result
         self._upsert_search_attributes(stepped=True)
         return result
 

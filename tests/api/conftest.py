@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from schemas.commands import Command, GrantPermit, PersonRecord
-from schemas.enums import CaseStage, CaseType
+from schemas.enums import CaseStage, CaseType, Role
 from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
 from schemas.places import PlacesLedger
 from schemas.qualification import (
@@ -24,7 +24,7 @@ from schemas.qualification import (
 )
 from schemas.state import CaseState, CommandResult
 from workers.api.app import ApiContext, create_app
-from workers.api.auth import Principal, Role, TokenVerifier, dev_keys, mint
+from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
 from workers.api.limits import Limits
 from workers.platform import db
 

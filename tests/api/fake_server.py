@@ -8,8 +8,9 @@ from pathlib import Path
 
 import uvicorn
 
+from schemas.enums import Role
 from workers.api.app import ApiContext, create_app
-from workers.api.auth import Principal, Role, TokenVerifier, dev_keys, mint
+from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
 from workers.api.limits import Limits
 from workers.platform import db
 

@@ -12,10 +12,11 @@ import jwt
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
+from schemas.enums import Role
 from schemas.envelope import to_kafka
 from schemas.events import EventPerson
 from workers.api.audit import record_read
-from workers.api.auth import Principal, Role
+from workers.api.auth import Principal
 from workers.api.headers import page_policy
 from workers.api.limits import Limits
 from workers.api.server import NoTokenKeys, verifier_for

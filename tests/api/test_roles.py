@@ -5,8 +5,8 @@ from uuid import uuid4
 
 import pytest
 
-from workers.api.access import CASE_STEPS, PERSON_STEPS, Step
 from workers.platform.register import AuditRecord
+from workflows.steps import CASE_STEPS, PERSON_STEPS, Step
 
 from .conftest import CASES, PRINCIPALS
 
@@ -256,7 +256,8 @@ async def test_without_a_valid_token_nothing_is_answered(api):
 
 
 async def test_a_token_is_checked_for_issuer_audience_expiry_and_signature(api, tmp_path):
-    from workers.api.auth import Principal, Role, dev_keys, mint
+    from schemas.enums import Role
+    from workers.api.auth import Principal, dev_keys, mint
 
     from .conftest import AUDIENCE, ISSUER
 

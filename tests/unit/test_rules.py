@@ -2,11 +2,22 @@ from datetime import date
 
 import pytest
 
+from schemas.commands import (
+    AcceptAllocation,
+    AllocateToMunicipality,
+    CorrectPermitDate,
+    CorrectSettlementDate,
+    CorrectStepDate,
+    DeclineAllocation,
+    RecordSettlementInterview,
+    RegisterSettlement,
+)
 from schemas.enums import CaseStage, CaseType, Category
 from schemas.errors import OUT_OF_ORDER
 from schemas.state import CaseState
 from tests.factories import household
 from workflows import rules
+from workflows.steps import CASE_STEPS
 
 
 def _state(stage: CaseStage) -> CaseState:
@@ -56,7 +67,7 @@ def test_minor_who_turns_eighteen_before_settlement_is_settled_as_an_adult():
 
 def test_allocation_before_the_interview_is_out_of_order_and_names_the_stage():
     with pytest.raises(rules.RuleViolation) as caught:
-        rules.check_stage(_state(CaseStage.PERMIT_GRANTED), "allocate_to_municipality")
+        rules.check_stage(_state(CaseStage.PERMIT_GRANTED), AllocateToMunicipality)
     assert caught.value.reason == OUT_OF_ORDER
     assert "'permit_granted'" in str(caught.value)
     assert "settlement_ready" in str(caught.value)
@@ -65,11 +76,11 @@ def test_allocation_before_the_interview_is_out_of_order_and_names_the_stage():
 @pytest.mark.parametrize(
     ("command", "stage"),
     [
-        ("record_settlement_interview", CaseStage.PERMIT_GRANTED),
-        ("allocate_to_municipality", CaseStage.SETTLEMENT_READY),
-        ("accept_allocation", CaseStage.ALLOCATED),
-        ("decline_allocation", CaseStage.ALLOCATED),
-        ("register_settlement", CaseStage.ACCEPTED),
+        (RecordSettlementInterview, CaseStage.PERMIT_GRANTED),
+        (AllocateToMunicipality, CaseStage.SETTLEMENT_READY),
+        (AcceptAllocation, CaseStage.ALLOCATED),
+        (DeclineAllocation, CaseStage.ALLOCATED),
+        (RegisterSettlement, CaseStage.ACCEPTED),
     ],
 )
 def test_each_step_is_allowed_at_its_stage(command, stage):
@@ -77,8 +88,8 @@ def test_each_step_is_allowed_at_its_stage(command, stage):
 
 
 def test_once_settled_only_corrections_are_allowed():
-    corrections = {"correct_permit_date", "correct_settlement_date", "correct_step_date"}
-    for command in rules.ALLOWED_STAGES:
+    corrections = {CorrectPermitDate, CorrectSettlementDate, CorrectStepDate}
+    for command in (s.command for s in CASE_STEPS):
         if command in corrections:
             rules.check_stage(_state(CaseStage.SETTLED), command)
         else:
@@ -87,7 +98,7 @@ def test_once_settled_only_corrections_are_allowed():
 
 
 def test_nothing_is_allowed_once_exited():
-    for command in rules.ALLOWED_STAGES:
+    for command in (s.command for s in CASE_STEPS):
         with pytest.raises(rules.RuleViolation):
             rules.check_stage(_state(CaseStage.EXITED), command)
 

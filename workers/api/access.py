@@ -1,4 +1,5 @@
-"""What each role may do and see. One table of steps, one rule per scope, one way to redact.
+"""What each role may do and see: one rule per scope, one way to redact. Which roles may take
+each step is declared with the step (workflows/steps.py).
 
 - Reception staff act on and read the households of their own reception centre.
 - Directorate caseworkers act on and read every case.
@@ -12,34 +13,12 @@ that nobody learns which ids exist. Protected-identity persons, and anything tha
 where their household is, are shown only to holders of a ``cleared`` token; the others see
 them as "a protected member" and count them in sizes and totals only."""
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from schemas.commands import (
-    AcceptAllocation,
-    AddHouseholdMember,
-    AllocateToMunicipality,
-    BookTravel,
-    Command,
-    CorrectPermitDate,
-    CorrectSettlementDate,
-    CorrectStepDate,
-    DeclineAllocation,
-    ExtendEntryPermit,
-    PlanSettlement,
-    RecordArrival,
-    RecordCompetenceMapping,
-    RecordExit,
-    RecordRecommendation,
-    RecordSettlementApplication,
-    RecordSettlementInterview,
-    RegisterSettlement,
-    WithdrawAllocation,
-)
+from schemas.commands import Command, CorrectSettlementDate, RegisterSettlement
 from schemas.enums import (
     CaseStage,
     CaseType,
@@ -47,72 +26,18 @@ from schemas.enums import (
     DeadlineState,
     EducationLevel,
     ExitReason,
+    Role,
     ServiceNeed,
 )
 from schemas.places import PlacesLedger
-from schemas.qualification import (
-    CompleteNorwegianTraining,
-    DecideProgramme,
-    EndProgramme,
-    ExemptNorwegianTraining,
-    QualificationState,
-    RecordLeave,
-    RecordQualificationMapping,
-    StartNorwegianTraining,
-    StartProgramme,
-)
+from schemas.qualification import QualificationState
 from schemas.state import CaseState
-from workers.api.auth import Principal, Role
+from workers.api.auth import Principal
 from workflows.rules import NO_SETTLEMENT_TO_CORRECT, NOT_A_MEMBER
 
 R, C, M, A = Role.RECEPTION, Role.CASEWORKER, Role.MUNICIPALITY, Role.ADMINISTRATOR
 
 
-@dataclass(frozen=True)
-class Step:
-    """One lifecycle step as an endpoint: ``POST /cases/{case_id}/<path>`` (or, for the
-    qualification record, ``POST /persons/{person_id}/<path>``)."""
-
-    path: str
-    command: type[Command]
-    roles: frozenset[Role]
-    summary: str
-
-
-def _step(path: str, command: type[Command], roles: Iterable[Role], summary: str) -> Step:
-    return Step(path, command, frozenset({*roles, A}), summary)
-
-
-CASE_STEPS: tuple[Step, ...] = (
-    _step("settlement-application", RecordSettlementApplication, (R, C), "The refugee applied"),
-    _step("competence-mapping", RecordCompetenceMapping, (R, C), "Competence mapping done"),
-    _step("settlement-interview", RecordSettlementInterview, (R, C), "Interview held: ready"),
-    _step("recommendation", RecordRecommendation, (R, C), "A centre's recommendation"),
-    _step("household-members", AddHouseholdMember, (C,), "A member joins the household"),
-    _step("allocation", AllocateToMunicipality, (C,), "Allocate to a municipality"),
-    _step("acceptance", AcceptAllocation, (M,), "The municipality accepts"),
-    _step("decline", DeclineAllocation, (M,), "The municipality declines"),
-    _step("withdrawal", WithdrawAllocation, (C,), "Withdraw the allocation"),
-    _step("settlement-plan", PlanSettlement, (M, C), "Plan the settlement date"),
-    _step("travel", BookTravel, (C,), "Resettlement: travel booked"),
-    _step("arrival", RecordArrival, (M, C), "Resettlement: arrived"),
-    _step("entry-permit-extension", ExtendEntryPermit, (C,), "Extend the entry permit"),
-    _step("settlements", RegisterSettlement, (M,), "Register settlement dates"),
-    _step("exit", RecordExit, (C,), "The case leaves the directorate's scope"),
-    _step("permit-date-correction", CorrectPermitDate, (C,), "Correct the permit date"),
-    _step("settlement-date-correction", CorrectSettlementDate, (M, C), "Correct a settlement"),
-    _step("step-date-correction", CorrectStepDate, (R, C), "Correct a step's date"),
-)
-PERSON_STEPS: tuple[Step, ...] = (
-    _step("mapping", RecordQualificationMapping, (M,), "Competence mapped (municipality)"),
-    _step("programme-decision", DecideProgramme, (M,), "Introduction programme decided"),
-    _step("programme-start", StartProgramme, (M,), "Introduction programme started"),
-    _step("leave", RecordLeave, (M,), "Approved leave from the programme"),
-    _step("programme-end", EndProgramme, (M,), "Programme ended, with the main activity"),
-    _step("norwegian-start", StartNorwegianTraining, (M,), "Norwegian training started"),
-    _step("norwegian-completion", CompleteNorwegianTraining, (M,), "Norwegian training done"),
-    _step("norwegian-exemption", ExemptNorwegianTraining, (M,), "Exempted from Norwegian"),
-)
 GRANT_ROLES = frozenset({C, A})
 """Who opens a case (registers the permit decision)."""
 CASE_READERS = frozenset({R, C, M, A})

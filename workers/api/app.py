@@ -40,6 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from schemas.commands import Command, GrantPermit
+from schemas.enums import Role
 from schemas.errors import INVALID_COMMAND, CaseNotFound, CommandRejected
 from schemas.ids import CaseId
 from schemas.places import PlacesLedger
@@ -48,16 +49,13 @@ from schemas.state import CaseState, CommandResult
 from workers.api.access import (
     AUDIT_READERS,
     CASE_READERS,
-    CASE_STEPS,
     FEED_READERS,
     FIGURE_READERS,
     GRANT_ROLES,
-    PERSON_STEPS,
     RECORD_READERS,
     STATUS_READERS,
     CaseView,
     ProfileView,
-    Step,
     case_view,
     hidden_member_named,
     in_scope,
@@ -67,7 +65,7 @@ from workers.api.access import (
     redact_event_data,
 )
 from workers.api.audit import reads_of, record_read
-from workers.api.auth import Principal, Role, TokenVerifier, Unauthenticated
+from workers.api.auth import Principal, TokenVerifier, Unauthenticated
 from workers.api.headers import SecurityHeaders
 from workers.api.idempotency import KeyReused, bind, fingerprint
 from workers.api.limits import BodyLimit, CallerLimits, Limits
@@ -76,6 +74,7 @@ from workers.figures.slices import BREAKDOWNS
 from workers.platform.register import EventLogRow
 from workers.platform.tracing import current_traceparent
 from workers.projection.feed import read_feed
+from workflows.steps import CASE_STEPS, PERSON_STEPS, Step
 
 log = structlog.get_logger("api")
 _tracer = trace.get_tracer("bosetting.api")

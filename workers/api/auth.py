@@ -16,7 +16,6 @@ For the embedded stack, :func:`dev_keys` makes a signing key pair in the state d
 import json
 import time
 import uuid
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +24,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
+from schemas.enums import Role
 from schemas.ids import MunicipalityNumber
 
 ALGORITHMS = ["ES256", "RS256"]
-
-
-class Role(StrEnum):
-    RECEPTION = "reception"
-    """Reception-centre staff, for the households of their centre."""
-    CASEWORKER = "caseworker"
-    """Directorate caseworker (IMDi): every case."""
-    MUNICIPALITY = "municipality"
-    """A municipality, for the households allocated to it."""
-    OPERATIONS = "operations"
-    """Operations: figures, status and health; no personal data."""
-    ADMINISTRATOR = "administrator"
-    """Everything."""
 
 
 class Principal(BaseModel):

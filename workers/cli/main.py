@@ -213,7 +213,8 @@ def tokens_mint(
     Production tokens come from the identity provider, never from here."""
     from pydantic import ValidationError
 
-    from workers.api.auth import Principal, Role, dev_keys, mint
+    from schemas.enums import Role
+    from workers.api.auth import Principal, dev_keys, mint
 
     if role not in {r.value for r in Role}:
         raise typer.BadParameter(f"must be one of {', '.join(Role)}", param_hint="ROLE")

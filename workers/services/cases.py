@@ -16,28 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from schemas.commands import (
-    AcceptAllocation,
-    AddHouseholdMember,
-    AllocateToMunicipality,
-    BookTravel,
-    Command,
-    CorrectPermitDate,
-    CorrectSettlementDate,
-    CorrectStepDate,
-    DeclineAllocation,
-    ExtendEntryPermit,
-    GrantPermit,
-    PlanSettlement,
-    RecordArrival,
-    RecordCompetenceMapping,
-    RecordExit,
-    RecordRecommendation,
-    RecordSettlementApplication,
-    RecordSettlementInterview,
-    RegisterSettlement,
-    WithdrawAllocation,
-)
+from schemas.commands import Command, GrantPermit, WithdrawAllocation
 from schemas.enums import CaseStage, WithdrawalReason
 from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
 from schemas.ids import workflow_id_for
@@ -47,30 +26,7 @@ from workers.platform.temporal import patiently
 from workflows import rules
 from workflows import search_attributes as sa
 from workflows.settlement_case import SettlementCaseWorkflow
-
-W = SettlementCaseWorkflow
-UPDATES: dict[type[Command], Any] = {
-    RecordSettlementApplication: W.record_settlement_application,
-    RecordCompetenceMapping: W.record_competence_mapping,
-    RecordSettlementInterview: W.record_settlement_interview,
-    RecordRecommendation: W.record_recommendation,
-    AddHouseholdMember: W.add_household_member,
-    AllocateToMunicipality: W.allocate_to_municipality,
-    AcceptAllocation: W.accept_allocation,
-    DeclineAllocation: W.decline_allocation,
-    WithdrawAllocation: W.withdraw_allocation,
-    PlanSettlement: W.plan_settlement,
-    BookTravel: W.book_travel,
-    RecordArrival: W.record_arrival,
-    ExtendEntryPermit: W.extend_entry_permit,
-    RegisterSettlement: W.register_settlement,
-    RecordExit: W.record_exit,
-    CorrectPermitDate: W.correct_permit_date,
-    CorrectSettlementDate: W.correct_settlement_date,
-    CorrectStepDate: W.correct_step_date,
-}
-"""The workflow update that carries each command to a case."""
-
+from workflows.steps import STEP
 
 T = TypeVar("T")
 
@@ -120,7 +76,7 @@ class CaseService:
 
     async def execute(self, case_id: str, cmd: Command) -> CommandResult:
         """Send any command to its case."""
-        return await self._update(case_id, UPDATES[type(cmd)], cmd)
+        return await self._update(case_id, cmd)
 
     async def case_ids(self, query: str) -> list[str]:
         """Ids of the running cases a visibility query finds, e.g.
@@ -199,10 +155,14 @@ class CaseService:
     def _handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
         return self._client.get_workflow_handle(workflow_id_for(case_id))
 
-    async def _update(self, case_id: str, update: Any, cmd: Command) -> CommandResult:
+    async def _update(self, case_id: str, cmd: Command) -> CommandResult:
+        """Carry the command by its update (workflows/steps.py)."""
+        update = STEP[type(cmd)].update
         try:
             result: CommandResult = await self._patiently(
-                lambda: self._handle(case_id).execute_update(update, cmd, id=cmd.command_id)
+                lambda: self._handle(case_id).execute_update(
+                    update, cmd, id=cmd.command_id, result_type=CommandResult
+                )
             )
             return result
         except WorkflowUpdateFailedError as exc:

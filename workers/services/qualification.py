@@ -1,41 +1,20 @@
 """QualificationService: the municipality's way in to an adult's qualification record
 (introduction programme and Norwegian training), by person id."""
 
-from typing import Any
-
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.commands import Command
 from schemas.errors import CaseNotFound
 from schemas.qualification import (
-    CompleteNorwegianTraining,
-    DecideProgramme,
-    EndProgramme,
-    ExemptNorwegianTraining,
     QualificationResult,
     QualificationState,
-    RecordLeave,
-    RecordQualificationMapping,
-    StartNorwegianTraining,
-    StartProgramme,
     qualification_workflow_id,
 )
 from workers.platform.temporal import patiently
 from workers.services.cases import rejection
 from workflows.qualification import QualificationWorkflow
-
-Q = QualificationWorkflow
-UPDATES: dict[type[Command], Any] = {
-    RecordQualificationMapping: Q.record_mapping,
-    DecideProgramme: Q.decide_programme,
-    StartProgramme: Q.start_programme,
-    RecordLeave: Q.record_leave,
-    EndProgramme: Q.end_programme,
-    StartNorwegianTraining: Q.start_norwegian_training,
-    CompleteNorwegianTraining: Q.complete_norwegian_training,
-    ExemptNorwegianTraining: Q.exempt_norwegian_training,
-}
+from workflows.steps import STEP
 
 
 class QualificationService:
@@ -48,7 +27,9 @@ class QualificationService:
         handle = self._client.get_workflow_handle(qualification_workflow_id(person_id))
         try:
             result: QualificationResult = await patiently(
-                lambda: handle.execute_update(UPDATES[type(cmd)], cmd, id=cmd.command_id),
+                lambda: handle.execute_update(
+                    STEP[type(cmd)].update, cmd, id=cmd.command_id, result_type=QualificationResult
+                ),
                 self._patience,
             )
             return result
