@@ -85,29 +85,20 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_deadlines import CaseDeadlines
     from workflows.case_places import CasePlaces
     from workflows.commanding import Commands
+    from workflows.patches import (
+        CONTINUE_AS_NEW,
+        CORRECTION_WINDOW,
+        PLACES_LEDGER,
+        PROTECTED_WHEREABOUTS,
+        QUALIFICATION,
+        REPLY_WINDOW,
+        SETTLEMENT_TARGET_TIMERS,
+        STEP_CLOCK,
+        TRACKS,
+    )
     from workflows.qualification import QualificationWorkflow
     from workflows.recording import record_events
 
-SETTLEMENT_TARGET_TIMERS = "settlement-target-timers"
-"""Patch id: cases started before durable settlement-target timers existed have none."""
-PLACES_LEDGER = "places-ledger"
-"""Patch id: cases allocated before the places ledger existed reserve no places."""
-REPLY_WINDOW = "reply-window"
-"""Patch id: allocations made before reply windows existed have none."""
-CORRECTION_WINDOW = "correction-window"
-"""Patch id: cases settled before the correction window existed closed at settlement."""
-CONTINUE_AS_NEW = "continue-as-new"
-"""Patch id: cases opened before the case could continue as new watch their target inline."""
-QUALIFICATION = "qualification"
-"""Patch id: adults settled before qualification records existed have none."""
-TRACKS = "tracks"
-"""Patch id: cases opened before the track deadlines (private-address application, entry
-permit, planned settlement date) existed have none of them."""
-STEP_CLOCK = "step-clock"
-"""Patch id: steps taken before the LastStepAt search attribute existed do not set it."""
-PROTECTED_WHEREABOUTS = "protected-whereabouts"
-"""Patch id: a household with a protected-identity member shows no MunicipalityNumber
-search attribute (visibility is read without clearance); before, it did."""
 CORRECTION_WINDOW_LENGTH = timedelta(days=92)
 """How long a settled case stays open for late registrations and corrections: NIR allows
 two months of late registration (PUB-26); three months leaves room to correct."""

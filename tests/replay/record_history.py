@@ -1,7 +1,8 @@
 """Record a history of a workflow as it is now, for the replay tests.
 
-Run after shipping a workflow version:
-``.venv/bin/python -m tests.replay.record_history settlement_case v4`` (or ``qualification v2``).
+Run after shipping a workflow version (declare it in workflows/patches.py first):
+``.venv/bin/python -m tests.replay.record_history settlement_case v7`` (or ``qualification v2``,
+``municipality_places v1``).
 The JSON lands in tests/replay/histories/ and must be committed; from then on every change to
 the workflow must replay it (put changes behind ``workflow.patched``)."""
 
@@ -36,7 +37,7 @@ from schemas.enums import (
     RecommendationReason,
 )
 from schemas.ids import workflow_id_for
-from schemas.places import RecordPlacesDecision
+from schemas.places import RecordPlacesDecision, places_workflow_id
 from schemas.qualification import (
     CompleteNorwegianTraining,
     DecideProgramme,
@@ -59,6 +60,7 @@ from workers.processes.embedded import wheel_binary
 from workers.services.cases import CaseService
 from workers.services.places import PlacesService
 from workers.services.qualification import QualificationService
+from workflows.patches import VERSIONS
 from workflows.settlement_case import CORRECTION_WINDOW_LENGTH
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -92,8 +94,11 @@ async def walk_a_case(cases: CaseService, places: PlacesService, case_id: str) -
             reason=CorrectionReason.REGISTRATION_ERROR,
         ),
     )
-    # Since v3: a member who joins late and an integration reception centre's recommendation.
-    joined = PersonRecord(person_id=f"{case_id}-late", birth_date=date(1984, 2, 2))
+    # Since v3: a member who joins late and an integration reception centre's recommendation;
+    # since v7 the member has a protected identity (the household's whereabouts are hidden).
+    joined = PersonRecord(
+        person_id=f"{case_id}-late", birth_date=date(1984, 2, 2), protected_identity=True
+    )
     await cases.execute(
         case_id,
         AddHouseholdMember(
@@ -236,8 +241,12 @@ async def record(workflow: str, version: str) -> Path:
                 workflow_id = workflow_id_for(case_id)
             elif workflow == "qualification":
                 workflow_id = await walk_a_qualification(env, cases, case_id)
+            elif workflow == "municipality_places":
+                # The ledger the walked case reserved in, used and was declined from.
+                await walk_a_case(cases, PlacesService(env.client, QUEUE, register()), case_id)
+                workflow_id = places_workflow_id("0301", 2020)
             else:
-                raise SystemExit(f"unknown workflow {workflow!r}: settlement_case | qualification")
+                raise SystemExit(f"unknown workflow {workflow!r}: one of {', '.join(VERSIONS)}")
             history = await env.client.get_workflow_handle(workflow_id).fetch_history()
     HISTORIES.mkdir(exist_ok=True)
     path = HISTORIES / f"{workflow}_{version}.json"
