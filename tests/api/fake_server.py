@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from schemas.enums import Role
+from tests.waiting import eventually
 from workers.api.app import ApiContext, create_app
 from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
 from workers.api.limits import Limits
@@ -46,8 +47,8 @@ async def main(port: int, state: Path) -> None:
         )
     )
     serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
-        await asyncio.sleep(0.05)
+    # uvicorn offers no event for it.
+    await eventually(lambda: server.started, within_s=30, what="the API server to start")
     print(mint(private, issuer=ISSUER, audience=AUDIENCE, principal=admin), flush=True)
     await serving
     await engine.dispose()

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, text, update
 from schemas.enums import Role
 from schemas.envelope import to_kafka
 from schemas.events import EventPerson
+from tests.waiting import pause
 from workers.api.audit import record_read
 from workers.api.auth import Principal
 from workers.api.headers import page_policy
@@ -93,7 +94,7 @@ async def test_a_caller_holds_only_so_many_long_polls(tmp_path, migrated):
         url = "/municipalities/0301/events?after=0&wait=1"
         held = [api.client.get(url, headers=api.auth("oslo")) for _ in range(2)]
         tasks = [asyncio.ensure_future(h) for h in held]
-        await asyncio.sleep(0.3)  # both are waiting now
+        await pause(0.3, "both long polls are held open")
         third = await api.client.get(url, headers=api.auth("oslo"))
         assert third.status_code == 429
         other = await api.client.get(url, headers=api.auth("caseworker"))
@@ -110,7 +111,7 @@ async def test_missing_and_out_of_scope_answer_alike_and_alike_slowly(tmp_path, 
         found_state = api.cases.state
 
         async def slow_state(case_id):
-            await asyncio.sleep(0.05)  # a real query of an existing workflow takes time
+            await pause(0.05, "a real query of an existing workflow takes time")
             return await found_state(case_id)
 
         api.cases.state = slow_state

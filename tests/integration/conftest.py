@@ -5,14 +5,14 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.postgres import free_port
+from tests.waiting import eventually
 from workers.allocation.municipalities import register as municipality_register
 from workers.platform import db
 from workers.platform.settings import Settings
@@ -21,6 +21,8 @@ from workers.processes.embedded import EmbeddedStack, settings_env
 from workers.services.cases import CaseService
 from workers.services.places import PlacesService
 from workers.services.plans import HouseholdPlan, drive, ensure_places
+
+__all__ = ["eventually"]
 
 
 def stack_settings(state_dir: Path, **overrides: object) -> Settings:
@@ -40,14 +42,6 @@ def stack_settings(state_dir: Path, **overrides: object) -> Settings:
         log_level="INFO",
         **overrides,
     )
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within_s: float, what: str) -> None:
-    deadline = time.monotonic() + within_s
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {within_s:.0f} s waiting for {what}")
-        await asyncio.sleep(0.25)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 from permit to settlement by the roles whose steps they are, over real HTTP, with the
 figures and the audit log answering afterwards."""
 
-import asyncio
 import json
 import shlex
 import uuid
@@ -10,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.waiting import pause
 from workers.platform.temporal import connect
 
 from .conftest import RunningStack, cli, eventually
@@ -250,7 +250,7 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
         assert "case-canary" not in uncleared.text  # a protected household: cleared only
 
     canaries = [NATIONAL_ID, DUF]
-    await asyncio.sleep(2)  # let the feed relay publish what the HTTP feed shows
+    await pause(2, "the feed relay publishes what the HTTP feed shows")
     for topic in (s.settings.kafka_topic, s.settings.kafka_feed_topic):
         # The feed topic may hold nothing at all: a protected household's entries never go
         # there, and this may be the only household so far.

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from tests.integration.conftest import RunningStack, eventually
 from tests.oracle import as_comparable, oracle, oracle_stock
+from tests.waiting import pause
 from workers.cli.demo import event_log_count, report_from_event_log
 from workers.figures.queries import projection_status, waiting_on, waiting_time
 from workers.projection.store import ConsumerPosition
@@ -88,7 +89,7 @@ async def test_with_the_broker_stopped_for_a_minute_cases_complete_and_events_ar
         assert await event_log_count(sqlite_stack.register) == sqlite_stack.expected_events
         status = await projection_status(sqlite_stack.projection)
         assert status.applied_events < sqlite_stack.expected_events
-        await asyncio.sleep(60)
+        await pause(60, "an outage longer than the producers' timeouts")
     finally:
         sqlite_stack.stack.kill("broker", signal.SIGCONT)
     await assert_figures_match_the_oracle(sqlite_stack)
@@ -110,7 +111,7 @@ async def test_the_broker_losing_its_data_loses_nothing_when_the_runbook_is_foll
     stack = sqlite_stack.stack
     await stack.hold("projection")
     stack.kill("broker", signal.SIGKILL)  # the supervisor restarts it, empty
-    await asyncio.sleep(1)
+    await pause(1, "the supervisor notices the broker is gone")
     await stack.wait_ready("broker")
     rebuilt = await cli(sqlite_stack, "rebuild-projection", "--yes")
     assert f"rebuilt from {sqlite_stack.expected_events} logged events" in rebuilt
@@ -147,7 +148,7 @@ async def test_after_a_broker_restart_every_new_event_reaches_the_topic(sqlite_s
     stack = sqlite_stack.stack
     settings = sqlite_stack.settings
     stack.kill("broker", signal.SIGKILL)  # the supervisor restarts it, empty
-    await asyncio.sleep(1)
+    await pause(1, "the supervisor notices the broker is gone")
     await stack.wait_ready("broker")
     plans = generate(6, seed=31, prefix="reborn")
     await sqlite_stack.drive(plans)

@@ -32,6 +32,7 @@ from tests.integration.conftest import (
 )
 from tests.integration.test_api_http import read_records
 from tests.oracle import as_comparable, oracle
+from tests.waiting import holds, pause
 from workers.cli.demo import event_log_count
 from workers.figures.queries import projection_status, waiting_time
 from workers.operations.alerts import Alert
@@ -379,9 +380,8 @@ async def test_lag_is_visible_while_the_projection_is_stopped(stack: RunningStac
     # As an operator would, from another shell: the supervisor must not restart it.
     await cli(stack, "dev", "hold", "projection")
     held = stack.stack.components["projection"].process
-    await asyncio.sleep(2)
     assert held is not None
-    assert held.poll() is not None  # stopped, and still stopped
+    await holds(lambda: held.poll() is not None, for_s=2, what="the held projection stopped")
     try:
         plans = generate(3, seed=53, prefix="held")
         await stack.drive(plans)
@@ -404,7 +404,7 @@ async def test_commands_wait_out_a_temporal_restart(stack: RunningStack):
 
     async def back_in_a_while() -> None:
         # Longer than the Temporal client's own retries (about ten seconds).
-        await asyncio.sleep(15)
+        await pause(15, "longer than the Temporal client's own retries")
         await stack.stack.release("temporal")
 
     returning = asyncio.create_task(back_in_a_while())

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from tests.postgres import PostgresServer
+from tests.waiting import holds, pause
 from workers.platform import db
 from workers.platform.register import EventLogRow, append_events
 from workers.projection.apply import BatchResult, Located, _apply_events
@@ -73,8 +74,7 @@ async def test_an_outage_is_waited_out_and_nothing_is_lost(own_postgres):
         own_postgres.crash()
         writer = BatchWriter(sessions, GROUP, TOPIC, max_backoff_s=0.5)
         writing = asyncio.create_task(writer.write(records(case_events()), {}, asyncio.Event()))
-        await asyncio.sleep(2)
-        assert not writing.done()  # waiting, not exited
+        await holds(lambda: not writing.done(), for_s=2, what="the writer waiting, not exited")
         own_postgres.restart()
         result = await asyncio.wait_for(writing, timeout=60)
         assert result is not None
@@ -92,7 +92,7 @@ async def test_a_stop_during_an_outage_stores_nothing_and_returns(own_postgres):
         stop = asyncio.Event()
         writer = BatchWriter(db.sessionmaker(engine), GROUP, TOPIC, max_backoff_s=0.5)
         writing = asyncio.create_task(writer.write(records(case_events()), {}, stop))
-        await asyncio.sleep(1)
+        await pause(1, "the writer meets the outage before it is told to stop")
         stop.set()
         assert await asyncio.wait_for(writing, timeout=10) is None
     finally:

@@ -20,6 +20,7 @@ from schemas.events import (
     SettlementDateCorrected,
     SettlementInterviewHeld,
 )
+from tests.waiting import holds
 from workers.figures.queries import projection_status, waiting_on, waiting_time
 from workers.projection.apply import Record, apply_batch
 from workers.projection.store import ConsumerPosition, DeadLetter, StreamProgress
@@ -402,8 +403,8 @@ async def test_two_consumers_applying_one_partition_cannot_both_commit(postgres)
         await apply_batch(old_owner, CONSUMER, TOPIC, recs, {})
         await old_owner.flush()  # holds the position row's lock, not committed yet
         new_owner = asyncio.create_task(apply(sessions, recs))
-        await asyncio.sleep(0.5)  # the new owner has read the old position and now waits
-        assert not new_owner.done()
+        # The new owner reads the old position and then waits on the lock.
+        await holds(lambda: not new_owner.done(), for_s=0.5, what="the new owner waiting")
         await old_owner.commit()
         await old_owner.close()
         with pytest.raises((StaleDataError, IntegrityError)):

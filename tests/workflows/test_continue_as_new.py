@@ -1,6 +1,5 @@
 """A case continues as new with its state, its event sequence and its deadlines intact."""
 
-import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -15,6 +14,7 @@ from schemas.commands import (
 from schemas.enums import CaseStage, CaseType, DeadlineState
 from schemas.events import MunicipalityReplyOverdue, SettlementTargetBreached
 from tests.factories import household
+from tests.waiting import eventually
 from workers.services.cases import CaseService
 
 
@@ -22,12 +22,12 @@ async def continued(env, cases: CaseService, case_id: str) -> str:
     """Ask the case to compact and wait until a new run has taken over; returns its run id."""
     first = await cases.run_id(case_id)
     await cases.compact(case_id)
-    for _ in range(100):
-        run_id = await cases.run_id(case_id)
-        if run_id != first:
-            return run_id
-        await asyncio.sleep(0.05)
-    raise AssertionError("the case did not continue as new")
+
+    async def moved_on() -> bool:
+        return await cases.run_id(case_id) != first
+
+    await eventually(moved_on, within_s=5, what="the case to continue as new")
+    return await cases.run_id(case_id)
 
 
 async def test_a_continued_case_keeps_its_state_sequence_and_timers(

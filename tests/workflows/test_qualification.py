@@ -1,7 +1,6 @@
 """The qualification record of each settled adult, a child workflow of the case, through
 months of business time on the time-skipping server."""
 
-import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -40,6 +39,7 @@ from schemas.qualification import (
     qualification_workflow_id,
 )
 from tests.factories import household
+from tests.waiting import eventually
 from workers.services.cases import CaseService
 from workers.services.qualification import QualificationService
 
@@ -168,11 +168,12 @@ async def test_a_corrected_settlement_date_moves_the_records_deadlines(
         ),
     )
     records = QualificationService(env.client)
-    for _ in range(50):
-        state = await records.state(adult)
-        if state.settled_on == corrected:
-            break
-        await asyncio.sleep(0.05)
+
+    async def moved() -> bool:
+        return (await records.state(adult)).settled_on == corrected
+
+    await eventually(moved, within_s=5, what="the record to take the corrected date")
+    state = await records.state(adult)
     assert state.programme_start_due == add_months(corrected, 3)
     [moved] = of_type(event_log, adult, QualificationDeadlinesMoved)
     assert moved.data.previous_settled_on == today
