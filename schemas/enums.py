@@ -165,7 +165,6 @@ class Role(StrEnum):
     """Who a token says its holder is (the claim ``role``); each step declares which may
     send it (workflows/steps.py)."""
 
-
     RECEPTION = "reception"
     """Reception-centre staff, for the households of their centre."""
     CASEWORKER = "caseworker"

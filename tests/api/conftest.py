@@ -23,9 +23,10 @@ from schemas.qualification import (
     QualificationState,
 )
 from schemas.state import CaseState, CommandResult
-from workers.api.app import ApiContext, create_app
+from workers.api.app import create_app
 from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
-from workers.api.limits import Limits
+from workers.api.deps import ApiContext
+from workers.api.limits import CallerLimits, Limits
 from workers.platform import db
 
 ISSUER, AUDIENCE = "urn:bosetting:test", "bosetting-api"
@@ -168,6 +169,7 @@ class Api:
     context: ApiContext
     tokens: dict[str, str]
     private_key: Path
+    guard: CallerLimits
 
     def auth(self, who: str, **headers: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}", **headers}
@@ -215,7 +217,7 @@ async def open_api(
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield Api(client, cases, qualification, context, tokens, private)
+            yield Api(client, cases, qualification, context, tokens, private, app.state.guard)
     finally:
         await engine.dispose()
 

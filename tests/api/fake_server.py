@@ -10,8 +10,9 @@ import uvicorn
 
 from schemas.enums import Role
 from tests.waiting import eventually
-from workers.api.app import ApiContext, create_app
+from workers.api.app import create_app
 from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
+from workers.api.deps import ApiContext
 from workers.api.limits import Limits
 from workers.platform import db
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, text, update
 from schemas.enums import Role
 from schemas.envelope import to_kafka
 from schemas.events import EventPerson
-from tests.waiting import pause
+from tests.waiting import eventually, pause
 from workers.api.audit import record_read
 from workers.api.auth import Principal
 from workers.api.headers import page_policy
@@ -94,7 +94,7 @@ async def test_a_caller_holds_only_so_many_long_polls(tmp_path, migrated):
         url = "/municipalities/0301/events?after=0&wait=1"
         held = [api.client.get(url, headers=api.auth("oslo")) for _ in range(2)]
         tasks = [asyncio.ensure_future(h) for h in held]
-        await pause(0.3, "both long polls are held open")
+        await eventually(lambda: api.guard.waiting("oslo-1") == 2, within_s=5, what="both polls")
         third = await api.client.get(url, headers=api.auth("oslo"))
         assert third.status_code == 429
         other = await api.client.get(url, headers=api.auth("caseworker"))

@@ -118,6 +118,10 @@ class CallerLimits:
         """True once per window for a caller over the limit: one audit row, not thousands."""
         return self._limiter.hit(_ONCE_A_MINUTE, "refused", subject)
 
+    def waiting(self, subject: str) -> int:
+        """How many of the caller's long polls are held open now."""
+        return self._polls[subject]
+
     @asynccontextmanager
     async def long_poll(self, subject: str, *, waiting: bool) -> AsyncIterator[bool]:
         """Hold one of the caller's long-poll slots while a request waits; yields False if

@@ -7,8 +7,9 @@ from datetime import date
 import structlog
 import uvicorn
 
-from workers.api.app import ApiContext, create_app
+from workers.api.app import create_app
 from workers.api.auth import TokenVerifier, dev_keys
+from workers.api.deps import ApiContext
 from workers.api.limits import Limits
 from workers.operations.heartbeat import beat_until
 from workers.platform import db
