@@ -1,0 +1,196 @@
+"""Acting on many cases at once (``bosetting cases``) and importing an existing register
+(``bosetting import``)."""
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from schemas.enums import WithdrawalReason
+from schemas.errors import CaseNotFound
+from workers.cli.common import (
+    actor,
+    console,
+    iso_date,
+)
+from workers.cli.render import progress_bar
+from workers.platform.logging import configure_logging
+from workers.platform.settings import Settings
+
+app = typer.Typer()
+cases_app = typer.Typer(help="Act on many cases at once.", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
+
+
+@cases_app.command("suggest")
+def cases_suggest(
+    case_id: Annotated[str, typer.Argument(help="The case to find a municipality for.")],
+    on: Annotated[
+        str | None, typer.Option(help="Allocation date, YYYY-MM-DD (default: today).")
+    ] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(help="Municipality profiles, JSON Lines (default: the configured file)."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Municipalities with room for a household, best first, with the reasons for each."""
+    import structlog
+
+    from workers.allocation.municipalities import configured as municipality_register
+    from workers.allocation.suggestions import ProfileError, load_profiles, suggest
+    from workers.cli.render import suggestions_table
+    from workers.platform.temporal import connect
+    from workers.services.cases import CaseService
+    from workers.services.places import PlacesService
+
+    day = iso_date(on, "--on") if on else datetime.now(UTC).date()
+    settings = Settings()
+    configure_logging(settings, component="cli")
+    path = profiles or settings.municipality_profiles_file
+    try:
+        loaded = load_profiles(path) if path else None
+    except (OSError, ProfileError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--profiles") from None
+
+    async def main() -> None:
+        client = await connect(settings)
+        state = await CaseService(client, settings.task_queue).state(case_id)
+        # The case state is a personal record: say who read it and why.
+        structlog.get_logger().info(
+            "case_read", case_id=case_id, purpose="allocation_suggestions", actor=actor()
+        )
+        municipalities = municipality_register(settings)
+        ledgers = await PlacesService(client, settings.task_queue, municipalities).ledgers(day.year)
+        found = suggest(state, ledgers, day, loaded, limit)
+        if as_json:
+            print(json.dumps([s.as_json() for s in found], indent=2))
+        else:
+            console.print(suggestions_table(found, municipalities, day))
+
+    try:
+        asyncio.run(main())
+    except CaseNotFound as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+@cases_app.command("withdraw")
+def cases_withdraw(
+    query: Annotated[
+        str,
+        typer.Option(
+            help="Visibility query, e.g. \"CaseStage='accepted' AND CaseType='resettlement'\"."
+        ),
+    ],
+    on: Annotated[str, typer.Option(help="Withdrawal date, YYYY-MM-DD.")],
+    reason: Annotated[WithdrawalReason, typer.Option(help="Why.")],
+    dry_run: Annotated[bool, typer.Option(help="Only count the cases the query finds.")] = False,
+) -> None:
+    """Withdraw the allocation of every running case a query finds (as in March 2020).
+    Safe to re-run: each case's withdrawal is idempotent."""
+    from workers.platform.temporal import connect
+    from workers.services.cases import CaseService
+
+    withdrawn_on = iso_date(on, "--on")
+    settings = Settings()
+
+    async def main() -> int:
+        service = CaseService(await connect(settings), settings.task_queue)
+        case_ids = await service.case_ids(query)
+        if dry_run:
+            console.print(f"{len(case_ids)} cases match")
+            return 0
+        with progress_bar(console) as progress:
+            task = progress.add_task("Withdrawing", total=len(case_ids))
+            refused = await service.withdraw_many(
+                case_ids, withdrawn_on, reason, on_done=lambda: progress.advance(task)
+            )
+        for case_id, why in sorted(refused.items()):
+            console.print(f"[yellow]refused[/] {case_id}: {why}")
+        console.print(f"{len(case_ids) - len(refused)} withdrawn, {len(refused)} refused")
+        return 1 if refused else 0
+
+    raise typer.Exit(asyncio.run(main()))
+
+
+@cases_app.command("compact")
+def cases_compact(
+    query: Annotated[str, typer.Option(help="Visibility query, e.g. \"CaseStage='allocated'\".")],
+    dry_run: Annotated[bool, typer.Option(help="Only count the cases the query finds.")] = False,
+) -> None:
+    """Ask every running case a query finds to continue as new (sheds history and the patch
+    markers of old workflow versions). Safe to repeat."""
+    from workers.platform.temporal import connect
+    from workers.services.cases import CaseService
+
+    settings = Settings()
+
+    async def main() -> None:
+        service = CaseService(await connect(settings), settings.task_queue)
+        case_ids = await service.case_ids(query)
+        if dry_run:
+            console.print(f"{len(case_ids)} cases match")
+            return
+        with progress_bar(console) as progress:
+            task = progress.add_task("Compacting", total=len(case_ids))
+            await service.compact_many(case_ids, on_done=lambda: progress.advance(task))
+        console.print(f"{len(case_ids)} cases asked to continue as new")
+
+    asyncio.run(main())
+
+
+@app.command("import")
+def import_cases(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file.")],
+    dry_run: Annotated[bool, typer.Option(help="Validate every line; import nothing.")] = False,
+) -> None:
+    """Import cases from an existing register (format bosetting.case/1, see the README).
+
+    Every line is validated first; valid cases are then imported through the workflows.
+    Re-running the same file resumes an interrupted import without repeating anything."""
+    from workers.allocation.municipalities import configured as municipality_register
+    from workers.platform.temporal import connect
+    from workers.services.cases import CaseService
+    from workers.services.importer import import_plans, parse_lines
+    from workers.services.places import PlacesService
+    from workers.services.plans import ensure_places
+
+    settings = Settings()
+    with path.open(encoding="utf-8") as lines:
+        parsed = parse_lines(lines, municipality_register(settings))
+    for problem in parsed.rejected[:50]:
+        console.print(f"[red]rejected[/] {problem}")
+    if len(parsed.rejected) > 50:
+        console.print(f"… and {len(parsed.rejected) - 50} more rejected lines")
+    console.print(f"{len(parsed.plans)} valid cases, {len(parsed.rejected)} rejected lines")
+    if dry_run:
+        raise typer.Exit(1 if parsed.rejected else 0)
+
+    async def main() -> int:
+        client = await connect(settings)
+        service = CaseService(client, settings.task_queue)
+        plans = [plan for _, plan in parsed.plans]
+        # The old register's council decisions are not in the format: each municipality-year
+        # is given at least the places the imported allocations need.
+        places = PlacesService(client, settings.task_queue, municipality_register(settings))
+        await ensure_places(places, plans, label="import")
+        with progress_bar(console) as progress:
+            task = progress.add_task("Importing", total=len(plans))
+            result = await import_plans(
+                service, parsed.plans, on_done=lambda: progress.advance(task)
+            )
+        for problem in result.failed:
+            console.print(f"[red]failed[/] {problem}")
+        console.print(
+            f"imported {result.imported} cases ({result.persons} persons); "
+            f"{result.already_closed} already imported and closed; "
+            f"{len(result.failed)} failed; {len(parsed.rejected)} lines rejected"
+        )
+        return 1 if result.failed or parsed.rejected else 0
+
+    raise typer.Exit(asyncio.run(main()))
