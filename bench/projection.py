@@ -43,7 +43,8 @@ from workers.platform.kafka import ensure_topic
 from workers.platform.logging import configure_logging
 from workers.platform.settings import Settings
 from workers.processes.embedded import EmbeddedStack
-from workers.projection.apply import Record, apply_batch
+from workers.projection.apply import apply_batch
+from workers.projection.batch import Record
 from workers.projection.consumer import tune_garbage_collector
 
 PARTITIONS = 6

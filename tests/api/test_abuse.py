@@ -23,7 +23,8 @@ from workers.api.limits import Limits
 from workers.api.server import NoTokenKeys, verifier_for
 from workers.platform.register import AuditRecord
 from workers.platform.settings import Settings
-from workers.projection.apply import Record, apply_batch
+from workers.projection.apply import apply_batch
+from workers.projection.batch import Record
 from workers.projection.feed import apply_feed_events
 
 from .conftest import AUDIENCE, ISSUER, open_api

@@ -20,7 +20,8 @@ from schemas.events import (
     SettlementInterviewHeld,
 )
 from workers.cli.main import app
-from workers.projection.apply import Record, apply_batch
+from workers.projection.apply import apply_batch
+from workers.projection.batch import Record
 
 TOPIC = "bosetting.case-events.v1"
 

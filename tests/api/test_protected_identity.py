@@ -27,7 +27,8 @@ from schemas.places import PlacesLedger, RecordPlacesDecision, Reservation
 from schemas.state import CaseState
 from workers.api.access import hidden_member_named
 from workers.figures.slices import BREAKDOWNS
-from workers.projection.apply import Record, apply_batch
+from workers.projection.apply import apply_batch
+from workers.projection.batch import Record
 from workers.projection.feed import apply_feed_events
 from workflows import rules
 

@@ -6,8 +6,8 @@ import pytest
 
 from tests.integration.conftest import stack_settings
 from tests.oracle import as_comparable, oracle
-from workers.cli.demo import run_demo
 from workers.cli.common import console
+from workers.cli.demo import run_demo
 from workers.figures.queries import waiting_time
 from workers.platform import db
 from workers.simulation.synthetic import generate

@@ -13,8 +13,9 @@ from tests.postgres import PostgresServer
 from tests.waiting import holds, pause
 from workers.platform import db
 from workers.platform.register import EventLogRow, append_events
-from workers.projection.apply import BatchResult, Located, _apply_events
+from workers.projection.batch import BatchResult, Located
 from workers.projection.consumer import BatchWriter
+from workers.projection.read_model import apply_new_events
 from workers.projection.store import ConsumerPosition, DeadLetter
 
 from .test_projection_apply import TOPIC, case_events, records
@@ -37,7 +38,7 @@ async def refusing_case_bad(session, events: Located, result: BatchResult) -> Ba
                 updated_at=datetime.now(UTC),
             )
         )
-    return await _apply_events(session, events, result)
+    return await apply_new_events(session, events, result)
 
 
 async def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_stored(projection_db):

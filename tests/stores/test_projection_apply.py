@@ -22,7 +22,8 @@ from schemas.events import (
 )
 from tests.waiting import holds
 from workers.figures.queries import projection_status, waiting_on, waiting_time
-from workers.projection.apply import Record, apply_batch
+from workers.projection.apply import apply_batch
+from workers.projection.batch import Record
 from workers.projection.store import ConsumerPosition, DeadLetter, StreamProgress
 
 TOPIC = "case-events"

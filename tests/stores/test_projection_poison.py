@@ -16,8 +16,10 @@ from sqlalchemy import delete, select
 from schemas.envelope import to_kafka
 from schemas.events import CaseEvent, PersonSettled
 from workers.figures.queries import waiting_time
-from workers.projection.apply import LETTER_BYTES, MAX_AHEAD, Mark, Record
+from workers.projection.apply import LETTER_BYTES
+from workers.projection.batch import Record
 from workers.projection.store import DeadLetter, ProjectionBase
+from workers.projection.streams import MAX_AHEAD, Mark
 
 from .test_projection_apply import apply, case_events, event
 

@@ -25,7 +25,8 @@ from schemas.events import (
 from tests.oracle import _plus_months
 from workers.figures.queries import waiting_time
 from workers.platform import db
-from workers.projection.apply import Record, apply_batch
+from workers.projection.apply import apply_batch
+from workers.projection.batch import Record
 
 CATEGORIES = ("unaccompanied_minor", "family_with_children", "other_adult")
 CASE_TYPES = ("reception", "private_address", "resettlement")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.events import CaseEvent
 from workers.platform.register import EventLogRow
-from workers.projection.apply import apply_events
+from workers.projection.read_model import apply_events
 from workers.projection.store import (
     ConsumerPosition,
     PersonWaitVersion,

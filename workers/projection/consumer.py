@@ -27,7 +27,8 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workers.projection.apply import BatchResult, EventsApplier, Record, apply_batch, set_aside
+from workers.projection.apply import apply_batch, set_aside
+from workers.projection.batch import BatchResult, EventsApplier, Record
 from workers.projection.instruments import BatchMetrics
 from workers.projection.store import ConsumerPosition
 

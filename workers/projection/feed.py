@@ -49,9 +49,10 @@ from schemas.events import (
     ResidencePermitGranted,
     RightsAssessed,
 )
-from workers.projection.apply import BatchResult, Located, Mark, Row, Streams
+from workers.projection.batch import BatchResult, Located
 from workers.projection.bulk import insert_rows
 from workers.projection.store import FeedEvent, FeedStream
+from workers.projection.streams import Mark, Row, Streams
 
 SOURCE = "urn:bosetting:municipality-feed"
 TYPE_PREFIX = "no.bosetting.municipality."
