@@ -15,6 +15,7 @@ from uuid import UUID
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.rules as rules
     from schemas.enums import CaseStage, CaseType, DeadlineState, ExitReason
     from schemas.events import (
         CaseExited,
@@ -27,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
         SettlementTargetBreached,
     )
     from schemas.state import CaseState
-    from workflows import rules
     from workflows.recording import sleep_until, watch_deadline
 
 Record = Callable[[Sequence[tuple[date, EventData]]], Awaitable[list[UUID]]]

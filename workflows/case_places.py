@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.rules as rules
     from schemas.commands import AllocateToMunicipality, PersonRecord
     from schemas.enums import Category
     from schemas.errors import INVALID_COMMAND
@@ -23,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         PlacesRequest,
     )
     from schemas.state import CaseState
-    from workflows import rules
 
 PLACES_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),

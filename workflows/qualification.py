@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.qualification_rules as qualification_rules
     from schemas.commands import Command
     from schemas.errors import OUT_OF_ORDER
     from schemas.events import (
@@ -50,7 +51,6 @@ with workflow.unsafe.imports_passed_through():
         StartNorwegianTraining,
         StartProgramme,
     )
-    from workflows import qualification_rules
     from workflows.commanding import Commands
     from workflows.recording import record_events, watch_deadline
     from workflows.rules import RuleViolation, check_date_order, check_not_in_future

@@ -41,3 +41,21 @@ def test_every_case_step_is_allowed_somewhere_and_none_once_exited():
     for step in CASE_STEPS:
         assert step.stages, step.update
         assert "exited" not in step.stages
+
+
+def test_workflow_modules_import_ours_by_their_full_name():
+    """Inside Temporal's sandbox, ``from workflows import rules`` loads a second copy of the
+    module (the package is re-imported, its submodule with it), so ``except RuleViolation``
+    in one module misses the other copy's: a refusal then reaches the caller as an unknown
+    failure instead of OutOfOrderCommand. ``import workflows.rules as rules`` passes through."""
+    import ast
+    from pathlib import Path
+
+    import workflows
+
+    offenders = []
+    for source in Path(workflows.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "workflows":
+                offenders.append(f"{source.name}:{node.lineno}")
+    assert offenders == []
