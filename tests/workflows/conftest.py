@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 from schemas.events import CaseEvent
 from schemas.places import RecordPlacesDecision
 from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
-from workers.allocation.municipalities import load_classification, register
+from workers.allocation.municipalities import load_classification, register, structure_2020
 from workers.platform.temporal import register_search_attributes
 from workers.processes.case_worker import build_worker
 from workers.processes.embedded import wheel_binary
@@ -55,7 +55,31 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 TASK_QUEUE = "cases-under-test"
-DECIDED = 500  # generous: the ledgers are shared by every test in the session
+DECIDED = 500  # generous: these ledgers are shared by the tests that read none
+SHARED = ("0301", "4601", "5001")
+_UNUSED = iter(sorted(set(structure_2020().municipalities) - set(SHARED)))
+"""Municipalities of the 2020 structure no test has taken yet (one each: own_ledger)."""
+
+
+async def own_ledger(
+    places: PlacesService, year: int, decided: int = DECIDED, minors: int = 0
+) -> str:
+    """A municipality that no other test uses, with this test's own council decision for
+    ``year`` (2020-2023): a test that reads a ledger reads only what it did itself."""
+    number = next(_UNUSED)
+    await places.record_decision(
+        number,
+        year,
+        RecordPlacesDecision(
+            command_id=f"decide-{number}-{year}",
+            decided_on=date(year - 1, 11, 1),
+            requested=decided,
+            decided=decided,
+            requested_unaccompanied_minors=minors,
+            decided_unaccompanied_minors=minors,
+        ),
+    )
+    return number
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +107,7 @@ async def places(time_skipping_env, worker) -> PlacesService:
     now = await time_skipping_env.get_current_time()
     # The session's clock runs on as tests skip months and years: decide a few years ahead.
     for year in (2020, *range(now.year, now.year + 6)):
-        for number in ("0301", "4601", "5001"):
+        for number in SHARED:
             await service.record_decision(
                 number,
                 year,

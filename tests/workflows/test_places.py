@@ -18,6 +18,7 @@ from schemas.errors import INVALID_COMMAND, CommandRejected
 from schemas.places import RecordPlacesDecision
 from schemas.ports import NO_PLACES_LEFT
 from tests.factories import household
+from tests.workflows.conftest import own_ledger
 from workers.services.cases import CaseService
 from workers.services.places import PlacesService
 
@@ -26,25 +27,8 @@ ADULTS = (date(1980, 1, 1), date(1982, 1, 1))
 
 
 async def small_municipality(places: PlacesService, decided: int, minors: int = 0) -> str:
-    """A municipality of the 2020 structure with its own small ledger for 2021."""
-    number = "1804"  # Bodø
-    year = ALLOCATED_ON.year
-    current = await places.ledger(number, year)
-    taken = current.used + current.held(False)
-    await places.record_decision(
-        number,
-        year,
-        RecordPlacesDecision(
-            command_id=f"decide-{uuid.uuid4().hex[:8]}",
-            decided_on=date(2020, 11, 1),
-            requested=decided,
-            decided=taken + decided,
-            decided_unaccompanied_minors=current.used_unaccompanied_minors
-            + current.held(True)
-            + minors,
-        ),
-    )
-    return number
+    """A municipality of this test's own with a small ledger for 2021."""
+    return await own_ledger(places, ALLOCATED_ON.year, decided, minors)
 
 
 async def ready_case(cases: CaseService, births=ADULTS) -> str:
@@ -72,7 +56,7 @@ async def test_allocation_beyond_the_decided_places_is_refused_and_changes_nothi
     with pytest.raises(CommandRejected) as caught:
         await cases.execute(second, allocate(number))
     assert caught.value.reason == NO_PLACES_LEFT
-    assert "exceeds the places left in 1804 for 2021" in str(caught.value)
+    assert f"exceeds the places left in {number} for 2021" in str(caught.value)
     state = await cases.state(second)
     assert (state.stage, state.municipality_number, state.reservation_id) == (
         CaseStage.SETTLEMENT_READY,

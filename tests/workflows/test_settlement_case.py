@@ -77,14 +77,14 @@ async def test_a_household_walks_from_permit_to_settlement(cases, event_log, tim
     assert [e.business_date for e in event_log.of(case_id)][-1] == date(2020, 5, 1)
 
 
-async def to_accepted_after_grant(cases: CaseService, case_id: str) -> None:
+async def to_accepted_after_grant(cases: CaseService, case_id: str, number: str = "0301") -> None:
     await cases.execute(
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 20))
     )
     await cases.execute(
         case_id,
         AllocateToMunicipality(
-            command_id="a", municipality_number="0301", allocated_on=date(2020, 4, 1)
+            command_id="a", municipality_number=number, allocated_on=date(2020, 4, 1)
         ),
     )
     await cases.execute(case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 4, 5)))

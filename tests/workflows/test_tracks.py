@@ -46,6 +46,7 @@ from schemas.events import (
     SettlementApplicationLapsed,
 )
 from tests.factories import household
+from tests.workflows.conftest import own_ledger
 from tests.workflows.test_places import small_municipality
 from workers.services.cases import CaseService
 
@@ -154,7 +155,8 @@ async def test_a_dossier_case_is_allocated_at_once_and_settled_on_arrival(
         await cases.execute(
             case_id, RecordSettlementInterview(command_id="i", held_on=date(2020, 8, 4))
         )
-    await cases.execute(case_id, allocate(date(2020, 8, 5)))
+    number = await own_ledger(places, 2020)
+    await cases.execute(case_id, allocate(date(2020, 8, 5), number))
     await cases.execute(case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 8, 10)))
     arrival = RecordArrival(command_id="arrive", arrived_on=date(2020, 9, 1))
     with pytest.raises(CommandRejected, match="travel must be booked first"):
@@ -178,7 +180,7 @@ async def test_a_dossier_case_is_allocated_at_once_and_settled_on_arrival(
     settled = [e for e in events[1:] if isinstance(e, PersonSettled)]
     assert len(settled) == 2
     assert {e.category for e in settled} == {Category.FAMILY_WITH_CHILDREN}
-    ledger = await places.ledger("0301", 2020)
+    ledger = await places.ledger(number, 2020)
     assert ledger.reservations[(await cases.state(case_id)).reservation_id].used == 2
 
 
@@ -228,7 +230,8 @@ async def test_placed_in_reception_on_arrival_the_household_is_allocated_again(
     await cases.grant_permit(
         household(case_id, permit=date(2020, 8, 3), case_type=CaseType.RESETTLEMENT)
     )
-    await cases.execute(case_id, allocate(date(2020, 8, 5)))
+    number = await own_ledger(places, 2020)
+    await cases.execute(case_id, allocate(date(2020, 8, 5), number))
     await cases.execute(case_id, AcceptAllocation(command_id="ok", accepted_on=date(2020, 8, 10)))
     await cases.execute(
         case_id,
@@ -240,7 +243,7 @@ async def test_placed_in_reception_on_arrival_the_household_is_allocated_again(
         RecordArrival(command_id="arrive", arrived_on=date(2020, 9, 1), placed_in_reception=True),
     )
     assert result.stage is CaseStage.SETTLEMENT_READY
-    ledger = await places.ledger("0301", 2020)
+    ledger = await places.ledger(number, 2020)
     assert ledger.reservations[first_reservation].held == 0
     await cases.execute(case_id, allocate(date(2020, 10, 1), "4601", command_id="a2"))
     await cases.execute(case_id, AcceptAllocation(command_id="ok2", accepted_on=date(2020, 10, 5)))
