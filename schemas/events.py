@@ -50,6 +50,13 @@ class ResidencePermitGranted(_Data):
     type: Literal["ResidencePermitGranted"] = "ResidencePermitGranted"
     case_type: CaseType
     persons: list[EventPerson]
+    reception_centre: str | None = None
+    """The reception centre the household lives in, if any (the case register's scope for
+    reception staff). None in events recorded before it was carried."""
+    target_months: int | None = None
+    target_date: BusinessDate | None = None
+    """The settlement target the case opened with (t0 + 3 or 6 months, by the household's
+    category on its permit date)."""
 
 
 class CompetenceMappingRecorded(_Data):
@@ -66,6 +73,8 @@ class MunicipalityAllocated(_Data):
     type: Literal["MunicipalityAllocated"] = "MunicipalityAllocated"
     municipality_number: MunicipalityNumber
     reasons: list[RecommendationReason] = []
+    reply_due_on: BusinessDate | None = None
+    """The day the municipality should answer by, on a track that has a reply window."""
 
 
 class SettlementApplicationReceived(_Data):
@@ -220,6 +229,9 @@ class PermitDateCorrected(_Data):
     type: Literal["PermitDateCorrected"] = "PermitDateCorrected"
     previous_date: BusinessDate
     reason: CorrectionReason
+    target_months: int | None = None
+    target_date: BusinessDate | None = None
+    """The settlement target the corrected permit date gives."""
 
 
 class StepDateCorrected(_Data):

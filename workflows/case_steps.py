@@ -103,7 +103,9 @@ class CaseSteps:
         if workflow.patched(PLACES_LEDGER):
             await self._places.reserve(cmd)
         event = MunicipalityAllocated(
-            municipality_number=cmd.municipality_number, reasons=list(cmd.reasons)
+            municipality_number=cmd.municipality_number,
+            reasons=list(cmd.reasons),
+            reply_due_on=rules.reply_due(self._state().case_type, cmd.allocated_on),
         )
         ids = await self._record([(cmd.allocated_on, event)])
         s = self._state()
@@ -157,14 +159,18 @@ class CaseSteps:
 
     async def correct_permit_date(self, cmd: CorrectPermitDate) -> list[UUID]:
         s = self._state()
-        event = PermitDateCorrected(previous_date=s.permit_date, reason=cmd.reason)
-        ids = await self._record([(cmd.permit_date, event)])
-        s.permit_date = cmd.permit_date
         # The target follows the household as it was on its permit, not later members.
         original = [p for p in s.persons if p.person_id not in s.member_permit_dates]
-        s.target_months, s.target_date = rules.settlement_target(
-            s.case_type, original, cmd.permit_date
+        months, target = rules.settlement_target(s.case_type, original, cmd.permit_date)
+        event = PermitDateCorrected(
+            previous_date=s.permit_date,
+            reason=cmd.reason,
+            target_months=months,
+            target_date=target,
         )
+        ids = await self._record([(cmd.permit_date, event)])
+        s.permit_date = cmd.permit_date
+        s.target_months, s.target_date = months, target
         self._deadlines.move_target()
         if s.stage is CaseStage.SETTLED:
             self._deadlines.judge_settlement_target()

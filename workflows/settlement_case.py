@@ -148,7 +148,13 @@ class SettlementCaseWorkflow:
                 EventPerson(person_id=p.person_id, protected_identity=p.protected_identity)
                 for p in command.persons
             ]
-            granted = ResidencePermitGranted(case_type=command.case_type, persons=persons)
+            granted = ResidencePermitGranted(
+                case_type=command.case_type,
+                persons=persons,
+                reception_centre=command.reception_centre,
+                target_months=self._state.target_months,
+                target_date=self._state.target_date,
+            )
             self._traceparent = command.traceparent
             event_ids = await self._record([(command.permit_date, granted)])
             self._traceparent = None

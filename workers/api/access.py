@@ -13,7 +13,7 @@ that nobody learns which ids exist. Protected-identity persons, and anything tha
 where their household is, are shown only to holders of a ``cleared`` token; the others see
 them as "a protected member" and count them in sizes and totals only."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -249,3 +249,148 @@ def hidden_member_named(principal: Principal, state: CaseState, cmd: Command) ->
 def places_view(principal: Principal, ledger: PlacesLedger) -> PlacesLedger:
     """A municipality's places as this reader may see them (see PlacesLedger.without_protected)."""
     return ledger if principal.cleared else ledger.without_protected()
+
+
+# -- work queues (workers/projection/queues.py) ----------------------------------------------
+
+OPS = Role.OPERATIONS
+QUEUE_READERS: dict[str, frozenset[Role]] = {
+    "reception": frozenset({R, C, A}),
+    "allocation": frozenset({C, A}),
+    "reply-overdue": frozenset({C, A}),
+    "targets": frozenset({C, A}),
+    "inbox": frozenset({M, C, A}),
+    "accepted": frozenset({M, C, A}),
+    "qualification": frozenset({M, C, A}),
+    "breached": frozenset({OPS, C, A}),
+    "stuck": frozenset({OPS, C, A}),
+}
+"""Who reads each queue. Reception staff and municipalities read their own place's queues;
+operations read breached and stuck cases, without their places."""
+
+
+def own_place(principal: Principal) -> str | None:
+    """The place a scoped role's queues are about: its reception centre or municipality."""
+    return principal.reception_centre or principal.municipality_number
+
+
+class CaseRow(BaseModel):
+    """A case in a work queue, as this reader may see it."""
+
+    view: Literal["full", "redacted", "profile", "operations"]
+    case_id: str
+    case_type: CaseType
+    stage: CaseStage
+    household_size: int
+    settled_persons: int
+    protected_member: bool
+    """A member has a protected identity (shown as a flag, never who or where)."""
+    category: Category | None = None
+    reception_centre: str | None = None
+    municipality_number: str | None = None
+    permit_date: date | None = None
+    ready_on: date | None = None
+    days_waiting: int | None = None
+    """Days since the household became settlement-ready (or since its permit, before)."""
+    target_date: date | None = None
+    deadline_state: DeadlineState | None = None
+    allocated_on: date | None = None
+    reply_due_on: date | None = None
+    reply_overdue: bool = False
+    accepted_on: date | None = None
+    planned_on: date | None = None
+    last_event: str | None = None
+    last_step_at: datetime | None = None
+
+
+class PersonRow(BaseModel):
+    """An adult's qualification deadlines in a municipality's queue."""
+
+    person_id: str
+    case_id: str
+    settled_on: date | None
+    municipality_number: str | None
+    programme_start_due: date | None
+    programme_started_on: date | None
+    norwegian_start_due: date | None
+    norwegian_started_on: date | None
+    norwegian_completion_due: date | None
+    norwegian_concluded_on: date | None
+    next_due_on: date | None
+    overdue: bool
+
+
+def row_in_scope(principal: Principal, row: dict[str, Any]) -> bool:
+    """May this caller know the case in this register row exists? As ``in_scope``."""
+    match principal.role:
+        case Role.ADMINISTRATOR | Role.CASEWORKER:
+            return True
+        case Role.RECEPTION:
+            return bool(row["reception_centre"] == principal.reception_centre)
+        case Role.MUNICIPALITY:
+            return bool(row["municipality_number"] == principal.municipality_number)
+    return False
+
+
+_WAITING = {
+    CaseStage.PERMIT_GRANTED.value,
+    CaseStage.SETTLEMENT_READY.value,
+    CaseStage.ALLOCATED.value,
+    CaseStage.ACCEPTED.value,
+}
+
+
+def case_row(
+    principal: Principal, row: dict[str, Any], deadline: DeadlineState | None, today: date
+) -> CaseRow:
+    """A register row as this reader may see it, by the rules of ``case_view``: a
+    municipality that has not accepted sees the profile; operations see no places; a reader
+    who is not cleared sees no places of a household with a protected member."""
+    common = {
+        "case_id": row["case_id"],
+        "case_type": row["case_type"],
+        "stage": row["stage"],
+        "household_size": row["members"],
+        "settled_persons": row["settled"],
+        "protected_member": row["protected"],
+    }
+    if principal.role is Role.MUNICIPALITY and row["accepted_on"] is None:
+        return CaseRow(
+            view="profile",
+            **common,
+            allocated_on=row["allocated_on"],
+            reply_due_on=row["reply_due_on"],
+        )
+    waiting_from = row["ready_on"] or row["permit_date"]
+    dates = {
+        "permit_date": row["permit_date"],
+        "ready_on": row["ready_on"],
+        "days_waiting": (today - waiting_from).days if row["stage"] in _WAITING else None,
+        "target_date": row["target_date"],
+        "deadline_state": deadline,
+        "allocated_on": row["allocated_on"],
+        "reply_due_on": row["reply_due_on"],
+        "reply_overdue": row["reply_overdue"],
+        "accepted_on": row["accepted_on"],
+        "planned_on": row["planned_on"],
+        "last_event": row["last_event"],
+        "last_step_at": row["last_step_at"],
+    }
+    if principal.role is Role.OPERATIONS:
+        return CaseRow(view="operations", **common, **dates)
+    hidden = row["protected"] and not principal.cleared
+    return CaseRow(
+        view="redacted" if hidden else "full",
+        **common,
+        **dates,
+        category=row["category"],
+        reception_centre=None if hidden else row["reception_centre"],
+        municipality_number=None if hidden else row["municipality_number"],
+    )
+
+
+def person_row(row: dict[str, Any], today: date) -> PersonRow:
+    return PersonRow(
+        **{k: row[k] for k in PersonRow.model_fields if k != "overdue"},
+        overdue=row["next_due_on"] is not None and row["next_due_on"] < today,
+    )

@@ -29,10 +29,10 @@ from workers.api import errors
 from workers.api.deps import ApiContext, known_query_only
 from workers.api.headers import SecurityHeaders
 from workers.api.limits import BodyLimit, CallerLimits, Limits
-from workers.api.routers import cases, feed, figures, operations, qualification
+from workers.api.routers import cases, feed, figures, operations, qualification, queues
 
 _tracer = trace.get_tracer("bosetting.api")
-ROUTERS = (operations, cases, qualification, feed, figures)
+ROUTERS = (operations, cases, qualification, queues, feed, figures)
 
 
 def create_app(

@@ -5,7 +5,7 @@ read whose audit record cannot be written is not served."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from workers.api.auth import Principal
@@ -20,7 +20,9 @@ async def record_read(
     resource: str,
     purpose: str,
     outcome: str,
+    returned: list[str] | None = None,
 ) -> None:
+    """Write the audit row, before the read is served. ``returned``: a listing's records."""
     async with register.begin() as session:
         session.add(
             AuditRecord(
@@ -32,6 +34,7 @@ async def record_read(
                 resource=resource,
                 purpose=purpose,
                 outcome=outcome,
+                returned=f" {' '.join(returned)} " if returned is not None else None,
             )
         )
 
@@ -42,7 +45,12 @@ async def reads_of(
     async with register() as session:
         rows = await session.scalars(
             select(AuditRecord)
-            .where(AuditRecord.resource == resource)
+            .where(
+                or_(
+                    AuditRecord.resource == resource,
+                    AuditRecord.returned.contains(f" {resource} ", autoescape=True),
+                )
+            )
             .order_by(AuditRecord.id.desc())
             .limit(limit)
         )

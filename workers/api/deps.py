@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Protocol
 
 import structlog
@@ -62,6 +62,8 @@ class ApiContext:
     verifier: TokenVerifier
     county_of: Callable[[str, date], str]
     places: PlacesPort | None = None
+    stuck_after: timedelta = timedelta(days=30)
+    """An open case with no step for this long is stuck (BOSETTING_MONITOR_STUCK_AFTER)."""
 
 
 def _context(request: Request) -> ApiContext:

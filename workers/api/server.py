@@ -78,6 +78,7 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
         places=PlacesService(
             client, settings.task_queue, municipalities, patience_s=API_PATIENCE_S
         ),
+        stuck_after=settings.monitor_stuck_after,
     )
 
     async def close() -> None:

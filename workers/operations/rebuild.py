@@ -20,6 +20,8 @@ from workers.projection.store import (
     ConsumerPosition,
     PersonWaitVersion,
     QualificationRecordVersion,
+    RegisteredCase,
+    RegisteredPerson,
     SettledPersonVersion,
     StreamProgress,
 )
@@ -45,6 +47,8 @@ async def rebuild_from_event_log(
             SettledPersonVersion,
             PersonWaitVersion,
             QualificationRecordVersion,
+            RegisteredCase,
+            RegisteredPerson,
             StreamProgress,
             ConsumerPosition,
         ):

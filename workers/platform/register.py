@@ -121,6 +121,8 @@ class AuditRecord(RegisterBase):
     """Why, as the caller said (the X-Purpose header)."""
     outcome: Mapped[str] = mapped_column(String(16))
     """granted, profile, redacted, or refused."""
+    returned: Mapped[str | None] = mapped_column(Text())
+    """A listing's records, space-separated (``case/<id> person/<id>``); None for one record."""
 
     __table_args__ = (Index("ix_audit_read_resource", "resource", "at"),)
 

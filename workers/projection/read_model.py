@@ -1,6 +1,7 @@
-"""The figures' read model written from events: each event becomes new versions of the rows
-it changes (settled persons, waits, qualification records), the old ones closed at the
-event's recording time, so that any past moment can be read back ("as of")."""
+"""The figures' read model written from events: each event becomes new versions of the rows it
+changes (settled persons, waits, qualification records), the old ones closed at the event's
+recording time, so that any past moment can be read back ("as of"). The case register
+(case_register.py) is written beside it, in the same transaction."""
 
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -33,6 +34,7 @@ from schemas.events import (
 )
 from workers.projection.batch import BatchResult
 from workers.projection.bulk import insert_rows
+from workers.projection.case_register import CaseRegister
 from workers.projection.store import (
     PersonWaitVersion,
     QualificationRecordVersion,
@@ -53,12 +55,18 @@ async def apply_events(
 async def apply_new_events(
     session: AsyncSession, fresh: Sequence[tuple[int, int, CaseEvent]], result: BatchResult
 ) -> BatchResult:
-    """Skip events already applied (by their position in their stream), apply the rest."""
-    batch = await _BatchState.load(session, {event.case_id for _, _, event in fresh})
+    """Skip events already applied (by their position in their stream), apply the rest to the
+    figures' versions and to the case register, in the caller's transaction."""
+    stream_ids = {event.case_id for _, _, event in fresh}
+    batch = await _BatchState.load(session, stream_ids)
+    register = await CaseRegister.load(session, stream_ids)
     for partition, offset, event in fresh:
         mark = batch.apply(event)
+        if mark is Mark.NEW:
+            register.apply(event)
         result.count(mark, partition, offset)
     await batch.write()
+    await register.write(session)
     return result
 
 

@@ -1,4 +1,5 @@
-"""Tables of the waiting-time read model. Rebuildable: drop them and replay the topic."""
+"""Tables of the read model: the waiting-time figures, the case register (work queues) and
+the municipality feed. Rebuildable: drop them and replay the topic or the event log."""
 
 import uuid
 from datetime import UTC, date, datetime
@@ -181,6 +182,87 @@ class QualificationRecordVersion(ProjectionBase):
     norwegian_exempted_on: Mapped[date | None] = mapped_column(Date())
     recorded_at: Mapped[datetime] = mapped_column(Moment())
     superseded_at: Mapped[datetime | None] = mapped_column(Moment())
+
+
+class RegisteredCase(ProjectionBase):
+    """The case register: one row per case as it stands now, from its event stream
+    (projection/case_register.py). The work queues read it; it outlives the case's workflow.
+    No personal data: ids, codes, dates, counts and places only."""
+
+    __tablename__ = "case_register_case"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_type: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(32))
+    """From the first settlement (the household's category for the statistics)."""
+    reception_centre: Mapped[str | None] = mapped_column(String(32))
+    municipality_number: Mapped[str | None] = mapped_column(String(4))
+    """Allocated to, or settled in."""
+    permit_date: Mapped[date] = mapped_column(Date())
+    ready_on: Mapped[date | None] = mapped_column(Date())
+    """Settlement-ready: the day of the settlement interview."""
+    target_months: Mapped[int | None] = mapped_column(Integer())
+    target_date: Mapped[date | None] = mapped_column(Date())
+    allocated_on: Mapped[date | None] = mapped_column(Date())
+    reply_due_on: Mapped[date | None] = mapped_column(Date())
+    reply_overdue: Mapped[bool] = mapped_column(Boolean(), default=False)
+    accepted_on: Mapped[date | None] = mapped_column(Date())
+    planned_on: Mapped[date | None] = mapped_column(Date())
+    first_settled_on: Mapped[date | None] = mapped_column(Date())
+    last_settled_on: Mapped[date | None] = mapped_column(Date())
+    members: Mapped[int] = mapped_column(Integer())
+    settled: Mapped[int] = mapped_column(Integer(), default=0)
+    protected: Mapped[bool] = mapped_column(Boolean(), default=False)
+    """A member has a protected identity: the household's whereabouts for cleared readers only."""
+    last_event: Mapped[str] = mapped_column(String(64))
+    last_step_at: Mapped[datetime] = mapped_column(Moment())
+    """When the last event of the case was recorded."""
+
+    __table_args__ = (
+        # One per work queue: its filter's columns, then its sort and the cursor's tie-break.
+        Index("ix_case_register_reception", "stage", "reception_centre", "target_date", "case_id"),
+        Index(
+            "ix_case_register_municipality",
+            "stage",
+            "municipality_number",
+            "allocated_on",
+            "case_id",
+        ),
+        Index("ix_case_register_ready", "stage", "ready_on", "case_id"),
+        Index("ix_case_register_target", "stage", "target_date", "case_id"),
+        Index("ix_case_register_last_step", "stage", "last_step_at", "case_id"),
+    )
+
+
+class RegisteredPerson(ProjectionBase):
+    """The case register's persons: one row per person, with their settlement and their
+    qualification record's deadlines (from the record's own stream)."""
+
+    __tablename__ = "case_register_person"
+
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    permit_date: Mapped[date | None] = mapped_column(Date())
+    protected: Mapped[bool] = mapped_column(Boolean(), default=False)
+    """The person, or a member of their household, has a protected identity."""
+    settled_on: Mapped[date | None] = mapped_column(Date())
+    municipality_number: Mapped[str | None] = mapped_column(String(4))
+    programme_right: Mapped[str | None] = mapped_column(String(32))
+    norwegian_right: Mapped[str | None] = mapped_column(String(32))
+    programme_start_due: Mapped[date | None] = mapped_column(Date())
+    programme_started_on: Mapped[date | None] = mapped_column(Date())
+    programme_ended_on: Mapped[date | None] = mapped_column(Date())
+    norwegian_start_due: Mapped[date | None] = mapped_column(Date())
+    norwegian_started_on: Mapped[date | None] = mapped_column(Date())
+    norwegian_completion_due: Mapped[date | None] = mapped_column(Date())
+    norwegian_concluded_on: Mapped[date | None] = mapped_column(Date())
+    next_due_on: Mapped[date | None] = mapped_column(Date())
+    """The nearest deadline of the record still open (start, training, completion)."""
+
+    __table_args__ = (
+        Index("ix_case_register_person_due", "municipality_number", "next_due_on", "person_id"),
+    )
 
 
 class ReportSnapshot(ProjectionBase):

@@ -1,0 +1,175 @@
+"""Work queues and find-by-person, served from the case register (no Temporal query): each
+role's lists of cases, a page at a time, and the case an exact person id belongs to. Every
+listing is audited, naming the records it returned."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel
+
+from schemas.enums import CaseStage, DeadlineState, Role
+from workers.api.access import (
+    CASE_READERS,
+    QUEUE_READERS,
+    CaseRow,
+    PersonRow,
+    case_row,
+    own_place,
+    person_row,
+    row_in_scope,
+)
+from workers.api.audit import record_read
+from workers.api.auth import Principal
+from workers.api.deps import Caller, Ctx, Guard, PersonIdPath, Purpose, invalid, require
+from workers.api.models import ERRORS
+from workers.projection.queues import (
+    QUEUES,
+    BadCursor,
+    Filters,
+    QueueName,
+    case_of_person,
+    deadline_state,
+    read_queue,
+)
+
+router = APIRouter()
+
+
+class QueuePage(BaseModel):
+    queue: str
+    rows: list[CaseRow] | list[PersonRow]
+    next_cursor: str | None
+    """Pass it as ``cursor`` for the next page; null on the last page."""
+
+
+@router.get("/queues/{queue}", tags=["queues"], responses=ERRORS)
+async def work_queue(
+    queue: Annotated[QueueName, Path(description="Which work queue")],
+    principal: Caller,
+    context: Ctx,
+    purpose: Purpose,
+    place: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9_-]{1,32}$",
+            description="The reception centre or municipality number of a queue scoped to "
+            "one (caseworkers and administrators); staff of a centre or municipality get "
+            "their own",
+        ),
+    ] = None,
+    stage: Annotated[CaseStage | None, Query(description="Only cases at this stage")] = None,
+    deadline: Annotated[
+        DeadlineState | None, Query(description="Only cases whose settlement target is so")
+    ] = None,
+    sort: Annotated[str | None, Query(description="One of the queue's sorts")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> QueuePage:
+    """One page of a work queue, in a stable order. Households with a protected member are
+    shown as in the case view: without their places unless you are cleared, and left out of
+    a queue you narrow to a place that is not your own."""
+    spec = QUEUES[queue]
+    require(principal, QUEUE_READERS[queue], f"read the {queue} queue")
+    if sort is not None and sort not in spec.sorts:
+        raise invalid("query", "sort", f"must be one of {', '.join(spec.sorts)}")
+    mine = own_place(principal)
+    scoped = principal.role in (Role.RECEPTION, Role.MUNICIPALITY)
+    if scoped and place is not None and place != mine:
+        raise HTTPException(403, "a reception centre or municipality reads its own queues")
+    if spec.place is not None:
+        place = mine if scoped else place
+        if place is None:
+            raise invalid("query", "place", "is required for this queue")
+    elif place is not None:
+        raise invalid("query", "place", "this queue is not scoped to a place")
+    filters = Filters(
+        place=place,
+        stage=stage,
+        deadline=deadline,
+        include_protected=_may_show_protected(principal, spec.persons, place, scoped),
+        stuck_before=datetime.now(UTC) - context.stuck_after,
+    )
+    today = datetime.now(UTC).date()
+    try:
+        page = await read_queue(
+            context.projection, spec, filters, sort=sort, limit=limit, cursor=cursor, today=today
+        )
+    except BadCursor as exc:
+        raise invalid("query", "cursor", str(exc)) from None
+    if spec.persons:
+        rows: list[CaseRow] | list[PersonRow] = [person_row(r, today) for r in page.rows]
+        returned = [f"person/{r['person_id']}" for r in page.rows]
+        views = {"granted"}
+    else:
+        case_rows = [case_row(principal, r, deadline_state(r, today), today) for r in page.rows]
+        rows = case_rows
+        returned = [f"case/{r['case_id']}" for r in page.rows]
+        views = {_outcome(r.view) for r in case_rows}
+    await record_read(
+        context.register,
+        principal,
+        action=f"queue.{queue}",
+        resource=f"queue/{queue}",
+        purpose=purpose,
+        outcome=_listing_outcome(views),
+        returned=returned,
+    )
+    return QueuePage(queue=queue, rows=rows, next_cursor=page.next_cursor)
+
+
+@router.get("/persons/{person_id}/case", tags=["queues"], responses=ERRORS)
+async def find_by_person(
+    person_id: PersonIdPath, purpose: Purpose, principal: Caller, context: Ctx, guard: Guard
+) -> CaseRow:
+    """The case an exact person id belongs to, as the work queues show it. A person whose
+    household has a protected member is found by cleared readers only."""
+    require(principal, CASE_READERS, "find cases")
+    started = asyncio.get_running_loop().time()
+    row = await case_of_person(context.projection, person_id)
+    if (
+        row is None
+        or not row_in_scope(principal, row)
+        or (row["protected"] and not principal.cleared)
+    ):
+        await guard.pad_not_found(started)
+        raise HTTPException(404, "not found")
+    today = datetime.now(UTC).date()
+    found = case_row(principal, row, deadline_state(row, today), today)
+    await record_read(
+        context.register,
+        principal,
+        action="person.case",
+        resource=f"person/{person_id}",
+        purpose=purpose,
+        outcome=_outcome(found.view),
+        returned=[f"case/{found.case_id}"],
+    )
+    return found
+
+
+def _may_show_protected(
+    principal: Principal, persons: bool, place: str | None, scoped: bool
+) -> bool:
+    """Whether a queue may list households with a protected member to this reader. Cleared
+    readers see them; others see them redacted, as in the case view — but not in a queue
+    narrowed to a place that is not their own, whose list would tell where one lives, and not
+    as persons (a qualification record of a protected household is for cleared readers)."""
+    if principal.cleared:
+        return True
+    if persons:
+        return False
+    return place is None or scoped
+
+
+def _outcome(view: str) -> str:
+    return {"full": "granted", "operations": "granted"}.get(view, view)
+
+
+def _listing_outcome(views: set[str]) -> Literal["granted", "redacted", "profile"]:
+    if "redacted" in views:
+        return "redacted"
+    if "profile" in views:
+        return "profile"
+    return "granted"
