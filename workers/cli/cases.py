@@ -194,3 +194,109 @@ def import_cases(
         return 1 if result.failed or parsed.rejected else 0
 
     raise typer.Exit(asyncio.run(main()))
+
+
+@cases_app.command("list")
+def cases_list(
+    queue: Annotated[
+        str,
+        typer.Argument(
+            help="reception, allocation, reply-overdue, targets, inbox, accepted, "
+            "qualification, breached or stuck."
+        ),
+    ],
+    purpose: Annotated[str, typer.Option(help="Why you list these cases (audited).")],
+    place: Annotated[
+        str | None,
+        typer.Option(help="The reception centre or municipality of a queue scoped to one."),
+    ] = None,
+    stage: Annotated[str | None, typer.Option(help="Only cases at this stage.")] = None,
+    deadline: Annotated[
+        str | None, typer.Option(help="on_track, approaching, breached or met.")
+    ] = None,
+    sort: Annotated[str | None, typer.Option(help="One of the queue's sorts.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Rows on the page.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="The next page's cursor.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """One page of a work queue from the case register, as the API serves it to a cleared
+    administrator; the listing is audited under your user name with its purpose."""
+    from schemas.enums import CaseStage, DeadlineState, Role
+    from workers.api.access import case_row, person_row
+    from workers.api.audit import record_read
+    from workers.api.auth import Principal
+    from workers.cli.render import queue_table
+    from workers.platform import db
+    from workers.projection.queues import QUEUES, BadCursor, Filters, deadline_state, read_queue
+
+    spec = QUEUES.get(queue)
+    if spec is None:
+        raise typer.BadParameter(f"must be one of {', '.join(QUEUES)}", param_hint="QUEUE")
+    if sort is not None and sort not in spec.sorts:
+        raise typer.BadParameter(f"must be one of {', '.join(spec.sorts)}", param_hint="--sort")
+    if (spec.place is None) != (place is None):
+        rule = "is required for this queue" if place is None else "is not used by this queue"
+        raise typer.BadParameter(rule, param_hint="--place")
+    if len(purpose.strip()) < 3:
+        raise typer.BadParameter("must say why, in at least 3 characters", param_hint="--purpose")
+    try:
+        stage_value = CaseStage(stage) if stage else None
+        deadline_value = DeadlineState(deadline) if deadline else None
+    except ValueError:
+        raise typer.BadParameter("is not a stage or deadline state (see --help)") from None
+    settings = Settings()
+    principal = Principal(subject=f"cli:{actor()}", role=Role.ADMINISTRATOR, cleared=True)
+    today = datetime.now(UTC).date()
+
+    async def main() -> None:
+        projection = db.make_engine(settings.projection_url)
+        register = db.make_engine(settings.register_url)
+        try:
+            page = await read_queue(
+                db.sessionmaker(projection),
+                spec,
+                Filters(
+                    place=place,
+                    stage=stage_value,
+                    deadline=deadline_value,
+                    stuck_before=datetime.now(UTC) - settings.monitor_stuck_after,
+                ),
+                sort=sort,
+                limit=limit,
+                cursor=cursor,
+                today=today,
+            )
+            key = "person" if spec.persons else "case"
+            await record_read(
+                db.sessionmaker(register),
+                principal,
+                action=f"queue.{queue}",
+                resource=f"queue/{queue}",
+                purpose=purpose,
+                outcome="granted",
+                returned=[f"{key}/{r[f'{key}_id']}" for r in page.rows],
+            )
+        except BadCursor as exc:
+            raise typer.BadParameter(str(exc), param_hint="--cursor") from None
+        finally:
+            await projection.dispose()
+            await register.dispose()
+        rows = [
+            person_row(r, today)
+            if spec.persons
+            else case_row(principal, r, deadline_state(r, today), today)
+            for r in page.rows
+        ]
+        if as_json:
+            document = {
+                "queue": queue,
+                "rows": [r.model_dump(mode="json") for r in rows],
+                "next_cursor": page.next_cursor,
+            }
+            print(json.dumps(document, indent=2))
+        else:
+            console.print(queue_table(spec.summary, rows))
+            if page.next_cursor:
+                console.print(f"next page: --cursor {page.next_cursor}")
+
+    asyncio.run(main())

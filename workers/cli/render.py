@@ -3,6 +3,7 @@ the 2020 comparison, and the progress bar of long commands. (The JSON and CSV do
 in ``workers.figures.documents``, shared with the API.)"""
 
 import datetime
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,6 +12,7 @@ from rich.table import Table
 from schemas.places import PlacesLedger
 from workers.allocation.municipalities import MunicipalityRegister
 from workers.allocation.suggestions import Suggestion
+from workers.api.access import CaseRow, PersonRow
 from workers.figures.definitions import Difference
 from workers.figures.metrics import TOTAL, StockReport, WaitingTimeReport
 
@@ -209,3 +211,45 @@ def progress_bar(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
     )
+
+
+def queue_table(title: str, rows: Sequence[CaseRow | PersonRow]) -> Table:
+    """A page of a work queue: cases, or persons with their qualification deadlines."""
+    table = Table(title=title)
+    if rows and isinstance(rows[0], PersonRow):
+        for column in ("Person", "Case", "Settled", "Next due", "Overdue"):
+            table.add_column(column)
+        for p in rows:
+            assert isinstance(p, PersonRow)
+            table.add_row(
+                p.person_id,
+                p.case_id,
+                str(p.settled_on),
+                str(p.next_due_on),
+                "yes" if p.overdue else "",
+            )
+        return table
+    for column in (
+        "Case",
+        "Track",
+        "Stage",
+        "Centre",
+        "Municipality",
+        "Waiting",
+        "Target",
+        "Deadline",
+    ):
+        table.add_column(column)
+    for c in rows:
+        assert isinstance(c, CaseRow)
+        table.add_row(
+            c.case_id,
+            c.case_type.value,
+            c.stage.value,
+            c.reception_centre or "–",
+            c.municipality_number or "–",
+            "–" if c.days_waiting is None else f"{c.days_waiting} d",
+            str(c.target_date or "–"),
+            c.deadline_state.value if c.deadline_state else "–",
+        )
+    return table
