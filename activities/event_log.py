@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
-from workers.platform.register import append_events
+from workers.platform.register import append_events, keep_dossier
 from workers.platform.tracing import current_traceparent
 
 _tracer = trace.get_tracer("bosetting.activities")
@@ -40,6 +40,8 @@ class EventLogActivities:
         with _tracer.start_as_current_span("record events", context=parent):
             async with self._sessions.begin() as session:
                 inserted = await append_events(session, request.events, current_traceparent())
+                if request.dossier is not None and request.events:
+                    await keep_dossier(session, request.events[0].case_id, request.dossier)
             if self._on_append is not None:
                 self._on_append()
             log.info(  # a person's record is labelled, not named, by the log processor

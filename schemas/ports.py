@@ -4,10 +4,29 @@ Workflows call activities by these names, so neither side imports the other."""
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.commands import PersonRecord
+from schemas.enums import EducationLevel, ServiceNeed
 from schemas.events import CaseEvent
 from schemas.places import ReleasePlaces, ReservePlaces, UsePlaces
 
 RECORD_CASE_EVENTS = "record_case_events"
+
+
+class CaseDossier(BaseModel):
+    """The household's personal details as the case holds them: kept in the register database
+    beside its events (never on Kafka), so that the case can be read after its workflow's
+    history is gone. Written with each step's events; the newest (by ``through``) wins."""
+
+    model_config = ConfigDict(frozen=True)
+
+    through: int
+    """The sequence of the last event this dossier reflects."""
+    persons: list[PersonRecord]
+    reception_centre: str | None = None
+    dossier: bool = False
+    education_level: EducationLevel | None = None
+    close_family_municipality: str | None = None
+    service_needs: list[ServiceNeed] = []
 
 
 class RecordCaseEvents(BaseModel):
@@ -18,6 +37,8 @@ class RecordCaseEvents(BaseModel):
     events: list[CaseEvent]
     traceparent: str | None = None
     """The trace of the step that made these events (Command.traceparent), if any."""
+    dossier: CaseDossier | None = None
+    """A case's personal details after these events (qualification records send none)."""
 
 
 class RecordCaseEventsResult(BaseModel):

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         AddHouseholdMember,
         AllocateToMunicipality,
         BookTravel,
+        Command,
         CorrectPermitDate,
         CorrectSettlementDate,
         CorrectStepDate,
@@ -57,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         StepDateCorrected,
         TravelBooked,
     )
+    from schemas.ports import CaseDossier
     from schemas.qualification import QualificationStart, qualification_workflow_id
     from schemas.state import CaseState, Recommendation, SettledPerson
     from workflows.case_deadlines import CaseDeadlines
@@ -65,6 +67,32 @@ with workflow.unsafe.imports_passed_through():
     from workflows.qualification import QualificationWorkflow
 
 Record = Callable[[Sequence[tuple[date, EventData]]], Awaitable[list[UUID]]]
+
+
+def dossier_after(state: CaseState, applying: Command | None, through: int) -> CaseDossier:
+    """The household's personal details once ``applying`` (the command whose events are being
+    recorded) has changed the state: a step records its events before it changes the state,
+    and its dossier goes with those events."""
+    persons = list(state.persons)
+    education, needs = state.education_level, list(state.service_needs)
+    close_family = state.close_family_municipality
+    match applying:
+        case AddHouseholdMember(person=person) if person not in persons:
+            persons.append(person)
+        case RecordCompetenceMapping(education_level=level) if level is not None:
+            education = level
+        case RecordSettlementInterview():
+            needs = list(applying.service_needs)
+            close_family = applying.close_family_municipality
+    return CaseDossier(
+        through=through,
+        persons=persons,
+        reception_centre=state.reception_centre,
+        dossier=state.dossier,
+        education_level=education,
+        close_family_municipality=close_family,
+        service_needs=needs,
+    )
 
 
 class CaseSteps:

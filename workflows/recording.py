@@ -11,7 +11,12 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from schemas.events import CaseEvent, EventData
-    from schemas.ports import RECORD_CASE_EVENTS, RecordCaseEvents, RecordCaseEventsResult
+    from schemas.ports import (
+        RECORD_CASE_EVENTS,
+        CaseDossier,
+        RecordCaseEvents,
+        RecordCaseEventsResult,
+    )
 
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -28,6 +33,7 @@ async def record_events(
     last_sequence: int,
     events: Sequence[tuple[date, EventData]],
     traceparent: str | None = None,
+    dossier: Callable[[int], CaseDossier] | None = None,
 ) -> list[CaseEvent]:
     """Append events to the event log, all or none; returns them as written.
 
@@ -46,7 +52,11 @@ async def record_events(
     ]
     await workflow.execute_activity(
         RECORD_CASE_EVENTS,
-        RecordCaseEvents(events=case_events, traceparent=traceparent),
+        RecordCaseEvents(
+            events=case_events,
+            traceparent=traceparent,
+            dossier=dossier(last_sequence + len(case_events)) if dossier else None,
+        ),
         result_type=RecordCaseEventsResult,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=RECORD_RETRY,

@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.state import CarriedCase, CaseState, CommandResult
     from workflows.case_deadlines import CaseDeadlines
     from workflows.case_places import CasePlaces
-    from workflows.case_steps import CaseSteps
+    from workflows.case_steps import CaseSteps, dossier_after
     from workflows.commanding import Commands
     from workflows.patches import (
         CONTINUE_AS_NEW,
@@ -103,6 +103,8 @@ class SettlementCaseWorkflow:
         self._lock = asyncio.Lock()
         self._traceparent: str | None = None
         """The trace of the command being applied, if it came with one."""
+        self._applying: Command | None = None
+        """The command being applied, whose events are being recorded (case_steps.dossier_after)."""
         if isinstance(start, CarriedCase):
             self._state = start.state
             self._opened = True
@@ -387,11 +389,11 @@ class SettlementCaseWorkflow:
         events carry the trace of the request that sent it."""
 
         async def traced() -> CommandResult:
-            self._traceparent = cmd.traceparent
+            self._traceparent, self._applying = cmd.traceparent, cmd
             try:
                 event_ids = await apply()
             finally:
-                self._traceparent = None
+                self._traceparent, self._applying = None, None
             return self._result(event_ids)
 
         return await self._commands.handle(cmd, traced)
@@ -407,7 +409,11 @@ class SettlementCaseWorkflow:
         """Append events to the event log, all or none, then advance the sequence. Events of
         a command carry the trace of the request that sent it (see _handle)."""
         written = await record_events(
-            self._state.case_id, self._state.last_sequence, events, self._traceparent
+            self._state.case_id,
+            self._state.last_sequence,
+            events,
+            self._traceparent,
+            dossier=lambda through: dossier_after(self._state, self._applying, through),
         )
         self._state.last_sequence += len(written)
         return [e.event_id for e in written]

@@ -11,6 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.service import RPCError
+
+from schemas.ids import workflow_id_for
+from workers.platform.temporal import connect
 
 from .conftest import RunningStack, cli, eventually, stack_settings, start_stack
 
@@ -134,3 +140,33 @@ async def test_a_household_moves_through_every_roles_queue(stack: RunningStack):
         assert (found.json()["case_id"], found.json()["stage"]) == ("case-q-1", "settled")
         refused = await http.get("/queues/inbox", headers=auth("operations"))
         assert refused.status_code == 403
+
+        # The case's history goes, as the namespace's retention removes a closed case's: the
+        # case, its timeline and its figures are still there.
+        client = await connect(stack.settings)
+        await client.workflow_service.delete_workflow_execution(
+            DeleteWorkflowExecutionRequest(
+                namespace=stack.settings.temporal_namespace,
+                workflow_execution=WorkflowExecution(workflow_id=workflow_id_for("case-q-1")),
+            )
+        )
+
+        async def gone() -> bool:
+            try:
+                await client.get_workflow_handle(workflow_id_for("case-q-1")).describe()
+            except RPCError:
+                return True
+            return False
+
+        await eventually(gone, within_s=30, what="the case's history to be deleted")
+        read = await http.get("/cases/case-q-1", headers=auth("caseworker"))
+        assert read.status_code == 200, read.text
+        assert (read.json()["stage"], len(read.json()["persons"])) == ("settled", 2)
+        assert read.json()["persons"][0]["birth_date"] == "1985-03-01"
+        timeline = await http.get("/cases/case-q-1/timeline", headers=auth("oslo"))
+        assert timeline.status_code == 200, timeline.text
+        assert [e["type"] for e in timeline.json()["events"]].count("PersonSettled") == 2
+        settled_year = (TODAY - timedelta(days=70)).year
+        figures = await http.get(f"/figures?period={settled_year}", headers=auth("operations"))
+        total = next(g for g in figures.json()["groups"] if g["group"] == "total")
+        assert total["settled"] == 2

@@ -26,6 +26,7 @@ from schemas.qualification import QualificationResult, QualificationState
 from schemas.state import CaseState, CommandResult
 from workers.api.access import in_scope, person_in_scope
 from workers.api.auth import Principal, TokenVerifier, Unauthenticated
+from workers.api.case_reads import registered_state
 from workers.api.idempotency import KeyReused, bind, fingerprint
 from workers.api.limits import CallerLimits
 from workers.api.models import COMMAND_ERRORS
@@ -202,15 +203,26 @@ def _query_params(dependant: Any) -> list[Any]:
 
 
 async def case_in_scope(
-    context: ApiContext, guard: CallerLimits, principal: Principal, case_id: str
+    context: ApiContext,
+    guard: CallerLimits,
+    principal: Principal,
+    case_id: str,
+    *,
+    registered: bool = False,
 ) -> CaseState:
     """The case, or 404 if it does not exist or is outside the caller's scope: the same
-    answer, after the same time (the refusal's audit row is written by the handler)."""
+    answer, after the same time (the refusal's audit row is written by the handler).
+    ``registered``: for a read, the case as the register knows it (case_reads.py), which
+    outlives the workflow; a step asks the workflow, which knows its own latest state."""
     started = asyncio.get_running_loop().time()
-    try:
-        state = await context.cases.state(case_id)
-    except CaseNotFound:
-        state = None
+    state = None
+    if registered:
+        state = await registered_state(context.projection, context.register, case_id)
+    if state is None:
+        try:
+            state = await context.cases.state(case_id)
+        except CaseNotFound:
+            state = None
     if state is None or not in_scope(principal, state):
         await guard.pad_not_found(started)
         raise HTTPException(404, "not found")

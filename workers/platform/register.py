@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schemas.events import CaseEvent
+from schemas.ports import CaseDossier
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -99,6 +100,35 @@ async def append_events(
     stmt = insert(EventLogRow).on_conflict_do_nothing(index_elements=["event_id"])
     await session.execute(stmt, [row_for(e, traceparent) for e in events])
     return len(events) - int(before or 0)
+
+
+class CaseDossierRow(RegisterBase):
+    """A case's personal details (schemas.ports.CaseDossier as JSON), written with its events
+    by the event log's activity: what a case read needs that no event carries."""
+
+    __tablename__ = "case_dossier"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    through: Mapped[int] = mapped_column(Integer())
+    document: Mapped[str] = mapped_column(Text())
+
+
+async def keep_dossier(session: AsyncSession, case_id: str, dossier: CaseDossier) -> None:
+    """Store the dossier unless a newer one is there (a retried activity sends an older one)."""
+    row = await session.get(CaseDossierRow, case_id)
+    if row is None:
+        session.add(
+            CaseDossierRow(
+                case_id=case_id, through=dossier.through, document=dossier.model_dump_json()
+            )
+        )
+    elif row.through <= dossier.through:
+        row.through, row.document = dossier.through, dossier.model_dump_json()
+
+
+async def dossier_of(session: AsyncSession, case_id: str) -> CaseDossier | None:
+    row = await session.get(CaseDossierRow, case_id)
+    return CaseDossier.model_validate_json(row.document) if row else None
 
 
 class AuditRecord(RegisterBase):

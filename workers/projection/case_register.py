@@ -21,6 +21,7 @@ from schemas.events import (
     AllocationWithdrawn,
     CaseEvent,
     CaseExited,
+    CompetenceMappingRecorded,
     HouseholdMemberAdded,
     MunicipalityAllocated,
     MunicipalityReplyOverdue,
@@ -54,6 +55,8 @@ _CASE_DEFAULTS: Row = {
     "reception_centre": None,
     "municipality_number": None,
     "ready_on": None,
+    "competence_mapped_on": None,
+    "exit_reason": None,
     "target_months": None,
     "target_date": None,
     "allocated_on": None,
@@ -83,6 +86,7 @@ _PERSON_DEFAULTS: Row = {
     "next_due_on": None,
 }
 _STEP_COLUMNS = {
+    CorrectableStep.COMPETENCE_MAPPING: "competence_mapped_on",
     CorrectableStep.SETTLEMENT_INTERVIEW: "ready_on",
     CorrectableStep.ALLOCATION: "allocated_on",
     CorrectableStep.ACCEPTANCE: "accepted_on",
@@ -239,7 +243,10 @@ class CaseRegister:
                 person["settled_on"] = day
                 self._settled_dates(row)
             case CaseExited():
-                row["stage"] = CaseStage.EXITED.value
+                row["stage"], row["exit_reason"] = CaseStage.EXITED.value, data.reason.value
+            case CompetenceMappingRecorded():
+                if row["competence_mapped_on"] is None or day < row["competence_mapped_on"]:
+                    row["competence_mapped_on"] = day
             case PermitDateCorrected():
                 for person in self._members(event.case_id):
                     if person["permit_date"] == data.previous_date:

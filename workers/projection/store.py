@@ -202,6 +202,8 @@ class RegisteredCase(ProjectionBase):
     permit_date: Mapped[date] = mapped_column(Date())
     ready_on: Mapped[date | None] = mapped_column(Date())
     """Settlement-ready: the day of the settlement interview."""
+    competence_mapped_on: Mapped[date | None] = mapped_column(Date())
+    exit_reason: Mapped[str | None] = mapped_column(String(32))
     target_months: Mapped[int | None] = mapped_column(Integer())
     target_date: Mapped[date | None] = mapped_column(Date())
     allocated_on: Mapped[date | None] = mapped_column(Date())

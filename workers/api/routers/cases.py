@@ -105,7 +105,7 @@ async def read_case(
 ) -> CaseView | ProfileView:
     """The case as your role may see it; the read is audit-logged."""
     require(principal, CASE_READERS, "read cases")
-    state = await case_in_scope(context, guard, principal, case_id)
+    state = await case_in_scope(context, guard, principal, case_id, registered=True)
     view = case_view(principal, state)
     await record_read(
         context.register,
@@ -124,7 +124,7 @@ async def case_timeline(
 ) -> Timeline:
     """Every event of the case, with when it happened and when it was recorded."""
     require(principal, CASE_READERS, "read cases")
-    state = await case_in_scope(context, guard, principal, case_id)
+    state = await case_in_scope(context, guard, principal, case_id, registered=True)
     if profile_only(principal, state):
         raise HTTPException(403, "the timeline is shown once the municipality has accepted")
     async with context.register() as session:

@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("municipality_number", sa.String(4), nullable=True),
         sa.Column("permit_date", sa.Date(), nullable=False),
         sa.Column("ready_on", sa.Date(), nullable=True),
+        sa.Column("competence_mapped_on", sa.Date(), nullable=True),
+        sa.Column("exit_reason", sa.String(32), nullable=True),
         sa.Column("target_months", sa.Integer(), nullable=True),
         sa.Column("target_date", sa.Date(), nullable=True),
         sa.Column("allocated_on", sa.Date(), nullable=True),
