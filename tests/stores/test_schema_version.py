@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from workers.platform import db
 
@@ -16,10 +17,14 @@ async def test_a_store_without_the_schema_is_refused_naming_the_command(database
 
 
 async def test_a_store_one_migration_behind_is_refused_naming_both_versions(database_url):
-    await asyncio.to_thread(
-        lambda: db.command.upgrade(db.alembic_config(database_url), "register@r0006")
-    )
-    with pytest.raises(db.SchemaOutOfDate, match=r"at r0006, this release needs r0007"):
+    config = db.alembic_config(database_url)
+    head = ScriptDirectory.from_config(config).get_revision("register@head")
+    behind = head.down_revision
+    assert isinstance(behind, str)
+    await asyncio.to_thread(lambda: db.command.upgrade(config, f"register@{behind}"))
+    with pytest.raises(
+        db.SchemaOutOfDate, match=rf"at {behind}, this release needs {head.revision}"
+    ):
         await db.require_current(database_url, db.REGISTER)
     await db.upgrade(database_url, db.REGISTER)
     await db.require_current(database_url, db.REGISTER)
