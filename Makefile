@@ -44,6 +44,7 @@ test: lint $(CHROMIUM) $(PROMTOOL)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.projection
+	$(BIN)/python -m bench.queues
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -325,3 +325,23 @@ async def test_the_cli_refuses_a_queue_without_its_place_naming_the_option(queue
     result = CliRunner().invoke(app, ["cases", "list", "inbox", "--purpose", "review"])
     assert result.exit_code == 2
     assert "--place" in result.output
+
+
+async def test_the_stuck_queue_pages_by_the_moment_of_the_last_step(queues):
+    queues.context.stuck_after = timedelta(days=-1)  # every open case counts as stuck now
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await get(queues, "operations", "/queues/stuck", **params)).json()
+        seen += [row["case_id"] for row in page["rows"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(set(seen))  # no row twice
+    assert set(seen) == {
+        "case-ready-old",
+        "case-ready-new",
+        "case-protected",
+        "case-allocated",
+        "case-accepted",
+    }

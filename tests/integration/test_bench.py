@@ -28,3 +28,30 @@ def test_the_benchmark_runs_and_reports_ratios_against_its_own_baseline():
         assert rate > 0, name
         assert abs(results[f"{name}_ratio"] - rate / raw) < 1e-9, name
     assert 0 < results["freshness_p50_s"] <= results["freshness_p99_s"]
+
+
+def test_the_queue_benchmark_runs_and_reports_each_queues_ratio():
+    small = ["--small", "200", "--large", "2000", "--database", "sqlite", "--depth", "2", "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.queues", *small],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout)
+    assert set(results["ratio"]) == {
+        "reception",
+        "allocation",
+        "reply-overdue",
+        "targets",
+        "inbox",
+        "accepted",
+        "qualification",
+        "breached",
+        "stuck",
+    }
+    for name, ratio in results["ratio"].items():
+        assert abs(ratio - results["large_s"][name] / results["small_s"][name]) < 1e-9, name

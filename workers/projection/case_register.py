@@ -47,6 +47,7 @@ from workers.projection.store import RegisteredCase, RegisteredPerson
 from workers.projection.streams import Row
 
 CASES = cast(Table, RegisteredCase.__table__)
+CLOSED = (CaseStage.SETTLED.value, CaseStage.EXITED.value)
 PERSONS = cast(Table, RegisteredPerson.__table__)
 CHUNK = 500
 
@@ -159,6 +160,9 @@ class CaseRegister:
         return cls(cases, persons)
 
     async def write(self, session: AsyncSession) -> None:
+        for key in self._cases.touched:
+            row = self._cases.rows[key]
+            row["open"] = row["stage"] not in CLOSED
         await self._cases.write(session)
         await self._persons.write(session)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.enums import CaseStage, DeadlineState
@@ -151,7 +151,7 @@ def _deadline_filter(state: DeadlineState, today: date) -> ColumnElement[bool]:
     warn_from = today + timedelta(days=WARNING_DAYS)
     match state:
         case DeadlineState.BREACHED:
-            return and_(C.stage.in_([s.value for s in OPEN]), C.target_date < today)
+            return and_(C.open.is_(True), C.target_date < today)
         case DeadlineState.APPROACHING:
             return and_(C.target_date >= today, C.target_date <= warn_from)
         case DeadlineState.ON_TRACK:
@@ -161,7 +161,6 @@ def _deadline_filter(state: DeadlineState, today: date) -> ColumnElement[bool]:
 
 
 def _where(queue: Queue, filters: Filters, today: date) -> list[ColumnElement[bool]]:
-    open_stages = [s.value for s in OPEN]
     if queue.persons:
         conditions: list[ColumnElement[bool]] = [
             P.settled_on.is_not(None),
@@ -175,7 +174,7 @@ def _where(queue: Queue, filters: Filters, today: date) -> list[ColumnElement[bo
         return conditions
     match queue.name:
         case "reception":
-            conditions = [C.stage.in_(open_stages)]
+            conditions = [C.open.is_(True)]
         case "allocation":
             conditions = [C.stage == CaseStage.SETTLEMENT_READY.value]
         case "reply-overdue":
@@ -184,19 +183,16 @@ def _where(queue: Queue, filters: Filters, today: date) -> list[ColumnElement[bo
                 or_(C.reply_overdue.is_(True), C.reply_due_on < today),
             ]
         case "targets":
-            conditions = [
-                C.stage.in_(open_stages),
-                C.target_date <= today + timedelta(days=WARNING_DAYS),
-            ]
+            conditions = [C.open.is_(True), C.target_date <= today + timedelta(days=WARNING_DAYS)]
         case "inbox":
             conditions = [C.stage == CaseStage.ALLOCATED.value]
         case "accepted":
             conditions = [C.stage == CaseStage.ACCEPTED.value]
         case "breached":
-            conditions = [C.stage.in_(open_stages), C.target_date < today]
+            conditions = [C.open.is_(True), C.target_date < today]
         case "stuck":
             before = filters.stuck_before or datetime.now(UTC)
-            conditions = [C.stage.in_(open_stages), C.last_step_at < before]
+            conditions = [C.open.is_(True), C.last_step_at < before]
         case _:
             raise ValueError(queue.name)
     if filters.place is not None:
@@ -217,12 +213,11 @@ def encode_cursor(sort_value: Any, key: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, column: Any) -> tuple[Any, str]:
+def _decode_cursor(cursor: str) -> tuple[Any, str]:
     try:
         value, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if value is not None:
-            python_type = column.type.python_type
-            value = python_type.fromisoformat(value)
+        if value is not None:  # a day (YYYY-MM-DD) or a moment, as encode_cursor wrote it
+            value = (date if len(value) == 10 else datetime).fromisoformat(value)
         if not isinstance(key, str):
             raise TypeError
         return value, key
@@ -248,14 +243,13 @@ async def read_queue(
     table = P.__table__ if queue.persons else C.__table__
     query = select(table).where(*_where(queue, filters, today))
     if cursor is not None:
-        value, last = _decode_cursor(cursor, column)
+        value, last = _decode_cursor(cursor)
         if value is None:  # the missing values come last, ordered by id
             query = query.where(column.is_(None), key > last)
-        else:
-            query = query.where(
-                or_(column > value, and_(column == value, key > last), column.is_(None))
-            )
-    query = query.order_by(column.is_(None), column, key).limit(limit + 1)
+        else:  # a row-value comparison: a range of the queue's index, however deep the page
+            query = query.where(or_(tuple_(column, key) > tuple_(value, last), column.is_(None)))
+    # Missing values last: PostgreSQL's indexes keep that order (ascending, nulls last).
+    query = query.order_by(column.asc().nulls_last(), key).limit(limit + 1)
     async with projection() as session:
         found = [dict(row._mapping) for row in (await session.execute(query)).all()]
     rows = found[:limit]

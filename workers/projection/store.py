@@ -194,6 +194,8 @@ class RegisteredCase(ProjectionBase):
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     case_type: Mapped[str] = mapped_column(String(32))
     stage: Mapped[str] = mapped_column(String(32))
+    open: Mapped[bool] = mapped_column(Boolean())
+    """Not yet settled or exited: what most queues are about, first in their indexes."""
     category: Mapped[str | None] = mapped_column(String(32))
     """From the first settlement (the household's category for the statistics)."""
     reception_centre: Mapped[str | None] = mapped_column(String(32))
@@ -223,7 +225,12 @@ class RegisteredCase(ProjectionBase):
 
     __table_args__ = (
         # One per work queue: its filter's columns, then its sort and the cursor's tie-break.
-        Index("ix_case_register_reception", "stage", "reception_centre", "target_date", "case_id"),
+        Index("ix_case_register_reception", "open", "reception_centre", "target_date", "case_id"),
+        Index("ix_case_register_open_target", "open", "target_date", "case_id"),
+        Index("ix_case_register_open_last_step", "open", "last_step_at", "case_id"),
+        Index("ix_case_register_ready", "stage", "ready_on", "case_id"),
+        Index("ix_case_register_stage_target", "stage", "target_date", "case_id"),
+        Index("ix_case_register_reply", "stage", "reply_due_on", "case_id"),
         Index(
             "ix_case_register_municipality",
             "stage",
@@ -231,9 +238,13 @@ class RegisteredCase(ProjectionBase):
             "allocated_on",
             "case_id",
         ),
-        Index("ix_case_register_ready", "stage", "ready_on", "case_id"),
-        Index("ix_case_register_target", "stage", "target_date", "case_id"),
-        Index("ix_case_register_last_step", "stage", "last_step_at", "case_id"),
+        Index(
+            "ix_case_register_accepted",
+            "stage",
+            "municipality_number",
+            "accepted_on",
+            "case_id",
+        ),
     )
 
 

@@ -18,12 +18,16 @@ depends_on = None
 
 MOMENT = sa.DateTime(timezone=True)
 QUEUE_INDEXES = {
-    "ix_case_register_reception": ("stage", "reception_centre", "target_date", "case_id"),
-    "ix_case_register_municipality": ("stage", "municipality_number", "allocated_on", "case_id"),
+    "ix_case_register_reception": ("open", "reception_centre", "target_date", "case_id"),
+    "ix_case_register_open_target": ("open", "target_date", "case_id"),
+    "ix_case_register_open_last_step": ("open", "last_step_at", "case_id"),
     "ix_case_register_ready": ("stage", "ready_on", "case_id"),
-    "ix_case_register_target": ("stage", "target_date", "case_id"),
-    "ix_case_register_last_step": ("stage", "last_step_at", "case_id"),
+    "ix_case_register_stage_target": ("stage", "target_date", "case_id"),
+    "ix_case_register_reply": ("stage", "reply_due_on", "case_id"),
+    "ix_case_register_municipality": ("stage", "municipality_number", "allocated_on", "case_id"),
+    "ix_case_register_accepted": ("stage", "municipality_number", "accepted_on", "case_id"),
 }
+"""One per work queue: its filter's columns, then its sort and the cursor's tie-break."""
 
 
 def upgrade() -> None:
@@ -32,6 +36,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.String(64), nullable=False),
         sa.Column("case_type", sa.String(32), nullable=False),
         sa.Column("stage", sa.String(32), nullable=False),
+        sa.Column("open", sa.Boolean(), nullable=False),
         sa.Column("category", sa.String(32), nullable=True),
         sa.Column("reception_centre", sa.String(32), nullable=True),
         sa.Column("municipality_number", sa.String(4), nullable=True),
