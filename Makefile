@@ -45,6 +45,7 @@ test: lint $(CHROMIUM) $(PROMTOOL)
 bench: $(STAMP)
 	$(BIN)/python -m bench.projection
 	$(BIN)/python -m bench.queues
+	$(BIN)/python -m bench.step_freshness
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

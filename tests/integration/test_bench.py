@@ -55,3 +55,18 @@ def test_the_queue_benchmark_runs_and_reports_each_queues_ratio():
     }
     for name, ratio in results["ratio"].items():
         assert abs(ratio - results["large_s"][name] / results["small_s"][name]) < 1e-9, name
+
+
+def test_the_step_to_queue_benchmark_runs_on_the_embedded_stack():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.step_freshness", "--rate", "20", "--seconds", "2", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout)
+    assert results["steps"] == 40
+    assert 0 < results["p50_s"] <= results["p99_s"]
