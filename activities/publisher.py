@@ -104,6 +104,9 @@ class OutboxPublisher:
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
+            # Cleared before the batch is read, not after: an append that wakes the relay
+            # while it is sending is then not lost (it would wait out the idle poll).
+            self._wake.clear()
             try:
                 sent = await self.publish_pending()
                 backoff = 0.5
@@ -121,7 +124,6 @@ class OutboxPublisher:
             if sent:
                 log.debug("published", events=sent)
                 continue
-            self._wake.clear()
             waiter: asyncio.Future[object] = asyncio.ensure_future(self._wake.wait())
             await _sleep_or_stop(stop, self._idle_poll, also=waiter)
             waiter.cancel()

@@ -1,5 +1,6 @@
 """The event log and the outbox publisher on real SQLite and PostgreSQL, with a fake sink."""
 
+import asyncio
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
@@ -11,6 +12,7 @@ from activities.publisher import OutboxPublisher
 from schemas.envelope import KafkaRecord, from_kafka
 from schemas.events import CaseEvent, SettlementInterviewHeld
 from schemas.ports import RecordCaseEvents
+from tests.waiting import eventually
 from workers.platform.register import append_events
 
 
@@ -182,3 +184,34 @@ async def test_status_finds_events_the_topic_brought_that_the_log_has_lost(regis
     async with register() as session:
         assert await _streams_with_gaps(session) == 0  # a lost tail leaves no gap
     assert await beyond() == 1
+
+
+async def test_an_append_while_the_relay_is_sending_goes_out_without_waiting_the_poll(register):
+    """The relay is woken by every append; one that lands while it is busy with a batch must
+    not be lost to the idle poll (here 30 s)."""
+    sink = RecordingSink()
+    late = events("case-late", 2)
+
+    async def connect() -> RecordingSink:
+        return sink
+
+    class Racing(OutboxPublisher):
+        raced = False
+
+        async def publish_pending(self) -> int:
+            sent = await super().publish_pending()
+            if not self.raced:  # the batch found nothing; an append and its wake come now
+                self.raced = True
+                async with register.begin() as session:
+                    await append_events(session, late)
+                self.wake()
+            return sent
+
+    publisher = Racing(register, connect, idle_poll_seconds=30)
+    stop = asyncio.Event()
+    running = asyncio.create_task(publisher.run(stop))
+    try:
+        await eventually(lambda: len(sink.records) == 2, within_s=5, what="the late append sent")
+    finally:
+        stop.set()
+        await running
