@@ -143,6 +143,10 @@ class CaseRegister:
     def __init__(self, cases: _Rows, persons: _Rows) -> None:
         self._cases = cases
         self._persons = persons
+        self._households: dict[str, list[Row]] = {}
+        """Each case's persons, kept as they are added (a batch touches thousands)."""
+        for person in persons.rows.values():
+            self._households.setdefault(person["case_id"], []).append(person)
 
     @classmethod
     async def load(cls, session: AsyncSession, stream_ids: set[str]) -> "CaseRegister":
@@ -307,12 +311,13 @@ class CaseRegister:
         person = self._persons.get(person_id)
         if person is None:
             person = _PERSON_DEFAULTS | {"person_id": person_id, "case_id": case_id}
+            self._households.setdefault(case_id, []).append(person)
         self._persons.put(person)
         person["protected"] = person["protected"] or protected
         return person
 
     def _members(self, case_id: str) -> list[Row]:
-        return [p for p in self._persons.rows.values() if p["case_id"] == case_id]
+        return self._households.get(case_id, [])
 
     def _mark_household(self, row: Row) -> None:
         """A household with a protected member: each member's record tells where it lives."""
