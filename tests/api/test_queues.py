@@ -21,8 +21,9 @@ from schemas.events import (
     RightsAssessed,
     SettlementInterviewHeld,
 )
+from schemas.places import PlacesLedger, RecordPlacesDecision
 from schemas.qualification import NorwegianRight, ProgrammeRight
-from tests.api.conftest import PRINCIPALS
+from tests.api.conftest import PRINCIPALS, FakePlaces, open_api
 from workers.cli.main import app
 from workers.platform.register import AuditRecord
 from workers.projection.queues import QUEUES
@@ -345,3 +346,34 @@ async def test_the_stuck_queue_pages_by_the_moment_of_the_last_step(queues):
         "case-allocated",
         "case-accepted",
     }
+
+
+async def test_allocation_suggestions_are_one_call_from_the_queue(tmp_path, migrated):
+    year = TODAY.year
+    places = FakePlaces(
+        by_year={
+            year: [
+                PlacesLedger(
+                    municipality_number=number,
+                    year=year,
+                    decision=RecordPlacesDecision(
+                        command_id="d", decided_on=date(year, 1, 1), requested=10, decided=10
+                    ),
+                )
+                for number in ("0301", "4601")
+            ]
+        }
+    )
+    async with open_api(tmp_path, migrated, places) as api:
+        r = await get(api, "caseworker", "/cases/case-a-ready/suggestions")
+        assert r.status_code == 200, r.text
+        assert {s["municipality_number"] for s in r.json()} == {"0301", "4601"}
+        assert all(s["places_left"] == 10 for s in r.json())
+        assert (await get(api, "reception-a", "/cases/case-a-ready/suggestions")).status_code == 403
+        protected = await get(api, "caseworker", "/cases/case-a-protected/suggestions")
+        assert protected.status_code == 403  # reasons may name where close family lives
+        cleared = await get(api, "caseworker-cleared", "/cases/case-a-protected/suggestions")
+        assert cleared.status_code == 200
+        async with api.context.register() as session:
+            rows = (await session.scalars(select(AuditRecord))).all()
+        assert ("case.suggestions", "case/case-a-ready") in [(r.action, r.resource) for r in rows]

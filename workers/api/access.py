@@ -49,6 +49,8 @@ RECORD_READERS = frozenset({M, C, A})
 FEED_READERS = frozenset({M, C, A})
 """A municipality reads its own feed; caseworkers and administrators any."""
 AUDIT_READERS = frozenset({A})
+SUGGESTION_READERS = frozenset({C, A})
+"""Who asks where a household could be settled: those who allocate."""
 
 
 def in_scope(principal: Principal, state: CaseState) -> bool:

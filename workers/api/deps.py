@@ -24,6 +24,7 @@ from schemas.ids import CaseId
 from schemas.places import PlacesLedger
 from schemas.qualification import QualificationResult, QualificationState
 from schemas.state import CaseState, CommandResult
+from workers.allocation.suggestions import MunicipalityProfile
 from workers.api.access import in_scope, person_in_scope
 from workers.api.auth import Principal, TokenVerifier, Unauthenticated
 from workers.api.case_reads import registered_state
@@ -63,6 +64,8 @@ class ApiContext:
     verifier: TokenVerifier
     county_of: Callable[[str, date], str]
     places: PlacesPort | None = None
+    profiles: dict[str, MunicipalityProfile] | None = None
+    """Municipality profiles for the allocation suggestions (from the profiles file setting)."""
     stuck_after: timedelta = timedelta(days=30)
     """An open case with no step for this long is stuck (BOSETTING_MONITOR_STUCK_AFTER)."""
 

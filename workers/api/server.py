@@ -7,6 +7,7 @@ from datetime import date
 import structlog
 import uvicorn
 
+from workers.allocation.suggestions import load_profiles
 from workers.api.app import create_app
 from workers.api.auth import TokenVerifier, dev_keys
 from workers.api.deps import ApiContext
@@ -79,6 +80,11 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
             client, settings.task_queue, municipalities, patience_s=API_PATIENCE_S
         ),
         stuck_after=settings.monitor_stuck_after,
+        profiles=(
+            load_profiles(settings.municipality_profiles_file)
+            if settings.municipality_profiles_file
+            else None
+        ),
     )
 
     async def close() -> None:

@@ -31,11 +31,15 @@ def projection() -> None:
 @app.command()
 def api() -> None:
     """Run the HTTP API (FastAPI): every step of a case, each role's view, the figures."""
+    from workers.allocation.suggestions import ProfileError, load_profiles
     from workers.api.server import NoTokenKeys, run_api, verifier_for
 
+    settings = Settings()
     try:
-        verifier_for(Settings())
-    except NoTokenKeys as exc:
+        verifier_for(settings)
+        if settings.municipality_profiles_file:
+            load_profiles(settings.municipality_profiles_file)
+    except (NoTokenKeys, ProfileError, OSError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     run_part("api", run_api)

@@ -1,6 +1,7 @@
 """Work queues and find-by-person, served from the case register (no Temporal query): each
-role's lists of cases, a page at a time, and the case an exact person id belongs to. Every
-listing is audited, naming the records it returned."""
+role's lists of cases, a page at a time, and the case an exact person id belongs to; and the
+allocation suggestions for a household of the allocation queue. Every listing is audited,
+naming the records it returned."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -10,9 +11,11 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
 
 from schemas.enums import CaseStage, DeadlineState, Role
+from workers.allocation.suggestions import suggest
 from workers.api.access import (
     CASE_READERS,
     QUEUE_READERS,
+    SUGGESTION_READERS,
     CaseRow,
     PersonRow,
     case_row,
@@ -22,7 +25,18 @@ from workers.api.access import (
 )
 from workers.api.audit import record_read
 from workers.api.auth import Principal
-from workers.api.deps import Caller, Ctx, Guard, PersonIdPath, Purpose, invalid, require
+from workers.api.deps import (
+    Caller,
+    CaseIdPath,
+    Ctx,
+    Guard,
+    IsoDate,
+    PersonIdPath,
+    Purpose,
+    case_in_scope,
+    invalid,
+    require,
+)
 from workers.api.models import ERRORS
 from workers.projection.queues import (
     QUEUES,
@@ -173,3 +187,44 @@ def _listing_outcome(views: set[str]) -> Literal["granted", "redacted", "profile
     if "profile" in views:
         return "profile"
     return "granted"
+
+
+class SuggestionRow(BaseModel):
+    municipality_number: str
+    score: float
+    reasons: list[str]
+    places_left: int
+    share_used: float | None
+    unmet_needs: list[str]
+
+
+@router.get("/cases/{case_id}/suggestions", tags=["queues"], responses=ERRORS)
+async def allocation_suggestions(
+    case_id: CaseIdPath,
+    purpose: Purpose,
+    principal: Caller,
+    context: Ctx,
+    guard: Guard,
+    on: Annotated[IsoDate | None, Query(description="Allocation date (default today)")] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[SuggestionRow]:
+    """Municipalities with room for the household, best first, with the reasons for each —
+    one call from a row of the allocation queue (``bosetting cases suggest`` does the same).
+    Reasons can name where close family lives: for a household with a protected member, a
+    cleared reader only."""
+    require(principal, SUGGESTION_READERS, "read allocation suggestions")
+    state = await case_in_scope(context, guard, principal, case_id)
+    if not principal.cleared and any(p.protected_identity for p in state.persons):
+        raise HTTPException(403, "suggestions for this household need a cleared token")
+    day = on or datetime.now(UTC).date()
+    ledgers = await context.places.ledgers(day.year) if context.places else []
+    found = suggest(state, ledgers, day, context.profiles, limit)
+    await record_read(
+        context.register,
+        principal,
+        action="case.suggestions",
+        resource=f"case/{case_id}",
+        purpose=purpose,
+        outcome="granted",
+    )
+    return [SuggestionRow.model_validate(s.as_json()) for s in found]
