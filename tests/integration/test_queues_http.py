@@ -16,6 +16,7 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.service import RPCError
 
 from schemas.ids import workflow_id_for
+from schemas.qualification import qualification_workflow_id
 from workers.platform.temporal import connect
 
 from .conftest import RunningStack, cli, eventually, stack_settings, start_stack
@@ -144,21 +145,22 @@ async def test_a_household_moves_through_every_roles_queue(stack: RunningStack):
         # The case's history goes, as the namespace's retention removes a closed case's: the
         # case, its timeline and its figures are still there.
         client = await connect(stack.settings)
-        await client.workflow_service.delete_workflow_execution(
-            DeleteWorkflowExecutionRequest(
-                namespace=stack.settings.temporal_namespace,
-                workflow_execution=WorkflowExecution(workflow_id=workflow_id_for("case-q-1")),
+        for workflow_id in (workflow_id_for("case-q-1"), qualification_workflow_id("case-q-1-p0")):
+            await client.workflow_service.delete_workflow_execution(
+                DeleteWorkflowExecutionRequest(
+                    namespace=stack.settings.temporal_namespace,
+                    workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+                )
             )
-        )
 
-        async def gone() -> bool:
-            try:
-                await client.get_workflow_handle(workflow_id_for("case-q-1")).describe()
-            except RPCError:
-                return True
-            return False
+            async def gone(workflow_id: str = workflow_id) -> bool:
+                try:
+                    await client.get_workflow_handle(workflow_id).describe()
+                except RPCError:
+                    return True
+                return False
 
-        await eventually(gone, within_s=30, what="the case's history to be deleted")
+            await eventually(gone, within_s=30, what="a workflow's history to be deleted")
         read = await http.get("/cases/case-q-1", headers=auth("caseworker"))
         assert read.status_code == 200, read.text
         assert (read.json()["stage"], len(read.json()["persons"])) == ("settled", 2)
@@ -166,6 +168,9 @@ async def test_a_household_moves_through_every_roles_queue(stack: RunningStack):
         timeline = await http.get("/cases/case-q-1/timeline", headers=auth("oslo"))
         assert timeline.status_code == 200, timeline.text
         assert [e["type"] for e in timeline.json()["events"]].count("PersonSettled") == 2
+        record = await http.get("/persons/case-q-1-p0/qualification", headers=auth("oslo"))
+        assert record.status_code == 200, record.text
+        assert record.json()["settled_on"] == day(70)
         settled_year = (TODAY - timedelta(days=70)).year
         figures = await http.get(f"/figures?period={settled_year}", headers=auth("operations"))
         total = next(g for g in figures.json()["groups"] if g["group"] == "total")

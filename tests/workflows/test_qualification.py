@@ -34,12 +34,14 @@ from schemas.qualification import (
     MainActivity,
     ProgrammeEndReason,
     ProgrammeRight,
+    RecordLeave,
     StartNorwegianTraining,
     StartProgramme,
     qualification_workflow_id,
 )
 from tests.factories import household
 from tests.waiting import eventually
+from workers.projection.records import fold
 from workers.services.cases import CaseService
 from workers.services.qualification import QualificationService
 
@@ -70,6 +72,18 @@ async def settled_today(cases: CaseService, env, places, births) -> tuple[str, d
 
 def of_type(event_log, stream, kind):
     return [e for e in event_log.of(stream) if isinstance(e.data, kind)]
+
+
+def assert_the_register_folds_the_same_record(event_log, person_id, state):
+    """The case register folds a record from its events (projection/records.py) into the very
+    document the workflow keeps: what a read serves once the workflow's history is gone."""
+    record = None
+    for event in event_log.of(person_id):
+        record = fold(record, event, state.permit_date)
+    assert record is not None
+    assert record.model_dump(exclude={"applied_commands"}) == state.model_dump(
+        exclude={"applied_commands"}
+    )
 
 
 async def test_each_adult_gets_a_record_and_a_child_none(
@@ -128,6 +142,8 @@ async def test_the_programme_in_order_then_the_record_closes(
     assert (await records.execute(adult, decide)) == first  # idempotent
     assert len(of_type(event_log, adult, ProgrammeDecided)) == 1
     await records.execute(adult, StartProgramme(command_id="s", started_on=day))
+    leave = RecordLeave(command_id="l", from_on=day, until_on=day + timedelta(days=14))
+    await records.execute(adult, leave)
     await records.execute(adult, StartNorwegianTraining(command_id="n", started_on=day))
     # Within the case's correction window: the time-skipping test server wedges when an
     # abandoned child completes after its parent has closed (sdk-java#1540 and kin); a real
@@ -148,6 +164,7 @@ async def test_the_programme_in_order_then_the_record_closes(
     handle = env.client.get_workflow_handle(qualification_workflow_id(adult))
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     assert (await records.state(adult)).main_activity is MainActivity.WORK
+    assert_the_register_folds_the_same_record(event_log, adult, await records.state(adult))
 
 
 async def test_a_corrected_settlement_date_moves_the_records_deadlines(
@@ -183,3 +200,4 @@ async def test_a_corrected_settlement_date_moves_the_records_deadlines(
     await env.sleep(timedelta(days=10))
     [late] = of_type(event_log, adult, ProgrammeStartOverdue)
     assert late.data.due_on == add_months(corrected, 3)
+    assert_the_register_folds_the_same_record(event_log, adult, await records.state(adult))

@@ -1,7 +1,8 @@
-"""A case as the register knows it, for reads: the case register's row and persons (the
-projection's, from the events) and the household's dossier (the register database's, written
-with the events). A read answered this way asks no workflow, so a case stays readable after
-its workflow has closed and its history is gone.
+"""A case, and an adult's qualification record, as the register knows them, for reads: the
+case register's rows (the projection's, from the events; a record is folded from its own
+stream) and the household's dossier (the register database's, written with the events). A
+read answered this way asks no workflow, so a case stays readable after its workflow has
+closed and its history is gone.
 
 The register follows the events within the projection's lag: a step taken a moment ago may
 not show yet. A case the register does not know yet (just opened), or one whose dossier was
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.enums import CaseStage, CaseType, DeadlineState, ExitReason
+from schemas.qualification import QualificationState
 from schemas.state import CaseState, SettledPerson
 from workers.platform.register import dossier_of
 from workers.projection.queues import deadline_state
@@ -86,3 +88,15 @@ async def registered_state(
             if p.settled_on is not None and category is not None
         },
     )
+
+
+async def registered_record(
+    projection: async_sessionmaker[AsyncSession], person_id: str
+) -> QualificationState | None:
+    """An adult's qualification record as the register folded it from its events
+    (projection/records.py), or None if the register has none."""
+    async with projection() as session:
+        person = await session.get(RegisteredPerson, person_id)
+    if person is None or person.record is None:
+        return None
+    return QualificationState.model_validate_json(person.record)

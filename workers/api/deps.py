@@ -27,7 +27,7 @@ from schemas.state import CaseState, CommandResult
 from workers.allocation.suggestions import MunicipalityProfile
 from workers.api.access import in_scope, person_in_scope
 from workers.api.auth import Principal, TokenVerifier, Unauthenticated
-from workers.api.case_reads import registered_state
+from workers.api.case_reads import registered_record, registered_state
 from workers.api.idempotency import KeyReused, bind, fingerprint
 from workers.api.limits import CallerLimits
 from workers.api.models import COMMAND_ERRORS
@@ -233,14 +233,21 @@ async def case_in_scope(
 
 
 async def person_record_in_scope(
-    context: ApiContext, guard: CallerLimits, principal: Principal, person_id: str
+    context: ApiContext,
+    guard: CallerLimits,
+    principal: Principal,
+    person_id: str,
+    *,
+    registered: bool = False,
 ) -> QualificationState:
-    """The record, or 404 as for a case."""
+    """The record, or 404 as for a case; ``registered`` as for a case."""
     started = asyncio.get_running_loop().time()
-    try:
-        record = await context.qualification.state(person_id)
-    except CaseNotFound:
-        record = None
+    record = await registered_record(context.projection, person_id) if registered else None
+    if record is None:
+        try:
+            record = await context.qualification.state(person_id)
+        except CaseNotFound:
+            record = None
     if record is None or not person_in_scope(principal, record):
         await guard.pad_not_found(started)
         raise HTTPException(404, "not found")

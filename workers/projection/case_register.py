@@ -41,8 +41,9 @@ from schemas.events import (
     SettlementPlanned,
     StepDateCorrected,
 )
-from schemas.qualification import NorwegianRight, ProgrammeRight
+from schemas.qualification import NorwegianRight, ProgrammeRight, QualificationState
 from workers.projection.bulk import insert_rows
+from workers.projection.records import fold
 from workers.projection.store import RegisteredCase, RegisteredPerson
 from workers.projection.streams import Row
 
@@ -85,6 +86,7 @@ _PERSON_DEFAULTS: Row = {
     "norwegian_completion_due": None,
     "norwegian_concluded_on": None,
     "next_due_on": None,
+    "record": None,
 }
 _STEP_COLUMNS = {
     CorrectableStep.COMPETENCE_MAPPING: "competence_mapped_on",
@@ -306,6 +308,11 @@ class CaseRegister:
                 case NorwegianTrainingCompleted() | NorwegianTrainingExempted():
                     person["norwegian_concluded_on"] = day
         person["next_due_on"] = next_due(person)
+        before = (
+            QualificationState.model_validate_json(person["record"]) if person["record"] else None
+        )
+        after = fold(before, event, person["permit_date"])
+        person["record"] = after.model_dump_json() if after is not None else None
 
     def _person(self, person_id: str, case_id: str, protected: bool = False) -> Row:
         person = self._persons.get(person_id)

@@ -272,6 +272,8 @@ class RegisteredPerson(ProjectionBase):
     norwegian_concluded_on: Mapped[date | None] = mapped_column(Date())
     next_due_on: Mapped[date | None] = mapped_column(Date())
     """The nearest deadline of the record still open (start, training, completion)."""
+    record: Mapped[str | None] = mapped_column(Text())
+    """The qualification record folded from its events (QualificationState as JSON)."""
 
     __table_args__ = (
         Index("ix_case_register_person_due", "municipality_number", "next_due_on", "person_id"),

@@ -60,7 +60,7 @@ async def read_qualification(
 ) -> QualificationState:
     """An adult's introduction programme and Norwegian training record."""
     require(principal, RECORD_READERS, "read qualification records")
-    record = await person_record_in_scope(context, guard, principal, person_id)
+    record = await person_record_in_scope(context, guard, principal, person_id, registered=True)
     await record_read(
         context.register,
         principal,

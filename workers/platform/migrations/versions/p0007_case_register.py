@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("norwegian_completion_due", sa.Date(), nullable=True),
         sa.Column("norwegian_concluded_on", sa.Date(), nullable=True),
         sa.Column("next_due_on", sa.Date(), nullable=True),
+        sa.Column("record", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("person_id", name=op.f("pk_case_register_person")),
     )
     op.create_index(op.f("ix_case_register_person_case_id"), "case_register_person", ["case_id"])
