@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
@@ -34,6 +34,8 @@ from workers.api.models import COMMAND_ERRORS
 from workers.figures.periods import parse_day, parse_moment
 from workers.platform.tracing import current_traceparent
 from workflows.steps import Step
+
+T = TypeVar("T")
 
 # -- the context ------------------------------------------------------------------------------
 
@@ -213,23 +215,17 @@ async def case_in_scope(
     *,
     registered: bool = False,
 ) -> CaseState:
-    """The case, or 404 if it does not exist or is outside the caller's scope: the same
-    answer, after the same time (the refusal's audit row is written by the handler).
+    """The case, or 404 if it does not exist or is outside the caller's scope.
     ``registered``: for a read, the case as the register knows it (case_reads.py), which
     outlives the workflow; a step asks the workflow, which knows its own latest state."""
-    started = asyncio.get_running_loop().time()
-    state = None
-    if registered:
-        state = await registered_state(context.projection, context.register, case_id)
-    if state is None:
-        try:
-            state = await context.cases.state(case_id)
-        except CaseNotFound:
-            state = None
-    if state is None or not in_scope(principal, state):
-        await guard.pad_not_found(started)
-        raise HTTPException(404, "not found")
-    return state
+
+    async def load() -> CaseState | None:
+        found = None
+        if registered:
+            found = await registered_state(context.projection, context.register, case_id)
+        return found or await context.cases.state(case_id)
+
+    return await _in_scope(guard, load, lambda state: in_scope(principal, state))
 
 
 async def person_record_in_scope(
@@ -241,17 +237,31 @@ async def person_record_in_scope(
     registered: bool = False,
 ) -> QualificationState:
     """The record, or 404 as for a case; ``registered`` as for a case."""
+
+    async def load() -> QualificationState | None:
+        found = await registered_record(context.projection, person_id) if registered else None
+        return found or await context.qualification.state(person_id)
+
+    return await _in_scope(guard, load, lambda record: person_in_scope(principal, record))
+
+
+async def _in_scope(
+    guard: CallerLimits,
+    load: Callable[[], Awaitable[T | None]],
+    allowed: Callable[[T], bool],
+) -> T:
+    """What ``load`` finds, or 404 when it finds nothing or the caller may not know of it:
+    the same answer, after the same time (the refusal's audit row is written by the
+    handler)."""
     started = asyncio.get_running_loop().time()
-    record = await registered_record(context.projection, person_id) if registered else None
-    if record is None:
-        try:
-            record = await context.qualification.state(person_id)
-        except CaseNotFound:
-            record = None
-    if record is None or not person_in_scope(principal, record):
+    try:
+        found = await load()
+    except CaseNotFound:
+        found = None
+    if found is None or not allowed(found):
         await guard.pad_not_found(started)
         raise HTTPException(404, "not found")
-    return record
+    return found
 
 
 # -- command bodies ---------------------------------------------------------------------------
