@@ -355,6 +355,20 @@ async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_re
         )
 
 
+async def case_register(sessions) -> tuple[list, list]:
+    """The case register's rows, every column."""
+    from workers.projection.store import RegisteredCase, RegisteredPerson
+
+    async with sessions() as session:
+        cases = (await session.execute(select(RegisteredCase.__table__))).all()
+        persons = (
+            await session.execute(
+                select(RegisteredPerson.__table__).order_by(RegisteredPerson.person_id)
+            )
+        ).all()
+    return [tuple(r) for r in cases], [tuple(r) for r in persons]
+
+
 async def test_a_rebuild_from_the_event_log_gives_the_same_figures_and_a_reread_changes_nothing(
     register, projection_db
 ):
@@ -369,10 +383,13 @@ async def test_a_rebuild_from_the_event_log_gives_the_same_figures_and_a_reread_
     year = (date(2020, 1, 1), date(2020, 12, 31))
     before = await waiting_time(projection_db, *year)
     stock_before = await waiting_on(projection_db, date(2020, 6, 1))
+    register_before = await case_register(projection_db)
+    assert register_before[0]  # the case is in the register
     applied = await rebuild_from_event_log(register, projection_db)
     assert applied == len(evts)
     assert await waiting_time(projection_db, *year) == before
     assert await waiting_on(projection_db, date(2020, 6, 1)) == stock_before
+    assert await case_register(projection_db) == register_before
     async with projection_db() as session:
         assert (await session.scalars(select(ConsumerPosition))).all() == []
     # The projection then reads the topic from its start: every event is skipped by id.
