@@ -8,6 +8,7 @@ import pytest
 
 from schemas.commands import PersonRecord
 from schemas.enums import ServiceNeed
+from schemas.events import MunicipalityAllocated, SettlementInterviewHeld
 from schemas.ports import CaseDossier
 from tests.api.test_queues import scenario
 from workers.platform.register import append_events, keep_dossier
@@ -95,3 +96,26 @@ async def test_a_case_without_a_dossier_is_asked_of_its_workflow(registered):
         "/cases/case-ready-old", headers=registered.auth("caseworker", **PURPOSE)
     )
     assert r.status_code == 404  # neither the register (no dossier) nor a workflow can tell it
+
+
+async def test_a_register_behind_the_event_log_yields_to_the_workflow(api):
+    """The register has applied the interview but not yet the allocation the event log
+    already holds: the read must not scope by the older state (Oslo would be told the case
+    does not exist), so it asks the workflow."""
+    from tests.api.test_queues import granted, stream
+
+    permit = date(2026, 1, 5)
+    events = stream(
+        "case-a-offered",
+        granted("case-a-offered", "centre-a", permit=permit),
+        (date(2026, 1, 10), SettlementInterviewHeld()),
+        (date(2026, 2, 1), MunicipalityAllocated(municipality_number="0301")),
+    )
+    async with api.context.projection.begin() as session:
+        await apply_events(session, [(-1, i, e) for i, e in enumerate(events[:2])])
+    async with api.context.register.begin() as session:
+        await append_events(session, events)
+        await keep_dossier(session, "case-a-offered", dossier("case-a-offered"))
+    r = await api.client.get("/cases/case-a-offered", headers=api.auth("oslo", **PURPOSE))
+    assert r.status_code == 200, r.text
+    assert r.json()["view"] == "profile"

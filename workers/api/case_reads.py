@@ -4,22 +4,42 @@ stream) and the household's dossier (the register database's, written with the e
 read answered this way asks no workflow, so a case stays readable after its workflow has
 closed and its history is gone.
 
-The register follows the events within the projection's lag: a step taken a moment ago may
-not show yet. A case the register does not know yet (just opened), or one whose dossier was
-never written (its last step predates the dossier), is read from its workflow instead."""
+The register follows the events within the projection's lag. So that a read never shows (or
+scopes by) a state older than the last recorded step, each read first compares how far the
+register has applied the case's stream with the event log (``behind``): while it lags, the
+read asks the workflow, and only if the workflow is gone serves what the register has. A
+case whose dossier was never written (its last step predates the dossier) is read from its
+workflow too."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.enums import CaseStage, CaseType, DeadlineState, ExitReason
 from schemas.qualification import QualificationState
 from schemas.state import CaseState, SettledPerson
-from workers.platform.register import dossier_of
+from workers.platform.register import EventLogRow, dossier_of
 from workers.projection.queues import deadline_state
-from workers.projection.store import RegisteredCase, RegisteredPerson
+from workers.projection.store import RegisteredCase, RegisteredPerson, StreamProgress
 from workflows.rules import settlement_target
+
+
+async def behind(
+    projection: async_sessionmaker[AsyncSession],
+    register: async_sessionmaker[AsyncSession],
+    stream_id: str,
+) -> bool:
+    """Whether the event log holds events of the stream the register has not applied yet."""
+    async with register() as session:
+        logged = await session.scalar(
+            select(func.max(EventLogRow.sequence)).where(EventLogRow.case_id == stream_id)
+        )
+    async with projection() as session:
+        applied = await session.scalar(
+            select(StreamProgress.applied_through).where(StreamProgress.stream_id == stream_id)
+        )
+    return (logged or 0) > (applied or 0)
 
 
 async def registered_state(

@@ -27,7 +27,7 @@ from schemas.state import CaseState, CommandResult
 from workers.allocation.suggestions import MunicipalityProfile
 from workers.api.access import in_scope, person_in_scope
 from workers.api.auth import Principal, TokenVerifier, Unauthenticated
-from workers.api.case_reads import registered_record, registered_state
+from workers.api.case_reads import behind, registered_record, registered_state
 from workers.api.idempotency import KeyReused, bind, fingerprint
 from workers.api.limits import CallerLimits
 from workers.api.models import COMMAND_ERRORS
@@ -220,10 +220,10 @@ async def case_in_scope(
     outlives the workflow; a step asks the workflow, which knows its own latest state."""
 
     async def load() -> CaseState | None:
-        found = None
-        if registered:
-            found = await registered_state(context.projection, context.register, case_id)
-        return found or await context.cases.state(case_id)
+        if not registered:
+            return await context.cases.state(case_id)
+        found = await registered_state(context.projection, context.register, case_id)
+        return await _fresh(found, case_id, context, lambda: context.cases.state(case_id))
 
     return await _in_scope(guard, load, lambda state: in_scope(principal, state))
 
@@ -239,10 +239,30 @@ async def person_record_in_scope(
     """The record, or 404 as for a case; ``registered`` as for a case."""
 
     async def load() -> QualificationState | None:
-        found = await registered_record(context.projection, person_id) if registered else None
-        return found or await context.qualification.state(person_id)
+        if not registered:
+            return await context.qualification.state(person_id)
+        found = await registered_record(context.projection, person_id)
+        return await _fresh(
+            found, person_id, context, lambda: context.qualification.state(person_id)
+        )
 
     return await _in_scope(guard, load, lambda record: person_in_scope(principal, record))
+
+
+async def _fresh(
+    found: T | None,
+    stream_id: str,
+    context: ApiContext,
+    ask_workflow: Callable[[], Awaitable[T]],
+) -> T | None:
+    """What the register found, if it is up to date with the event log; else the workflow's
+    own state — or, if the workflow is gone, what the register has (case_reads.py)."""
+    if found is not None and not await behind(context.projection, context.register, stream_id):
+        return found
+    try:
+        return await ask_workflow()
+    except CaseNotFound:
+        return found
 
 
 async def _in_scope(
