@@ -22,12 +22,6 @@ from workers.projection.store import RegisteredCase, RegisteredPerson
 
 WARNING_DAYS = 30
 """A target this near is "approaching" (the workflow warns 30 days ahead too)."""
-OPEN = (
-    CaseStage.PERMIT_GRANTED,
-    CaseStage.SETTLEMENT_READY,
-    CaseStage.ALLOCATED,
-    CaseStage.ACCEPTED,
-)
 
 C, P = RegisteredCase, RegisteredPerson
 QueueName = Literal[
