@@ -76,7 +76,7 @@ QUEUES: dict[str, Queue] = {
         Queue(
             "accepted",
             "Accepted households awaiting settlement registration",
-            ("planned",),
+            ("accepted",),
             place="municipality",
         ),
         Queue(
@@ -96,7 +96,7 @@ _SORT_COLUMNS: dict[str, Any] = {
     "waiting": C.ready_on,
     "reply": C.reply_due_on,
     "allocated": C.allocated_on,
-    "planned": C.accepted_on,
+    "accepted": C.accepted_on,
     "last-step": C.last_step_at,
     "due": P.next_due_on,
 }
