@@ -225,7 +225,7 @@ async def case_in_scope(
         found = await registered_state(context.projection, context.register, case_id)
         return await _fresh(found, case_id, context, lambda: context.cases.state(case_id))
 
-    return await _in_scope(guard, load, lambda state: in_scope(principal, state))
+    return await found_in_scope(guard, load, lambda state: in_scope(principal, state))
 
 
 async def person_record_in_scope(
@@ -246,7 +246,7 @@ async def person_record_in_scope(
             found, person_id, context, lambda: context.qualification.state(person_id)
         )
 
-    return await _in_scope(guard, load, lambda record: person_in_scope(principal, record))
+    return await found_in_scope(guard, load, lambda record: person_in_scope(principal, record))
 
 
 async def _fresh(
@@ -265,7 +265,7 @@ async def _fresh(
         return found
 
 
-async def _in_scope(
+async def found_in_scope(
     guard: CallerLimits,
     load: Callable[[], Awaitable[T | None]],
     allowed: Callable[[T], bool],

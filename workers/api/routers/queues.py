@@ -3,7 +3,6 @@ role's lists of cases, a page at a time, and the case an exact person id belongs
 allocation suggestions for a household of the allocation queue. Every listing is audited,
 naming the records it returned."""
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -34,6 +33,7 @@ from workers.api.deps import (
     PersonIdPath,
     Purpose,
     case_in_scope,
+    found_in_scope,
     invalid,
     require,
 )
@@ -140,15 +140,13 @@ async def find_by_person(
     """The case an exact person id belongs to, as the work queues show it. A person whose
     household has a protected member is found by cleared readers only."""
     require(principal, CASE_READERS, "find cases")
-    started = asyncio.get_running_loop().time()
-    row = await case_of_person(context.projection, person_id)
-    if (
-        row is None
-        or not row_in_scope(principal, row)
-        or (row["protected"] and not principal.cleared)
-    ):
-        await guard.pad_not_found(started)
-        raise HTTPException(404, "not found")
+    row = await found_in_scope(
+        guard,
+        lambda: case_of_person(context.projection, person_id),
+        lambda found: (
+            row_in_scope(principal, found) and (principal.cleared or not found["protected"])
+        ),
+    )
     today = datetime.now(UTC).date()
     found = case_row(principal, row, deadline_state(row, today), today)
     await record_read(
