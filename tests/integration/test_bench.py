@@ -5,14 +5,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_benchmark_runs_and_reports_ratios_against_its_own_baseline():
-    small = ["--events", "600", "--rate", "200", "--seconds", "2", "--json"]
+def bench(module: str, *args: str) -> dict[str, Any]:
+    """Run one part of `make bench`, small, and return its JSON results."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.projection", *small],
+        [sys.executable, "-m", f"bench.{module}", *args, "--json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -20,7 +21,12 @@ def test_the_benchmark_runs_and_reports_ratios_against_its_own_baseline():
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout)
+    results: dict[str, Any] = json.loads(done.stdout)
+    return results
+
+
+def test_the_benchmark_runs_and_reports_ratios_against_its_own_baseline():
+    results = bench("projection", "--events", "600", "--rate", "200", "--seconds", "2")
     assert results["events"] == 600
     raw = results["raw_events_per_s"]
     for name in ("parse", "sqlite", "postgres"):
@@ -31,17 +37,9 @@ def test_the_benchmark_runs_and_reports_ratios_against_its_own_baseline():
 
 
 def test_the_queue_benchmark_runs_and_reports_each_queues_ratio():
-    small = ["--small", "200", "--large", "2000", "--database", "sqlite", "--depth", "2", "--json"]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.queues", *small],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    results = bench(
+        "queues", "--small", "200", "--large", "2000", "--database", "sqlite", "--depth", "2"
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout)
     assert set(results["ratio"]) == {
         "reception",
         "allocation",
@@ -58,15 +56,6 @@ def test_the_queue_benchmark_runs_and_reports_each_queues_ratio():
 
 
 def test_the_step_to_queue_benchmark_runs_on_the_embedded_stack():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.step_freshness", "--rate", "20", "--seconds", "2", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout)
+    results = bench("step_freshness", "--rate", "20", "--seconds", "2")
     assert results["steps"] == 40
     assert 0 < results["p50_s"] <= results["p99_s"]
