@@ -12,6 +12,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 
+from schemas.commands import PersonRecord
 from schemas.envelope import to_kafka
 from schemas.events import (
     AllocationAccepted,
@@ -24,12 +25,16 @@ from schemas.events import (
     SettlementInterviewHeld,
 )
 from schemas.places import PlacesLedger, RecordPlacesDecision, Reservation
+from schemas.ports import CaseDossier
 from schemas.state import CaseState
 from workers.api.access import hidden_member_named
 from workers.figures.slices import BREAKDOWNS
+from workers.platform.register import append_events, keep_dossier
 from workers.projection.apply import apply_batch
 from workers.projection.batch import Record
 from workers.projection.feed import apply_feed_events
+from workers.projection.queues import QUEUES
+from workers.projection.read_model import apply_events
 from workflows import rules
 
 from .conftest import CASES, PRINCIPALS, FakePlaces, open_api
@@ -261,3 +266,113 @@ async def test_naming_a_hidden_member_is_answered_as_naming_a_stranger(api, path
     )
     assert r.status_code == 200, r.text
     assert hidden_member_named(PRINCIPALS["administrator"], state, api.cases.sent[0][1]) is None
+
+
+# -- the case register's routes (work queues, find-by-person, register reads) ---------------
+
+NATIONAL_UNCLEARED = ["caseworker", "operations"]
+"""Uncleared readers whose scope is the whole country: a protected household at a centre or in
+a municipality is theirs to know of, never where. (Centre staff and municipalities know the
+households they house or were allocated: their answers rightly differ, as the case view's.)"""
+
+
+def waiting_household(protected_in: str) -> list[CaseEvent]:
+    """A protected household still waiting: allocated to ``protected_in``, from its centre."""
+    centre = {"0301": "centre-a", "4601": "centre-b"}[protected_in]
+    persons = [
+        EventPerson(person_id="case-w-p0", protected_identity=False),
+        EventPerson(person_id="case-w-p1", protected_identity=True),
+    ]
+    steps: list[tuple[date, EventData]] = [
+        (
+            date(2020, 1, 10),
+            ResidencePermitGranted(
+                case_type="reception",
+                persons=persons,
+                reception_centre=centre,
+                target_months=3,
+                target_date=date(2020, 4, 10),
+            ),
+        ),
+        (date(2020, 2, 1), SettlementInterviewHeld()),
+        (date(2020, 3, 1), MunicipalityAllocated(municipality_number=protected_in)),
+    ]
+    return [
+        CaseEvent(
+            event_id=uuid5(NAMESPACE_URL, f"case-w/{i}"),
+            case_id="case-w",
+            sequence=i,
+            business_date=day,
+            recorded_at=RECORDED,
+            data=data,
+        )
+        for i, (day, data) in enumerate(steps, 1)
+    ]
+
+
+def register_requests() -> list[str]:
+    places = ["centre-a", "centre-b", "0301", "4601"]
+    urls = []
+    for name, queue in QUEUES.items():
+        if queue.place is None:
+            urls.append(f"/queues/{name}")
+        else:
+            urls += [f"/queues/{name}?place={p}" for p in places]
+    urls += [f"/persons/case-w-p{i}/case" for i in (0, 1)]
+    urls += ["/cases/case-w", "/cases/case-w/timeline", "/cases/case-w/suggestions"]
+    return urls
+
+
+async def register_answers(tmp: Path, migrated: Path, protected_in: str, who: list[str]) -> dict:
+    events = waiting_household(protected_in)
+    centre = {"0301": "centre-a", "4601": "centre-b"}[protected_in]
+    async with open_api(tmp / protected_in, migrated) as api:
+        async with api.context.projection.begin() as session:
+            await apply_events(session, [(-1, i, e) for i, e in enumerate(events)])
+        async with api.context.register.begin() as session:
+            await append_events(session, events)
+            await keep_dossier(
+                session,
+                "case-w",
+                CaseDossier(
+                    through=len(events),
+                    persons=[
+                        PersonRecord(person_id="case-w-p0", birth_date=date(1980, 1, 1)),
+                        PersonRecord(
+                            person_id="case-w-p1",
+                            birth_date=date(2010, 1, 1),
+                            protected_identity=True,
+                        ),
+                    ],
+                    reception_centre=centre,
+                    close_family_municipality=protected_in,
+                ),
+            )
+        out = {}
+        for name in who:
+            for url in register_requests():
+                r = await api.client.get(url, headers=api.auth(name, **{"X-Purpose": "review"}))
+                out[name, url] = (r.status_code, r.json())
+        return out
+
+
+async def test_no_register_answer_tells_a_national_reader_where_a_protected_household_is(
+    tmp_path, migrated
+):
+    in_oslo = await register_answers(tmp_path, migrated, "0301", [*NATIONAL_UNCLEARED, *CLEARED])
+    in_bergen = await register_answers(tmp_path, migrated, "4601", [*NATIONAL_UNCLEARED, *CLEARED])
+    differing = sorted(k for k in in_oslo if in_oslo[k] != in_bergen[k])
+    assert [k for k in differing if k[0] in NATIONAL_UNCLEARED] == []
+    assert {k[0] for k in differing} == set(CLEARED)  # the test can tell the worlds apart
+    # And the household is there for them, redacted: listed and read, not merely absent.
+    # Narrowed to a place, the uncleared list leaves it out (the cleared one does not).
+    assert in_oslo["caseworker", "/queues/inbox?place=0301"][1]["rows"] == []
+    assert [
+        r["case_id"] for r in in_oslo["administrator", "/queues/inbox?place=0301"][1]["rows"]
+    ] == ["case-w"]
+    [row] = in_oslo["caseworker", "/queues/targets"][1]["rows"]
+    assert (row["case_id"], row["view"], row["municipality_number"]) == ("case-w", "redacted", None)
+    read = in_oslo["caseworker", "/cases/case-w"]
+    assert read[0] == 200
+    assert read[1]["view"] == "redacted"
+    assert read[1]["close_family_municipality"] is None
