@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         StartNorwegianTraining,
         StartProgramme,
     )
+    from schemas.records import after
     from workflows.commanding import Commands
     from workflows.recording import record_events, watch_deadline
     from workflows.rules import RuleViolation, check_date_order, check_not_in_future
@@ -161,9 +162,7 @@ class QualificationWorkflow:
 
     @workflow.update
     async def record_mapping(self, cmd: RecordQualificationMapping) -> QualificationResult:
-        return await self._step(
-            cmd, cmd.mapped_on, QualificationMappingRecorded(), mapped_on=cmd.mapped_on
-        )
+        return await self._step(cmd, cmd.mapped_on, QualificationMappingRecorded())
 
     @record_mapping.validator
     def _validate_mapping(self, cmd: RecordQualificationMapping) -> None:
@@ -175,9 +174,6 @@ class QualificationWorkflow:
             cmd,
             cmd.decided_on,
             ProgrammeDecided(end_goal=cmd.end_goal, planned_months=cmd.planned_months),
-            programme_decided_on=cmd.decided_on,
-            end_goal=cmd.end_goal,
-            planned_months=cmd.planned_months,
         )
 
     @decide_programme.validator
@@ -186,9 +182,7 @@ class QualificationWorkflow:
 
     @workflow.update
     async def start_programme(self, cmd: StartProgramme) -> QualificationResult:
-        return await self._step(
-            cmd, cmd.started_on, ProgrammeStarted(), programme_started_on=cmd.started_on
-        )
+        return await self._step(cmd, cmd.started_on, ProgrammeStarted())
 
     @start_programme.validator
     def _validate_start(self, cmd: StartProgramme) -> None:
@@ -196,13 +190,7 @@ class QualificationWorkflow:
 
     @workflow.update
     async def record_leave(self, cmd: RecordLeave) -> QualificationResult:
-        async def apply() -> list[UUID]:
-            event = ProgrammeLeaveRecorded(until_on=cmd.until_on)
-            ids = await self._record([(cmd.from_on, event)])
-            self._state.leaves.append((cmd.from_on, cmd.until_on))
-            return ids
-
-        return await self._handle(cmd, apply)
+        return await self._step(cmd, cmd.from_on, ProgrammeLeaveRecorded(until_on=cmd.until_on))
 
     @record_leave.validator
     def _validate_leave(self, cmd: RecordLeave) -> None:
@@ -214,9 +202,6 @@ class QualificationWorkflow:
             cmd,
             cmd.ended_on,
             ProgrammeEnded(reason=cmd.reason, main_activity=cmd.main_activity),
-            programme_ended_on=cmd.ended_on,
-            end_reason=cmd.reason,
-            main_activity=cmd.main_activity,
         )
 
     @end_programme.validator
@@ -225,9 +210,7 @@ class QualificationWorkflow:
 
     @workflow.update
     async def start_norwegian_training(self, cmd: StartNorwegianTraining) -> QualificationResult:
-        return await self._step(
-            cmd, cmd.started_on, NorwegianTrainingStarted(), norwegian_started_on=cmd.started_on
-        )
+        return await self._step(cmd, cmd.started_on, NorwegianTrainingStarted())
 
     @start_norwegian_training.validator
     def _validate_training_start(self, cmd: StartNorwegianTraining) -> None:
@@ -241,7 +224,6 @@ class QualificationWorkflow:
             cmd,
             cmd.completed_on,
             NorwegianTrainingCompleted(),
-            norwegian_completed_on=cmd.completed_on,
         )
 
     @complete_norwegian_training.validator
@@ -254,7 +236,6 @@ class QualificationWorkflow:
             cmd,
             cmd.exempted_on,
             NorwegianTrainingExempted(),
-            norwegian_exempted_on=cmd.exempted_on,
         )
 
     @exempt_norwegian_training.validator
@@ -341,16 +322,13 @@ class QualificationWorkflow:
         return self._state.norwegian_concluded()
 
     async def _late_start(self, due: date) -> None:
-        await self._record([(due + timedelta(days=1), ProgrammeStartOverdue(due_on=due))])
-        self._state.programme_start_overdue = True
+        await self._happen(due + timedelta(days=1), ProgrammeStartOverdue(due_on=due))
 
     async def _late_training(self, due: date) -> None:
-        await self._record([(due + timedelta(days=1), NorwegianStartOverdue(due_on=due))])
-        self._state.norwegian_start_overdue = True
+        await self._happen(due + timedelta(days=1), NorwegianStartOverdue(due_on=due))
 
     async def _late_completion(self, due: date) -> None:
-        await self._record([(due + timedelta(days=1), NorwegianCompletionOverdue(due_on=due))])
-        self._state.norwegian_completion_overdue = True
+        await self._happen(due + timedelta(days=1), NorwegianCompletionOverdue(due_on=due))
 
     async def _watch(
         self,
@@ -384,27 +362,22 @@ class QualificationWorkflow:
                 norwegian_completion_due=rights.norwegian_completion_due,
                 rights_start=qualification_rules.rights_start(moved),
             )
-            await self._record([(settled_on, event)])
-            s.settled_on = settled_on
-            s.programme_start_due = rights.programme_start_due
-            s.norwegian_start_due = rights.norwegian_start_due
-            s.norwegian_completion_due = rights.norwegian_completion_due
+            await self._happen(settled_on, event)
 
     # -- machinery ------------------------------------------------------------------------
 
     async def _step(
-        self, cmd: Command, business_date: date, event: EventData, **changes: object
+        self, cmd: Command, business_date: date, event: EventData
     ) -> QualificationResult:
-        """The shape of every step: record its event, then change the state (so a failed
-        write changes nothing)."""
+        """The shape of every step: its one event happens to the record."""
+        return await self._handle(cmd, lambda: self._happen(business_date, event))
 
-        async def apply() -> list[UUID]:
-            ids = await self._record([(business_date, event)])
-            for name, value in changes.items():
-                setattr(self._state, name, value)
-            return ids
-
-        return await self._handle(cmd, apply)
+    async def _happen(self, business_date: date, event: EventData) -> list[UUID]:
+        """Record the event, then let it change the record (schemas/records.py, the rule the
+        case register folds the record's stream by), so a failed write changes nothing."""
+        ids = await self._record([(business_date, event)])
+        self._state = after(self._state, event, business_date)
+        return ids
 
     async def _handle(
         self, cmd: Command, apply: Callable[[], Awaitable[list[UUID]]]

@@ -1,26 +1,12 @@
 """A person's qualification record folded from its own event stream: the same document the
-record's workflow keeps (QualificationState), so that it can be read after the workflow's
-history is gone. Kept in the case register's person row (case_register.py)."""
+record's workflow keeps (QualificationState), by the same rule (schemas/records.py), so that it
+can be read after the workflow's history is gone. Kept in the case register's person row."""
 
 from datetime import date
 
-from schemas.events import (
-    CaseEvent,
-    NorwegianCompletionOverdue,
-    NorwegianStartOverdue,
-    NorwegianTrainingCompleted,
-    NorwegianTrainingExempted,
-    NorwegianTrainingStarted,
-    ProgrammeDecided,
-    ProgrammeEnded,
-    ProgrammeLeaveRecorded,
-    ProgrammeStarted,
-    ProgrammeStartOverdue,
-    QualificationDeadlinesMoved,
-    QualificationMappingRecorded,
-    RightsAssessed,
-)
+from schemas.events import CaseEvent, RightsAssessed
 from schemas.qualification import QualificationState
+from schemas.records import after
 
 
 def fold(
@@ -50,43 +36,4 @@ def fold(
         )
     if record is None:
         return None
-    changes: dict[str, object] = {"last_sequence": event.sequence}
-    match data:
-        case QualificationDeadlinesMoved():
-            changes |= {
-                "settled_on": day,
-                "programme_start_due": data.programme_start_due,
-                "norwegian_start_due": data.norwegian_start_due,
-                "norwegian_completion_due": data.norwegian_completion_due,
-            }
-        case QualificationMappingRecorded():
-            changes["mapped_on"] = day
-        case ProgrammeDecided():
-            changes |= {
-                "programme_decided_on": day,
-                "end_goal": data.end_goal,
-                "planned_months": data.planned_months,
-            }
-        case ProgrammeStarted():
-            changes["programme_started_on"] = day
-        case ProgrammeLeaveRecorded():
-            changes["leaves"] = [*record.leaves, (day, data.until_on)]
-        case ProgrammeEnded():
-            changes |= {
-                "programme_ended_on": day,
-                "end_reason": data.reason,
-                "main_activity": data.main_activity,
-            }
-        case NorwegianTrainingStarted():
-            changes["norwegian_started_on"] = day
-        case NorwegianTrainingCompleted():
-            changes["norwegian_completed_on"] = day
-        case NorwegianTrainingExempted():
-            changes["norwegian_exempted_on"] = day
-        case ProgrammeStartOverdue():
-            changes["programme_start_overdue"] = True
-        case NorwegianStartOverdue():
-            changes["norwegian_start_overdue"] = True
-        case NorwegianCompletionOverdue():
-            changes["norwegian_completion_overdue"] = True
-    return record.model_copy(update=changes)
+    return after(record, data, day).model_copy(update={"last_sequence": event.sequence})
