@@ -16,6 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     import workflows.rules as rules
+    from schemas.deadlines import WARNING_LEAD_DAYS, settled_verdict
     from schemas.enums import CaseStage, CaseType, DeadlineState, ExitReason
     from schemas.events import (
         CaseExited,
@@ -72,8 +73,8 @@ class CaseDeadlines:
     def judge_settlement_target(self) -> None:
         """Judged on business dates: a late registration of a timely settlement is met."""
         s = self._state()
-        on_time = all(p.settled_on <= s.target_date for p in s.settled.values())
-        s.deadline_state = DeadlineState.MET if on_time else DeadlineState.BREACHED
+        last = max(p.settled_on for p in s.settled.values())
+        s.deadline_state = settled_verdict(s.target_date, last)
 
     async def watch_settlement_target(self) -> None:
         """A warning WARNING_LEAD_DAYS before the target date and an event when it has passed
@@ -88,7 +89,7 @@ class CaseDeadlines:
 
     async def _watch_target(self, epoch: int) -> None:
         months, target = self._state().target_months, self._state().target_date
-        warn_on = target - timedelta(days=rules.WARNING_LEAD_DAYS)
+        warn_on = target - timedelta(days=WARNING_LEAD_DAYS)
         breach_on = target + timedelta(days=1)
         today = workflow.now().date()
         if today >= breach_on:

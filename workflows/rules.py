@@ -399,10 +399,6 @@ def settling_authority(persons: Iterable[PersonRecord], permit_date: date) -> Se
     return SettlingAuthority.BUFETAT if youngest < BUFETAT_BELOW_AGE else SettlingAuthority.IMDI
 
 
-WARNING_LEAD_DAYS = 30
-"""How long before the settlement target the warning comes."""
-
-
 def settlement_target_months(case_type: CaseType, category: Category) -> int:
     """The steering parameters' targets (domain.md §3.2, SEED L1663–1666): resettlement
     refugees (SP13.1) and other adults (SP13.2) within 6 months; unaccompanied minors (SP13.3)

@@ -334,14 +334,6 @@ def row_in_scope(principal: Principal, row: dict[str, Any]) -> bool:
     return False
 
 
-_WAITING = {
-    CaseStage.PERMIT_GRANTED.value,
-    CaseStage.SETTLEMENT_READY.value,
-    CaseStage.ALLOCATED.value,
-    CaseStage.ACCEPTED.value,
-}
-
-
 def case_row(
     principal: Principal, row: dict[str, Any], deadline: DeadlineState | None, today: date
 ) -> CaseRow:
@@ -367,7 +359,7 @@ def case_row(
     dates = {
         "permit_date": row["permit_date"],
         "ready_on": row["ready_on"],
-        "days_waiting": (today - waiting_from).days if row["stage"] in _WAITING else None,
+        "days_waiting": (today - waiting_from).days if row["open"] else None,
         "target_date": row["target_date"],
         "deadline_state": deadline,
         "allocated_on": row["allocated_on"],

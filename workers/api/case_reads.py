@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from schemas.enums import CaseStage, CaseType, DeadlineState, ExitReason
+from schemas.deadlines import open_target_state, settled_verdict
+from schemas.enums import CaseStage, CaseType, ExitReason
 from schemas.qualification import QualificationState
 from schemas.state import CaseState, SettledPerson
 from workers.platform.register import EventLogRow, dossier_of
-from workers.projection.queues import deadline_state
 from workers.projection.store import RegisteredCase, RegisteredPerson, StreamProgress
 from workflows.rules import settlement_target
 
@@ -74,8 +74,10 @@ async def registered_state(
     else:  # opened before the events carried it: the rule, from the household at its permit
         original = [p for p in dossier.persons if p.person_id not in later]
         target_months, target_date = settlement_target(case_type, original, row.permit_date)
-    facts = {column.key: getattr(row, column.key) for column in RegisteredCase.__table__.columns}
-    state = deadline_state(facts | {"target_date": target_date}, datetime.now(UTC).date())
+    if row.stage == CaseStage.SETTLED.value and row.last_settled_on is not None:
+        state = settled_verdict(target_date, row.last_settled_on)
+    else:  # open, or exited (where the target stands as it was left: judged as if open)
+        state = open_target_state(target_date, datetime.now(UTC).date())
     category = row.category
     return CaseState(
         case_id=case_id,
@@ -100,7 +102,7 @@ async def registered_state(
         reply_overdue=row.reply_overdue,
         target_months=target_months,
         target_date=target_date,
-        deadline_state=state or DeadlineState.ON_TRACK,
+        deadline_state=state,
         category=category,
         settled={
             person_id: SettledPerson(settled_on=p.settled_on, category=category)

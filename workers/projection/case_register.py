@@ -52,42 +52,13 @@ CLOSED = (CaseStage.SETTLED.value, CaseStage.EXITED.value)
 PERSONS = cast(Table, RegisteredPerson.__table__)
 CHUNK = 500
 
-_CASE_DEFAULTS: Row = {
-    "category": None,
-    "reception_centre": None,
-    "municipality_number": None,
-    "ready_on": None,
-    "competence_mapped_on": None,
-    "exit_reason": None,
-    "target_months": None,
-    "target_date": None,
-    "allocated_on": None,
-    "reply_due_on": None,
+_CASE_DEFAULTS: Row = {c.name: None for c in CASES.columns} | {
     "reply_overdue": False,
-    "accepted_on": None,
-    "planned_on": None,
-    "first_settled_on": None,
-    "last_settled_on": None,
     "settled": 0,
     "protected": False,
 }
-_PERSON_DEFAULTS: Row = {
-    "permit_date": None,
-    "protected": False,
-    "settled_on": None,
-    "municipality_number": None,
-    "programme_right": None,
-    "norwegian_right": None,
-    "programme_start_due": None,
-    "programme_started_on": None,
-    "programme_ended_on": None,
-    "norwegian_start_due": None,
-    "norwegian_started_on": None,
-    "norwegian_completion_due": None,
-    "norwegian_concluded_on": None,
-    "next_due_on": None,
-    "record": None,
-}
+_PERSON_DEFAULTS: Row = {c.name: None for c in PERSONS.columns} | {"protected": False}
+"""A new row: every column, None but where the table says otherwise."""
 _STEP_COLUMNS = {
     CorrectableStep.COMPETENCE_MAPPING: "competence_mapped_on",
     CorrectableStep.SETTLEMENT_INTERVIEW: "ready_on",

@@ -17,11 +17,9 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from schemas.deadlines import WARNING_LEAD_DAYS, open_target_state, settled_verdict
 from schemas.enums import CaseStage, DeadlineState
 from workers.projection.store import RegisteredCase, RegisteredPerson
-
-WARNING_DAYS = 30
-"""A target this near is "approaching" (the workflow warns 30 days ahead too)."""
 
 C, P = RegisteredCase, RegisteredPerson
 QueueName = Literal[
@@ -130,19 +128,14 @@ def deadline_state(row: dict[str, Any], today: date) -> DeadlineState | None:
     if target is None:
         return None
     if row["stage"] == CaseStage.SETTLED.value:
-        settled = row["last_settled_on"]
-        return DeadlineState.MET if settled and settled <= target else DeadlineState.BREACHED
+        return settled_verdict(target, row["last_settled_on"])
     if row["stage"] == CaseStage.EXITED.value:
         return None
-    if today > target:
-        return DeadlineState.BREACHED
-    if today >= target - timedelta(days=WARNING_DAYS):
-        return DeadlineState.APPROACHING
-    return DeadlineState.ON_TRACK
+    return open_target_state(target, today)
 
 
 def _deadline_filter(state: DeadlineState, today: date) -> ColumnElement[bool]:
-    warn_from = today + timedelta(days=WARNING_DAYS)
+    warn_from = today + timedelta(days=WARNING_LEAD_DAYS)
     match state:
         case DeadlineState.BREACHED:
             return and_(C.open.is_(True), C.target_date < today)
@@ -159,7 +152,7 @@ def _where(queue: Queue, filters: Filters, today: date) -> list[ColumnElement[bo
         conditions: list[ColumnElement[bool]] = [
             P.settled_on.is_not(None),
             P.next_due_on.is_not(None),
-            P.next_due_on <= today + timedelta(days=WARNING_DAYS),
+            P.next_due_on <= today + timedelta(days=WARNING_LEAD_DAYS),
         ]
         if filters.place is not None:
             conditions.append(P.municipality_number == filters.place)
@@ -177,7 +170,10 @@ def _where(queue: Queue, filters: Filters, today: date) -> list[ColumnElement[bo
                 or_(C.reply_overdue.is_(True), C.reply_due_on < today),
             ]
         case "targets":
-            conditions = [C.open.is_(True), C.target_date <= today + timedelta(days=WARNING_DAYS)]
+            conditions = [
+                C.open.is_(True),
+                C.target_date <= today + timedelta(days=WARNING_LEAD_DAYS),
+            ]
         case "inbox":
             conditions = [C.stage == CaseStage.ALLOCATED.value]
         case "accepted":
