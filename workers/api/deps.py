@@ -377,7 +377,7 @@ def utc(moment: datetime) -> datetime:
 
 def outcome(view: str) -> str:
     """The audit outcome of serving a view: granted, or how it was narrowed."""
-    return {"full": "granted"}.get(view, view)
+    return {"full": "granted", "operations": "granted"}.get(view, view)
 
 
 def add_step(

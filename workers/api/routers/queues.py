@@ -35,6 +35,7 @@ from workers.api.deps import (
     case_in_scope,
     found_in_scope,
     invalid,
+    outcome,
     require,
 )
 from workers.api.models import ERRORS
@@ -120,7 +121,7 @@ async def work_queue(
         case_rows = [case_row(principal, r, deadline_state(r, today), today) for r in page.rows]
         rows = case_rows
         returned = [f"case/{r['case_id']}" for r in page.rows]
-        views = {_outcome(r.view) for r in case_rows}
+        views = {outcome(r.view) for r in case_rows}
     await record_read(
         context.register,
         principal,
@@ -155,7 +156,7 @@ async def find_by_person(
         action="person.case",
         resource=f"person/{person_id}",
         purpose=purpose,
-        outcome=_outcome(found.view),
+        outcome=outcome(found.view),
         returned=[f"case/{found.case_id}"],
     )
     return found
@@ -173,10 +174,6 @@ def _may_show_protected(
     if persons:
         return False
     return place is None or scoped
-
-
-def _outcome(view: str) -> str:
-    return {"full": "granted", "operations": "granted"}.get(view, view)
 
 
 def _listing_outcome(views: set[str]) -> Literal["granted", "redacted", "profile"]:
