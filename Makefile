@@ -5,7 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean
+# The web app's stylesheet, built from Designsystemet's npm packages at the versions
+# web/package-lock.json pins (web/build.mjs); the browser tests' axe-core comes with them.
+WEB_CSS := workers/api/web/static/designsystemet.css
+AXE := web/node_modules/axe-core/axe.min.js
+
+.PHONY: install assets demo test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +18,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_CSS)
 
-demo: $(STAMP)
+$(WEB_CSS) $(AXE): web/package.json web/package-lock.json web/build.mjs
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	touch $(WEB_CSS) $(AXE)
+
+assets: $(WEB_CSS)
+
+demo: $(STAMP) $(WEB_CSS)
 	$(BIN)/bosetting demo
 
 lint: $(STAMP)
@@ -39,8 +50,9 @@ $(PROMTOOL):
 	@echo "Installing Debian's prometheus package for promtool"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
 
-test: lint $(CHROMIUM) $(PROMTOOL)
-	BOSETTING_TEST_CHROMIUM=$(CHROMIUM) BOSETTING_TEST_PROMTOOL=$(PROMTOOL) $(BIN)/pytest -ra
+test: lint $(WEB_CSS) $(AXE) $(CHROMIUM) $(PROMTOOL)
+	BOSETTING_TEST_CHROMIUM=$(CHROMIUM) BOSETTING_TEST_PROMTOOL=$(PROMTOOL) \
+	BOSETTING_TEST_AXE=$(AXE) $(BIN)/pytest -ra
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.projection
@@ -52,4 +64,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .bosetting .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules $(WEB_CSS) .bosetting .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,7 @@ from workers.api.app import create_app
 from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
 from workers.api.deps import ApiContext
 from workers.api.limits import CallerLimits, Limits
+from workers.api.web.pages import DevSignIn, WebConfig
 from workers.platform import db
 
 ISSUER, AUDIENCE = "urn:bosetting:test", "bosetting-api"
@@ -68,6 +69,7 @@ CASES = {
     for c in (
         case("case-a-ready", centre="centre-a"),
         case("case-a-offered", centre="centre-a", municipality="0301"),
+        case("case-a-allocated", centre="centre-a", municipality="0301", stage=CaseStage.ALLOCATED),
         case("case-a-accepted", centre="centre-a", municipality="0301", accepted=True),
         case(
             "case-a-protected",
@@ -192,7 +194,13 @@ def _copy_stores(migrated: Path, folder: Path) -> None:
 
 @asynccontextmanager
 async def open_api(
-    folder: Path, migrated: Path, places: FakePlaces | None = None, limits: Limits | None = None
+    folder: Path,
+    migrated: Path,
+    places: FakePlaces | None = None,
+    limits: Limits | None = None,
+    *,
+    dev_sign_in: bool = False,
+    base_url: str = "http://api",
 ) -> AsyncIterator[Api]:
     """The API over a copy of the migrated stores in ``folder``."""
     _copy_stores(migrated, folder)
@@ -213,10 +221,14 @@ async def open_api(
         name: mint(private, issuer=ISSUER, audience=AUDIENCE, principal=p)
         for name, p in PRINCIPALS.items()
     }
-    app = create_app(context, limits=limits or TEST_LIMITS)
+    web = WebConfig(
+        dev_sign_in=DevSignIn(private, ISSUER, AUDIENCE) if dev_sign_in else None,
+        municipalities=[("0301", "0301 Oslo"), ("4601", "4601 Bergen")],
+    )
+    app = create_app(context, limits=limits or TEST_LIMITS, web=web)
     transport = httpx.ASGITransport(app=app)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield Api(client, cases, qualification, context, tokens, private, app.state.guard)
     finally:
         await engine.dispose()

@@ -59,6 +59,9 @@ class MunicipalityRegister:
             "(BOSETTING_MUNICIPALITY_CLASSIFICATION_FILE)"
         )
 
+    def latest(self) -> Classification:
+        return self._classifications[-1]
+
     def get(self, number: str, day: date) -> Municipality:
         municipality = self.classification_on(day).municipalities.get(number)
         if municipality is None:

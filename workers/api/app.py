@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi_offline import FastAPIOffline
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -30,6 +30,8 @@ from workers.api.deps import ApiContext, known_query_only
 from workers.api.headers import SecurityHeaders
 from workers.api.limits import BodyLimit, CallerLimits, Limits
 from workers.api.routers import cases, feed, figures, operations, qualification, queues
+from workers.api.web import pages
+from workers.api.web.pages import WebConfig
 
 _tracer = trace.get_tracer("bosetting.api")
 ROUTERS = (operations, cases, qualification, queues, feed, figures)
@@ -41,8 +43,10 @@ def create_app(
     lifespan_context: Callable[[], Awaitable[tuple[ApiContext, Callable[[], Awaitable[None]]]]]
     | None = None,
     limits: Limits | None = None,
+    web: WebConfig | None = None,
 ) -> FastAPI:
-    """The API over a ready context (tests), or over one the lifespan builds (the server)."""
+    """The API over a ready context (tests), or over one the lifespan builds (the server),
+    with the casework web app under /app (web/)."""
     limits = limits or Limits()
 
     @asynccontextmanager
@@ -77,7 +81,13 @@ def create_app(
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    pages.install(app, web or WebConfig())
+    app.get("/", include_in_schema=False)(_to_the_app)
     return app
+
+
+async def _to_the_app() -> RedirectResponse:
+    return RedirectResponse("/app", 303)
 
 
 async def _traced(

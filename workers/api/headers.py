@@ -30,7 +30,7 @@ def page_policy(html: bytes) -> bytes:
     return (
         f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-        "form-action 'none'"
+        "form-action 'self'"
     ).encode()
 
 

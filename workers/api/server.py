@@ -2,16 +2,19 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import structlog
 import uvicorn
 
+from workers.allocation.municipalities import MunicipalityRegister
 from workers.allocation.suggestions import load_profiles
 from workers.api.app import create_app
 from workers.api.auth import TokenVerifier, dev_keys
 from workers.api.deps import ApiContext
 from workers.api.limits import Limits
+from workers.api.web.oidc import Oidc
+from workers.api.web.pages import DevSignIn, WebConfig, municipality_options
 from workers.operations.heartbeat import beat_until
 from workers.platform import db
 from workers.platform.settings import Settings
@@ -35,6 +38,42 @@ def verifier_for(settings: Settings) -> TokenVerifier:
         _, jwks = dev_keys(settings.keys_dir)
         log.warning("accepting development tokens", jwks=str(jwks))
     return TokenVerifier.from_file(jwks, issuer=settings.api_issuer, audience=settings.api_audience)
+
+
+class WebMisconfigured(Exception):
+    """The web app's sign-in settings contradict each other."""
+
+
+def web_config(settings: Settings, municipalities: MunicipalityRegister) -> WebConfig:
+    """How the web app signs people in, from the settings: the development role picker
+    (only beside development tokens), the identity provider, or both."""
+    dev = None
+    if settings.web_dev_sign_in:
+        if settings.api_jwks_file is not None or not settings.api_dev_tokens:
+            raise WebMisconfigured(
+                "web_dev_sign_in: needs api_dev_tokens on and no api_jwks_file (its tokens "
+                "are signed with the development key)"
+            )
+        private, _ = dev_keys(settings.keys_dir)
+        dev = DevSignIn(private, settings.api_issuer, settings.api_audience)
+    oidc = None
+    if settings.web_oidc_issuer:
+        if not settings.web_oidc_client_id:
+            raise WebMisconfigured("web_oidc_client_id: required with web_oidc_issuer")
+        secret = settings.web_oidc_client_secret
+        oidc = Oidc(
+            issuer=settings.web_oidc_issuer,
+            client_id=settings.web_oidc_client_id,
+            client_secret=secret.get_secret_value() if secret else None,
+            scope=settings.web_oidc_scope,
+            redirect_url=settings.web_oidc_redirect_url,
+        )
+    return WebConfig(
+        session_ttl=settings.web_session_ttl,
+        dev_sign_in=dev,
+        oidc=oidc,
+        municipalities=municipality_options(municipalities, datetime.now(UTC).date()),
+    )
 
 
 API_PATIENCE_S = 3.0
@@ -97,7 +136,13 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
 async def run_api(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
-    app = create_app(lifespan_context=lambda: build_context(settings), limits=limits_of(settings))
+    from workers.allocation.municipalities import configured as municipality_register
+
+    app = create_app(
+        lifespan_context=lambda: build_context(settings),
+        limits=limits_of(settings),
+        web=web_config(settings, municipality_register(settings)),
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             app,

@@ -188,3 +188,19 @@ class IdempotencyKeyUse(RegisterBase):
     fingerprint: Mapped[str] = mapped_column(String(64))
     """SHA-256 of the step and the body as first sent."""
     first_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(RegisterBase):
+    """A signed-in browser (workers/api/web/sessions.py). The cookie holds only a random
+    value; the row is found by its hash, so a copy of this table opens no session. The
+    bearer token is the one the API verifies on every call the pages make for the reader."""
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    pending: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    """A sign-in under way (OpenID Connect state, nonce, PKCE verifier, where to return)."""
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

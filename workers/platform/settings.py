@@ -157,6 +157,37 @@ class Settings(BaseSettings):
         "nothing of objects outside one's scope.",
     )
 
+    web_dev_sign_in: bool = Field(
+        False,
+        description="The web app's development role picker: mints a development token for a "
+        "chosen role and scope. Needs api_dev_tokens; `bosetting dev up` turns both on; never "
+        "in production.",
+    )
+    web_oidc_issuer: str | None = Field(
+        None,
+        description="The identity provider's issuer URL; its discovery document "
+        "(/.well-known/openid-configuration) gives the endpoints for signing in "
+        "(authorization code with PKCE).",
+    )
+    web_oidc_client_id: str | None = Field(
+        None, description="The web app's client id at the identity provider."
+    )
+    web_oidc_client_secret: SecretStr | None = Field(
+        None, description="The client secret, for a confidential client (none: a public one)."
+    )
+    web_oidc_scope: str = Field(
+        "openid", description="Scopes asked for at sign-in (space-separated)."
+    )
+    web_oidc_redirect_url: str | None = Field(
+        None,
+        description="The callback URL registered at the provider, if the app is reached "
+        "through a proxy (default: the app's own /app/sign-in/callback).",
+    )
+    web_session_ttl: timedelta = Field(
+        timedelta(hours=8),
+        description="How long a web session lasts (ISO 8601 like PT8H, or seconds).",
+    )
+
     tracing_exporter: Literal["none", "otlp", "file"] = Field(
         "none",
         description="Where OpenTelemetry spans go: nowhere (logs still carry trace ids), OTLP "

@@ -247,7 +247,9 @@ class EmbeddedStack:
             "broker": self._broker,
             "case-worker": lambda: self._worker("case-worker", "worker"),
             "projection": lambda: self._worker("projection", "projection"),
-            "api": lambda: self._worker("api", "api", BOSETTING_API_DEV_TOKENS="true"),
+            "api": lambda: self._worker(
+                "api", "api", BOSETTING_API_DEV_TOKENS="true", BOSETTING_WEB_DEV_SIGN_IN="true"
+            ),
             "monitor": lambda: self._worker("monitor", "monitor"),
         }
         for part in (builders[name]() for name in PARTS if name in parts):
