@@ -64,4 +64,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) web/node_modules $(WEB_CSS) .bosetting .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules $(WEB_CSS) workers/api/web/static/fonts .bosetting .pytest_cache .mypy_cache .ruff_cache

@@ -152,7 +152,7 @@ async def test_actions_are_forms_made_from_the_command_models(web: Api) -> None:
     assert 'type="date"' in page.text
     assert 'name="accepted_on"' in page.text
     decline = page.text[page.text.index('id="action-decline"') :]
-    assert '<select class="ds-input" id="f-reason" name="reason"' in decline
+    assert '<select class="ds-input" id="f-decline-reason" name="reason"' in decline
     assert ">Ingen egnet bolig<" in decline  # a code's Norwegian label
     # Caseworkers do not see the municipality's steps.
     await sign_in(web.client, "caseworker")
@@ -171,12 +171,12 @@ async def test_a_refused_form_shows_the_message_at_the_field_and_sends_nothing(w
         data={"csrf": csrf_of(page.text), "key": key.group(1), "accepted_on": ""},
     )
     assert answer.status_code == 422
-    field = re.search(r'<input class="ds-input" id="f-accepted-on"[^>]*>', answer.text)
+    field = re.search(r'<input class="ds-input" id="f-acceptance-accepted-on"[^>]*>', answer.text)
     assert field
     assert 'aria-invalid="true"' in field.group(0)
-    assert 'aria-describedby="f-accepted-on-error"' in field.group(0)
-    assert re.search(r'id="f-accepted-on-error">Fyll ut dette feltet\.<', answer.text)
-    assert 'href="#f-accepted-on"' in answer.text  # the error summary links to the field
+    assert 'aria-describedby="f-acceptance-accepted-on-error"' in field.group(0)
+    assert re.search(r'id="f-acceptance-accepted-on-error">Fyll ut dette feltet\.<', answer.text)
+    assert 'href="#f-acceptance-accepted-on"' in answer.text  # the error summary links to the field
     assert "<details" in answer.text
     assert 'id="action-acceptance" open' in answer.text
     assert web.cases.sent == []

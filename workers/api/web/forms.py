@@ -12,7 +12,6 @@ from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from workers.api.web.labels import CODES, ERRORS, FIELDS
 
@@ -30,11 +29,16 @@ class Input:
     options: list[tuple[str, str]] = field(default_factory=list)
     value: Any = None
     error: str | None = None
-    hint: str | None = None
+    form: str = ""
+    """The form it belongs to: ids stay unique on a page with several forms."""
 
     @property
     def id(self) -> str:
-        return "f-" + self.name.replace(".", "-").replace("_", "-")
+        return (
+            "-".join(("f", self.form, self.name) if self.form else ("f", self.name))
+            .replace(".", "-")
+            .replace("_", "-")
+        )
 
 
 @dataclass
@@ -75,6 +79,7 @@ def inputs_of(
     municipalities: list[tuple[str, str]] | None = None,
     values: dict[str, Any] | None = None,
     rows: dict[str, list[dict[str, Any]]] | None = None,
+    form: str = "",
 ) -> list[Input | Group]:
     """The inputs of ``model``'s fields. ``rows``: for a list of models, the rows to show
     (prefilled values; an empty dict is a blank row)."""
@@ -102,6 +107,7 @@ def inputs_of(
                                 prefix=f"{path}.{i}.",
                                 municipalities=municipalities,
                                 values=row,
+                                form=form,
                             ),
                             legend_suffix=f" {i + 1}",
                         )
@@ -109,7 +115,15 @@ def inputs_of(
                 continue
             if isinstance(item, type) and issubclass(item, Enum):
                 out.append(
-                    Input(path, label, "checkboxes", False, _enum_options(item), values.get(name))
+                    Input(
+                        path,
+                        label,
+                        "checkboxes",
+                        False,
+                        _enum_options(item),
+                        values.get(name),
+                        form=form,
+                    )
                 )
                 continue
         if isinstance(inner, type) and issubclass(inner, BaseModel):
@@ -118,12 +132,18 @@ def inputs_of(
                     path,
                     label,
                     inputs_of(
-                        inner, prefix=path + ".", municipalities=municipalities, values=values
+                        inner,
+                        prefix=path + ".",
+                        municipalities=municipalities,
+                        values=values,
+                        form=form,
                     ),
                 )
             )
             continue
-        out.append(_scalar(path, name, label, inner, required, info, municipalities, values))
+        field = _scalar(path, name, label, inner, required, municipalities, values)
+        field.form = form
+        out.append(field)
     return out
 
 
@@ -133,7 +153,6 @@ def _scalar(
     label: str,
     inner: Any,
     required: bool,
-    info: FieldInfo,
     municipalities: list[tuple[str, str]] | None,
     values: dict[str, Any],
 ) -> Input:
@@ -202,10 +221,10 @@ def _body(model: type[BaseModel], prefix: str, form: Any, getlist: Any) -> dict[
 
 def place_errors(
     items: list[Input | Group], errors: list[dict[str, Any]]
-) -> list[tuple[str | None, str]]:
+) -> list[tuple[str | None, str, str]]:
     """Puts each of the API's errors at the input it names; returns them all as (input id
-    or None, message) for the error summary. A business rule's message names its field as
-    its first word (``settled_on: may not be in the future``)."""
+    or None, its label or "", message) for the error summary. A business rule's message
+    names its field as its first word (``settled_on: may not be in the future``)."""
     by_name: dict[str, Input] = {}
 
     def index(group: list[Input | Group]) -> None:
@@ -216,7 +235,7 @@ def place_errors(
                 by_name[it.name] = it
 
     index(items)
-    summary: list[tuple[str | None, str]] = []
+    summary: list[tuple[str | None, str, str]] = []
     for error in errors:
         loc = [str(p) for p in error.get("loc", []) if p != "body"]
         kind = str(error.get("type", ""))
@@ -233,5 +252,5 @@ def place_errors(
             target = next((i for n, i in by_name.items() if n.startswith(name + ".")), None)
         if target is not None and target.error is None:
             target.error = msg
-        summary.append((target.id if target else None, msg))
+        summary.append((target.id if target else None, target.label if target else "", msg))
     return summary

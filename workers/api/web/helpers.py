@@ -85,13 +85,12 @@ def template_helpers(gettext: Any, day: Any, locale: str) -> dict[str, Any]:
         kind = GROUP_KINDS.get(by)
         return CODES[kind].get(group, group) if kind else group
 
-    def problems_summary(problems: list[dict[str, Any]]) -> list[tuple[str | None, str]]:
-        out: list[tuple[str | None, str]] = []
+    def problems_summary(problems: list[dict[str, Any]]) -> list[tuple[str | None, str, str]]:
+        out: list[tuple[str | None, str, str]] = []
         for p in problems:
             field = str(p.get("loc", ["", ""])[-1])
             kind = str(p.get("type", ""))
-            rule = ERRORS.get(kind) or str(p.get("msg", ""))
-            out.append((None, f"{gettext(FIELDS.get(field, field))}: {gettext(rule)}"))
+            out.append((None, FIELDS.get(field, field), ERRORS.get(kind) or str(p.get("msg", ""))))
         return out
 
     return {

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from schemas.commands import GrantPermit
 from schemas.enums import CaseType, Role
+from workers.api.access import GRANT_ROLES
 from workers.api.auth import Principal, Unauthenticated, mint
 from workers.api.deps import ApiContext, request_model
 from workers.api.web import i18n, labels
@@ -170,6 +171,7 @@ def render(who: Reader, template: str, status: int = 200, **values: Any) -> HTML
         purpose=who.web.purpose if who.web else None,
         queues=QUEUES_OF.get(principal.role, ()) if principal else (),
         queue_titles=QUEUE_TITLES,
+        may_open_cases=principal is not None and principal.role in GRANT_ROLES,
         labels=labels,
         here=_here(who.request),
         languages=i18n.LANGUAGE_NAMES,
@@ -477,7 +479,15 @@ def _actions(
                 ]
             }
         out.append(
-            (step, inputs_of(request_model(step.command), municipalities=municipalities, rows=rows))
+            (
+                step,
+                inputs_of(
+                    request_model(step.command),
+                    municipalities=municipalities,
+                    rows=rows,
+                    form=step.path,
+                ),
+            )
         )
     return out
 
@@ -486,7 +496,7 @@ async def _case_page(
     who: Reader,
     case_id: str,
     *,
-    failed: tuple[str, list[Input | Group], list[tuple[str | None, str]]] | None = None,
+    failed: tuple[str, list[Input | Group], list[tuple[str | None, str, str]]] | None = None,
     done: str | None = None,
 ) -> HTMLResponse:
     answer = await who.api.get(f"/cases/{quote(case_id, safe='')}")
@@ -530,17 +540,15 @@ async def _case_page(
 @router.get("/cases/new")
 async def new_case_page(request: Request) -> Response:
     who = await reader(request, purpose=True)
+    assert who.principal is not None
+    if who.principal.role not in GRANT_ROLES:
+        return _error_page(who, 403)
     return _new_case(who, _new_case_form(who), [])
 
 
 def _new_case_form(who: Reader) -> list[Input | Group]:
     assert who.principal is not None
-    values: dict[str, Any] = {}
-    if who.principal.role is Role.RECEPTION:
-        values = {
-            "reception_centre": who.principal.reception_centre,
-            "_fixed": ("reception_centre",),
-        }
+    values: dict[str, Any] = {"case_id": "case-" + uuid.uuid4().hex[:12]}
     return inputs_of(
         request_model(GrantPermit),
         values=values,
@@ -549,7 +557,10 @@ def _new_case_form(who: Reader) -> list[Input | Group]:
 
 
 def _new_case(
-    who: Reader, form: list[Input | Group], summary: list[tuple[str | None, str]], status: int = 200
+    who: Reader,
+    form: list[Input | Group],
+    summary: list[tuple[str | None, str, str]],
+    status: int = 200,
 ) -> HTMLResponse:
     return render(
         who,
@@ -558,7 +569,6 @@ def _new_case(
         form=form,
         summary=summary,
         key=str(uuid.uuid4()),
-        suggested_id="case-" + uuid.uuid4().hex[:12],
     )
 
 
@@ -572,6 +582,8 @@ async def new_case(request: Request) -> Response:
     answer = await who.api.post("/cases", body, str(form.get("key", "")) or str(uuid.uuid4()))
     if answer.is_success:
         return RedirectResponse(f"/app/cases/{quote(body['case_id'])}?done=permit", 303)
+    if answer.status_code in (403, 404):
+        return _error_page(who, answer.status_code)
     fields = _new_case_form(who)
     _refill(fields, form)
     summary = place_errors(fields, _problems(answer))
@@ -605,21 +617,21 @@ async def take_case_step(request: Request, case_id: str, path: str) -> Response:
         return RedirectResponse(f"/app/cases/{quote(case_id)}?done={path}", 303)
     if answer.status_code in (403, 404):
         return _error_page(who, answer.status_code)
-    fields = inputs_of(model, municipalities=_config(request).municipalities)
+    fields = inputs_of(model, municipalities=_config(request).municipalities, form=path)
     if step.update == "register_settlement":
-        fields = _settlement_rows(form, model)
+        fields = _settlement_rows(form, model, path)
     _refill(fields, form)
     summary = place_errors(fields, _problems(answer))
     return await _case_page(who, case_id, failed=(path, fields, summary))
 
 
-def _settlement_rows(form: Any, model: type[BaseModel]) -> list[Input | Group]:
+def _settlement_rows(form: Any, model: type[BaseModel], path: str) -> list[Input | Group]:
     rows = []
     i = 0
     while f"settlements.{i}.person_id" in form:
         rows.append({"person_id": form[f"settlements.{i}.person_id"], "_fixed": ("person_id",)})
         i += 1
-    return inputs_of(model, rows={"settlements": rows})
+    return inputs_of(model, rows={"settlements": rows}, form=path)
 
 
 def _refill(items: list[Input | Group], form: Any) -> None:
@@ -664,7 +676,7 @@ async def _person_page(
     who: Reader,
     person_id: str,
     *,
-    failed: tuple[str, list[Input | Group], list[tuple[str | None, str]]] | None = None,
+    failed: tuple[str, list[Input | Group], list[tuple[str | None, str, str]]] | None = None,
     done: str | None = None,
 ) -> HTMLResponse:
     answer = await who.api.get(f"/persons/{quote(person_id, safe='')}/qualification")
@@ -673,7 +685,7 @@ async def _person_page(
     record = answer.json()
     assert who.principal is not None
     actions = [
-        (s, inputs_of(request_model(s.command)))
+        (s, inputs_of(request_model(s.command), form=s.path))
         for s in PERSON_STEPS
         if who.principal.role in s.roles
     ]
@@ -712,7 +724,7 @@ async def take_person_step(request: Request, person_id: str, path: str) -> Respo
         return RedirectResponse(f"/app/persons/{quote(person_id)}?done={path}", 303)
     if answer.status_code in (403, 404):
         return _error_page(who, answer.status_code)
-    fields = inputs_of(model)
+    fields = inputs_of(model, form=path)
     _refill(fields, form)
     summary = place_errors(fields, _problems(answer))
     return await _person_page(who, person_id, failed=(path, fields, summary))
