@@ -83,6 +83,8 @@ class Browser:
         assert violations == [], f"{self.who} on {name}: {violations}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        # and the part a reader sees first, small: the README's pictures are copies of these
+        await self.page.screenshot(path=str(ARTIFACTS / f"{name}-view.png"))
         self.checked.append(name)
 
     async def goto(self, path: str) -> None:
@@ -101,8 +103,16 @@ class Browser:
             async with self.page.expect_navigation():
                 await self.page.click("main button[type=submit]")
 
-    async def act(self, step: str, fields: dict[str, str], *, select: dict[str, str] | None = None):
-        """Open an action on the page, fill its form by the labels' ids, send it."""
+    async def act(
+        self,
+        step: str,
+        fields: dict[str, str],
+        *,
+        select: dict[str, str] | None = None,
+        refused: bool = False,
+    ) -> None:
+        """Open an action on the page, fill its form by the labels' ids, send it; unless
+        ``refused``, the page after it must say it was registered."""
         details = self.page.locator(f"#action-{step}")
         if await details.get_attribute("open") is None:
             await details.locator("summary").click()
@@ -112,6 +122,10 @@ class Browser:
             await self.page.select_option(f"#f-{step}-{name.replace('_', '-')}", value)
         async with self.page.expect_navigation():
             await details.locator("button[type=submit]").click()
+        if not refused:
+            summary = self.page.locator("#error-summary")
+            assert not await summary.count(), await summary.inner_text()
+            assert "done=" in self.page.url, await self.page.locator("main").inner_text()
 
 
 async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStack) -> None:
@@ -134,7 +148,9 @@ async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStac
         people: list[Browser] = []
 
         async def person(who: str) -> Browser:
-            context = await browser.new_context(locale="nb-NO")
+            context = await browser.new_context(
+                locale="nb-NO", viewport={"width": 960, "height": 720}
+            )
             await context.add_init_script(path=str(AXE))
             found = Browser(context, base, who)
             await found.open()
@@ -224,6 +240,7 @@ async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStac
                     "settlements-0-settled-on": "2099-03-01",
                     "settlements-1-settled-on": ago(20),
                 },
+                refused=True,
             )
             error = oslo.page.locator("#f-settlements-settlements-0-settled-on-error")
             await expect(error).to_have_text("kan ikke være fram i tid")

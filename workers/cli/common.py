@@ -111,3 +111,16 @@ def exit_on_stack_error(run: Callable[[], object]) -> object:
 def actor() -> str:
     """Who runs the command line, for the audit log."""
     return os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
+
+
+def web_app_url(settings: Settings) -> str:
+    """Where the casework web app answers (served by the API process)."""
+    return f"http://{settings.api_host}:{settings.api_port}/app"
+
+
+def web_app_hint(settings: Settings) -> str:
+    """What the demo says last: how to work cases in the web app."""
+    return (
+        f"Work cases in the web app: run `bosetting dev up`, then open {web_app_url(settings)} "
+        "and sign in with the development role picker."
+    )

@@ -11,6 +11,7 @@ import typer
 from workers.cli.common import (
     console,
     run_until_signalled,
+    web_app_url,
 )
 from workers.platform.logging import configure_logging
 from workers.platform.settings import Settings
@@ -40,6 +41,8 @@ def dev_up() -> None:
                 f"  topic {settings.kafka_topic}\n"
                 f"  register      {settings.register_url}\n"
                 f"  projection    {settings.projection_url}\n"
+                f"  web app       {web_app_url(settings)}"
+                "  (sign in with the development role picker)\n"
                 f"  API           http://{settings.api_host}:{settings.api_port}"
                 "  (docs at /docs; tokens: bosetting tokens mint)\n"
                 f"  monitor       http://127.0.0.1:{settings.monitor_port}/health and /metrics"

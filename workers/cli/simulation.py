@@ -10,6 +10,7 @@ import typer
 from workers.cli.common import (
     console,
     exit_on_stack_error,
+    web_app_hint,
 )
 from workers.platform.logging import configure_logging
 from workers.platform.settings import Settings
@@ -37,6 +38,7 @@ def demo(
     ok = exit_on_stack_error(
         lambda: asyncio.run(run_demo(settings, households, seed, year, console))
     )
+    console.print(web_app_hint(Settings()), markup=False)
     raise typer.Exit(0 if ok else 1)
 
 

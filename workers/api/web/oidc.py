@@ -10,6 +10,7 @@ flow with PKCE (RFC 7636, S256).
    issuer and audience, and the role and scope claims. A token the API would refuse signs
    nobody in."""
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -74,7 +75,7 @@ class Oidc:
 
     async def finish(self, pending: dict[str, Any], state: str, code: str) -> str:
         """The access token for the code, after checking the state."""
-        if not pending or state != pending.get("state"):
+        if not pending or not secrets.compare_digest(state, str(pending.get("state", ""))):
             raise SignInFailed("callback: state does not match this browser's sign-in")
         meta = await self.metadata()
         form = {
