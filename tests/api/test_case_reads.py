@@ -119,3 +119,25 @@ async def test_a_register_behind_the_event_log_yields_to_the_workflow(api):
     r = await api.client.get("/cases/case-a-offered", headers=api.auth("oslo", **PURPOSE))
     assert r.status_code == 200, r.text
     assert r.json()["view"] == "profile"
+
+
+async def test_a_batch_committed_between_two_reads_never_makes_an_old_read_look_current():
+    """The projection commits a batch right after the register is read: the read must not
+    then be judged current by the log compared after it (a step just taken would not show)."""
+    from workers.api.deps import fresh
+
+    logged = 4
+    register = {"applied": 1, "state": "before the step"}
+
+    async def is_behind() -> bool:
+        return logged > register["applied"]
+
+    async def read_register() -> str:
+        state = register["state"]
+        register.update(applied=4, state="after the step")  # the batch lands just now
+        return state
+
+    async def ask_workflow() -> str:
+        return "the workflow's state"
+
+    assert await fresh(is_behind, read_register, ask_workflow) != "before the step"

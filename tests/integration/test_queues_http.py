@@ -175,3 +175,88 @@ async def test_a_household_moves_through_every_roles_queue(stack: RunningStack):
         figures = await http.get(f"/figures?period={settled_year}", headers=auth("operations"))
         total = next(g for g in figures.json()["groups"] if g["group"] == "total")
         assert total["settled"] == 2
+
+
+async def test_a_step_just_taken_shows_in_the_next_read(stack: RunningStack):
+    """Read-your-writes: whatever the projection's lag, the read that follows a step shows
+    it — for the case (scope included: the municipality that just accepted sees its case)
+    and for an adult's qualification record. Many households, so a projection batch lands
+    between the reads of some of them."""
+    year = (TODAY - timedelta(days=40)).year
+    await cli(
+        stack,
+        *shlex.split(
+            f"places decide --municipality 4601 --year {year} --requested 50 --decided 50 "
+            f"--on {year}-01-02"
+        ),
+    )
+    caseworker = (await cli(stack, *shlex.split("tokens mint caseworker --subject c-ryw"))).strip()
+    bergen = (
+        await cli(
+            stack, *shlex.split("tokens mint municipality --subject b-ryw --municipality 4601")
+        )
+    ).strip()
+    base = f"http://{stack.settings.api_host}:{stack.settings.api_port}"
+
+    def as_(token: str) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "X-Purpose": "read your writes",
+        }
+
+    missed: list[tuple[str, str, int, object]] = []
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for n in range(12):
+            case_id, adult = f"case-ryw-{n}", f"case-ryw-{n}-a"
+            permit = {
+                "case_id": case_id,
+                "case_type": "reception",
+                "permit_date": day(70),
+                "reception_centre": "mottak-ryw",
+                "persons": [{"person_id": adult, "birth_date": "1990-01-01"}],
+            }
+            opened = await http.post("/cases", json=permit, headers=as_(caseworker))
+            assert opened.is_success, opened.text
+            for path, body, who, stage in (
+                ("settlement-interview", {"held_on": day(60)}, caseworker, "settlement_ready"),
+                (
+                    "allocation",
+                    {"municipality_number": "4601", "allocated_on": day(40)},
+                    caseworker,
+                    "allocated",
+                ),
+                ("acceptance", {"accepted_on": day(35)}, bergen, "accepted"),
+                (
+                    "settlements",
+                    {"settlements": [{"person_id": adult, "settled_on": day(20)}]},
+                    bergen,
+                    "settled",
+                ),
+            ):
+                step = await http.post(f"/cases/{case_id}/{path}", json=body, headers=as_(who))
+                assert step.is_success, (path, step.text)
+                read = await http.get(f"/cases/{case_id}", headers=as_(who))
+                if read.status_code != 200 or read.json()["stage"] != stage:
+                    missed.append((case_id, path, read.status_code, read.json()))
+
+            async def record_open(adult: str = adult) -> bool:
+                answer = await http.get(f"/persons/{adult}/qualification", headers=as_(bergen))
+                return answer.status_code == 200
+
+            await eventually(record_open, within_s=30, what="the adult's record")
+            for path, body, field in (
+                ("mapping", {"mapped_on": day(10)}, "mapped_on"),
+                (
+                    "programme-decision",
+                    {"decided_on": day(9), "end_goal": "work", "planned_months": 12},
+                    "programme_decided_on",
+                ),
+                ("programme-start", {"started_on": day(8)}, "programme_started_on"),
+            ):
+                step = await http.post(f"/persons/{adult}/{path}", json=body, headers=as_(bergen))
+                assert step.is_success, (path, step.text)
+                read = await http.get(f"/persons/{adult}/qualification", headers=as_(bergen))
+                if read.status_code != 200 or read.json().get(field) is None:
+                    missed.append((adult, path, read.status_code, read.json()))
+    assert missed == []

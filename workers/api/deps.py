@@ -222,8 +222,11 @@ async def case_in_scope(
     async def load() -> CaseState | None:
         if not registered:
             return await context.cases.state(case_id)
-        found = await registered_state(context.projection, context.register, case_id)
-        return await _fresh(found, case_id, context, lambda: context.cases.state(case_id))
+        return await fresh(
+            lambda: behind(context.projection, context.register, case_id),
+            lambda: registered_state(context.projection, context.register, case_id),
+            lambda: context.cases.state(case_id),
+        )
 
     return await found_in_scope(guard, load, lambda state: in_scope(principal, state))
 
@@ -241,28 +244,35 @@ async def person_record_in_scope(
     async def load() -> QualificationState | None:
         if not registered:
             return await context.qualification.state(person_id)
-        found = await registered_record(context.projection, person_id)
-        return await _fresh(
-            found, person_id, context, lambda: context.qualification.state(person_id)
+        return await fresh(
+            lambda: behind(context.projection, context.register, person_id),
+            lambda: registered_record(context.projection, person_id),
+            lambda: context.qualification.state(person_id),
         )
 
     return await found_in_scope(guard, load, lambda record: person_in_scope(principal, record))
 
 
-async def _fresh(
-    found: T | None,
-    stream_id: str,
-    context: ApiContext,
+async def fresh(
+    is_behind: Callable[[], Awaitable[bool]],
+    read_register: Callable[[], Awaitable[T | None]],
     ask_workflow: Callable[[], Awaitable[T]],
 ) -> T | None:
-    """What the register found, if it is up to date with the event log; else the workflow's
-    own state — or, if the workflow is gone, what the register has (case_reads.py)."""
-    if found is not None and not await behind(context.projection, context.register, stream_id):
-        return found
+    """What the register has, if it is up to date with the event log; else the workflow's
+    own state — or, if the workflow is gone, what the register has (case_reads.py).
+
+    The log is compared before the register is read, never after: the register only moves
+    forward, so one that had caught up with the log then is caught up when read. (Read first
+    and compared after, a batch the projection commits in between makes an old read look
+    current: a step just taken would not show.)"""
+    if not await is_behind():
+        found = await read_register()
+        if found is not None:
+            return found
     try:
         return await ask_workflow()
     except CaseNotFound:
-        return found
+        return await read_register()
 
 
 async def found_in_scope(
