@@ -27,7 +27,7 @@ from workers.api.app import create_app
 from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
 from workers.api.deps import ApiContext
 from workers.api.limits import CallerLimits, Limits
-from workers.api.web.pages import DevSignIn, WebConfig
+from workers.api.web.reader import DevSignIn, WebConfig
 from workers.platform import db
 
 ISSUER, AUDIENCE = "urn:bosetting:test", "bosetting-api"

@@ -75,6 +75,13 @@ async def test_the_session_cookie_is_httponly_lax_holds_nothing_personal_and_is_
     cookie = web.client.cookies.get("bosetting_session")
     assert cookie is not None
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", cookie)  # 32 random bytes, nothing else
+    async with web.context.register() as session:
+        (row,) = (await session.scalars(select(WebSessionRow))).all()
+    assert row.id_hash != cookie
+    assert cookie not in str(vars(row))
+    assert row.token is not None
+    assert not row.token.startswith("eyJ")  # the token is kept sealed, not as a JWT
+    assert web.tokens["caseworker"].split(".")[0] not in row.token
     page = await web.client.get("/app/sign-in")
     header = page.headers.get("set-cookie", "")
     fresh = await httpx.AsyncClient(transport=web.client._transport, base_url=LOOPBACK).get(

@@ -30,8 +30,8 @@ from workers.api.deps import ApiContext, known_query_only
 from workers.api.headers import SecurityHeaders
 from workers.api.limits import BodyLimit, CallerLimits, Limits
 from workers.api.routers import cases, feed, figures, operations, qualification, queues
-from workers.api.web import pages
-from workers.api.web.pages import WebConfig
+from workers.api.web.mount import install as install_web
+from workers.api.web.reader import WebConfig
 
 _tracer = trace.get_tracer("bosetting.api")
 ROUTERS = (operations, cases, qualification, queues, feed, figures)
@@ -81,7 +81,7 @@ def create_app(
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    pages.install(app, web or WebConfig())
+    install_web(app, web or WebConfig())
     app.get("/", include_in_schema=False)(_to_the_app)
     return app
 

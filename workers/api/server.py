@@ -14,7 +14,7 @@ from workers.api.auth import TokenVerifier, dev_keys
 from workers.api.deps import ApiContext
 from workers.api.limits import Limits
 from workers.api.web.oidc import Oidc
-from workers.api.web.pages import DevSignIn, WebConfig, municipality_options
+from workers.api.web.reader import DevSignIn, WebConfig, municipality_options
 from workers.operations.heartbeat import beat_until
 from workers.platform import db
 from workers.platform.settings import Settings

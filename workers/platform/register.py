@@ -193,7 +193,8 @@ class IdempotencyKeyUse(RegisterBase):
 class WebSessionRow(RegisterBase):
     """A signed-in browser (workers/api/web/sessions.py). The cookie holds only a random
     value; the row is found by its hash, so a copy of this table opens no session. The
-    bearer token is the one the API verifies on every call the pages make for the reader."""
+    reader's bearer token (the one the API verifies on every call the pages make for them)
+    is kept encrypted with a key derived from that value."""
 
     __tablename__ = "web_session"
 

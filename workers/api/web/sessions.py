@@ -1,10 +1,12 @@
 """Browser sessions: a cookie with a random value and nothing else; the reader's token, the
 form token (CSRF) and the purpose they gave live in the register (``web_session``), found by
-the value's hash.
+the value's hash. The token is stored encrypted with a key derived from the cookie's value,
+which is never stored: a copy of the table holds no usable token.
 
 The cookie is HttpOnly and SameSite=Lax always, and Secure unless the app is served on
 loopback (a development stack over plain HTTP). Signing out deletes the row."""
 
+import base64
 import hashlib
 import json
 import secrets
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import Request, Response
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,6 +38,12 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def _sealer(value: str) -> Fernet:
+    """The token's key: derived from the cookie's value (and never the same as its hash)."""
+    digest = hashlib.sha256(b"bosetting web session token\x00" + value.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
 def _loopback(request: Request) -> bool:
     return (request.url.hostname or "") in ("127.0.0.1", "localhost", "::1")
 
@@ -55,10 +64,14 @@ class Sessions:
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
         if expires <= datetime.now(UTC):
             return None
+        try:
+            token = _sealer(value).decrypt(row.token.encode()).decode() if row.token else None
+        except InvalidToken:
+            return None
         return WebSession(
             row.id_hash,
             row.csrf,
-            row.token,
+            token,
             row.purpose,
             json.loads(row.pending) if row.pending else None,
             expires,
@@ -77,7 +90,7 @@ class Sessions:
         expires = datetime.now(UTC) + self.ttl
         row = WebSessionRow(
             id_hash=_hash(value),
-            token=token,
+            token=_sealer(value).encrypt(token.encode()).decode() if token else None,
             csrf=secrets.token_urlsafe(32),
             purpose=None,
             pending=json.dumps(pending) if pending else None,
