@@ -237,3 +237,46 @@ async def test_english_is_a_click_away(web: Api) -> None:
     assert '<html lang="en"' in page.text
     assert "Waiting for allocation" in page.text
     assert "Venter på tildeling" not in page.text
+
+
+async def test_a_queue_pages_on_keeping_its_filters_and_sort(web: Api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from schemas.events import SettlementInterviewHeld
+    from tests.api.test_queues import granted, stream
+    from workers.api.web.casework import PAGE_SIZE
+    from workers.projection.read_model import apply_events
+
+    today = datetime.now(UTC).date()
+    events = []
+    for n in range(PAGE_SIZE + 5):
+        permit = today - timedelta(days=100 + n)
+        case_id = f"case-page-{n:02d}"
+        events += stream(
+            case_id,
+            granted(case_id, "centre-a", permit=permit),
+            (permit + timedelta(days=3), SettlementInterviewHeld()),
+        )
+    async with web.context.projection.begin() as session:
+        await apply_events(session, [(-1, i, e) for i, e in enumerate(events)])
+    await sign_in(web.client, "caseworker")
+
+    def listed(html: str) -> list[str]:
+        return re.findall(r'<a class="ds-link" href="/app/cases/(case-page-\d+)"', html)
+
+    first = await web.client.get("/app/queues/allocation?sort=target&stage=settlement_ready")
+    assert first.status_code == 200
+    assert len(listed(first.text)) == PAGE_SIZE
+    assert listed(first.text)[0] == f"case-page-{PAGE_SIZE + 4:02d}"  # nearest target first
+    assert '<option value="target" selected>' in first.text
+    found = re.search(r'href="(/app/queues/allocation\?[^"]*cursor=[^"]+)">Neste side<', first.text)
+    assert found, "no next page"
+    following = found.group(1).replace("&amp;", "&")
+    assert "sort=target" in following
+    assert "stage=settlement_ready" in following
+    second = await web.client.get(following)
+    assert second.status_code == 200
+    assert len(listed(second.text)) == 5
+    assert set(listed(first.text)).isdisjoint(listed(second.text))
+    assert "Neste side" not in second.text
+    assert "Første side" in second.text

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.waiting import pause
 from workers.platform.temporal import connect
 
@@ -334,31 +335,16 @@ def readable(history_json: str) -> str:
     return "\n".join(decoded)
 
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 async def test_the_dashboard_shows_the_figures_and_follows_them_live(
     sqlite_stack: RunningStack, tmp_path
 ):
     """In a real headless Chromium: the dashboard signs in with a token from its address,
     draws the figures, and shows a new settlement without being reloaded."""
-    import os
-    from pathlib import Path
 
     from playwright.async_api import async_playwright, expect
 
     s = sqlite_stack
-    chromium = os.environ.get("BOSETTING_TEST_CHROMIUM", "/usr/bin/chromium")
-    assert Path(chromium).exists(), f"{chromium} is missing: make test installs it"  # noqa: ASYNC240
+    browser_path = chromium()
     await cli(
         s,
         *shlex.split(
@@ -378,7 +364,7 @@ async def test_the_dashboard_shows_the_figures_and_follows_them_live(
 
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=chromium, args=CHROMIUM_FLAGS
+                executable_path=browser_path, args=CHROMIUM_FLAGS
             )
             page = await browser.new_page()
             refused: list[str] = []  # what the page's own CSP blocked, if anything

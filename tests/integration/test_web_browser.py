@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from babel.dates import format_date
 
+from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.integration.conftest import RunningStack, cli, stack_settings, start_stack
-from tests.integration.test_api_http import CHROMIUM_FLAGS
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -131,8 +131,7 @@ class Browser:
 async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStack) -> None:
     from playwright.async_api import async_playwright, expect
 
-    chromium = os.environ.get("BOSETTING_TEST_CHROMIUM", "/usr/bin/chromium")
-    assert Path(chromium).exists(), f"{chromium} is missing: make test installs it"  # noqa: ASYNC240
+    browser_path = chromium()
     assert AXE.exists(), f"{AXE} is missing: make test installs it (web/package.json)"  # noqa: ASYNC240
     for year in sorted({int(ago(40)[:4]), TODAY.year}):
         await cli(
@@ -144,7 +143,9 @@ async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStac
         )
     base = f"http://{stack.settings.api_host}:{stack.settings.api_port}"
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        browser = await playwright.chromium.launch(
+            executable_path=browser_path, args=CHROMIUM_FLAGS
+        )
         people: list[Browser] = []
 
         async def person(who: str) -> Browser:

@@ -98,3 +98,12 @@ def test_every_event_a_timeline_can_show_has_a_label() -> None:
                     types.add(field.default)
     assert types, "found no event types"
     assert sorted(types - set(labels.EVENTS)) == []
+
+
+def test_every_figure_the_dashboard_can_show_has_a_label() -> None:
+    from workers.figures.definitions import MAPPING, QUALIFICATION, VERSIONS
+
+    ids = {d.id for d in (*MAPPING, *QUALIFICATION)} | {
+        d.id for version in VERSIONS.values() for d in version
+    }
+    assert sorted(ids - set(labels.MEASURES)) == []

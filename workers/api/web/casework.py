@@ -38,6 +38,8 @@ class Refused:
     summary: list[tuple[str | None, str, str]]
 
 
+PAGE_SIZE = 25
+"""Rows on a page of a work queue."""
 MEMBER_ROWS = 4
 """Blank member rows on the new-case form (a larger household: add members afterwards)."""
 
@@ -57,7 +59,14 @@ async def queue_page(
         return error_page(who, 404)
     answer = await who.api.get(
         f"/queues/{queue}",
-        {"stage": stage, "deadline": deadline, "sort": sort, "place": place, "cursor": cursor},
+        {
+            "stage": stage,
+            "deadline": deadline,
+            "sort": sort,
+            "place": place,
+            "cursor": cursor,
+            "limit": PAGE_SIZE,
+        },
     )
     problems: list[dict[str, Any]] = []
     page: dict[str, Any] = {"rows": [], "next_cursor": None}

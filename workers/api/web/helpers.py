@@ -70,7 +70,7 @@ def template_helpers(gettext: Any, day: Any, locale: str) -> dict[str, Any]:
     def percent(value: Any) -> str:
         if value is None:
             return "–"
-        text = f"{float(value) * 100:.1f} %"
+        text = f"{float(value) * 100:.1f}\u00a0%"
         return text.replace(".", ",") if locale == "nb" else text
 
     def number(value: Any) -> str:

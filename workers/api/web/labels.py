@@ -252,6 +252,27 @@ def code(value: Enum | str | None, kind: str) -> str:
     return CODES.get(kind, {}).get(str(raw), str(raw))
 
 
+MEASURES: dict[str, str] = {
+    "K1": N_("Refugees settled within 6 months"),
+    "K2": N_("Refugees settled within 12 months"),
+    "SP13.1": N_("Resettlement refugees settled within 6 months of the entry permit"),
+    "SP13.2": N_("Adults settled from reception within 6 months"),
+    "SP13.3": N_("Unaccompanied minors settled within 3 months"),
+    "SP13.3-IMDi": N_("Unaccompanied minors 15-17 (IMDi) settled within 3 months"),
+    "SP13.3-Bufetat": N_("Unaccompanied minors under 15 (Bufetat) settled within 3 months"),
+    "SP13.4": N_("Families with children settled from reception within 3 months"),
+    "SP13.4-persons": N_(
+        "Members of families with children settled from reception within 3 months"
+    ),
+    "SP6-resettlement": N_("Resettlement refugees settled with competence mapping"),
+    "SP6-reception": N_("Refugees settled from reception with competence mapping"),
+    "K13": N_("Introduction programme started within 3 months"),
+    "SP4": N_("Norwegian training started within 3 months of the right"),
+    "SP4-6m": N_("Norwegian training started within 6 months of the right"),
+    "K15": N_("Direct transition to work or education on leaving the programme"),
+}
+"""The steering parameters and other figures (workers/figures/definitions.py), by id."""
+
 ERRORS: dict[str, str] = {
     "missing": N_("Fill this in."),
     "date_from_datetime_parsing": N_("Write a date."),
