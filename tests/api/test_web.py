@@ -280,3 +280,14 @@ async def test_a_queue_pages_on_keeping_its_filters_and_sort(web: Api) -> None:
     assert set(listed(first.text)).isdisjoint(listed(second.text))
     assert "Neste side" not in second.text
     assert "Første side" in second.text
+
+
+def test_each_roles_menu_lists_only_queues_it_may_read() -> None:
+    from workers.api.access import QUEUE_READERS
+    from workers.api.web.reader import HOME, QUEUE_TITLES, QUEUES_OF
+    from workers.projection.queues import QUEUES
+
+    assert set(QUEUE_TITLES) == set(QUEUES)
+    for role, queues in QUEUES_OF.items():
+        assert all(role in QUEUE_READERS[q] for q in queues), role
+    assert set(HOME) == set(QUEUES_OF)

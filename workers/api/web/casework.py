@@ -57,16 +57,9 @@ async def queue_page(
     who = await reader(request, purpose=True)
     if queue not in QUEUES:
         return error_page(who, 404)
+    filters = {"stage": stage, "deadline": deadline, "sort": sort, "place": place}
     answer = await who.api.get(
-        f"/queues/{queue}",
-        {
-            "stage": stage,
-            "deadline": deadline,
-            "sort": sort,
-            "place": place,
-            "cursor": cursor,
-            "limit": PAGE_SIZE,
-        },
+        f"/queues/{queue}", {**filters, "cursor": cursor, "limit": PAGE_SIZE}
     )
     problems: list[dict[str, Any]] = []
     page: dict[str, Any] = {"rows": [], "next_cursor": None}
@@ -76,27 +69,15 @@ async def queue_page(
         problems = answer.json()["detail"]
     else:
         return error_page(who, answer.status_code)
-    spec = QUEUES[queue]
     return render(
         who,
         "queue.html",
         queue=queue,
-        spec=spec,
+        spec=QUEUES[queue],
         page=page,
         problems=problems,
-        filters={"stage": stage, "deadline": deadline, "sort": sort, "place": place},
-        filters_query=urlencode(
-            {
-                k: v
-                for k, v in {
-                    "stage": stage,
-                    "deadline": deadline,
-                    "sort": sort,
-                    "place": place,
-                }.items()
-                if v
-            }
-        ),
+        filters=filters,
+        filters_query=urlencode({k: v for k, v in filters.items() if v}),
         request_cursor=cursor,
         today=datetime.now(UTC).date(),
     )

@@ -23,6 +23,7 @@ from workers.api.auth import Principal, Unauthenticated
 from workers.api.deps import ApiContext
 from workers.api.web import i18n, labels
 from workers.api.web.client import Api
+from workers.api.web.oidc import Oidc
 from workers.api.web.sessions import Sessions, WebSession
 
 log = structlog.get_logger("web")
@@ -68,8 +69,8 @@ class DevSignIn:
 class WebConfig:
     session_ttl: timedelta = timedelta(hours=8)
     dev_sign_in: DevSignIn | None = None
-    oidc: Any = None
-    """An ``oidc.Oidc`` when the organisation's identity provider is configured."""
+    oidc: Oidc | None = None
+    """The organisation's identity provider, when one is configured."""
     municipalities: list[tuple[str, str]] = field(default_factory=list)
     """(number, "number name") of the current structure, for municipality select lists."""
 
@@ -166,10 +167,10 @@ def render(who: Reader, template: str, status: int = 200, **values: Any) -> HTML
 
 def safe_next(value: str | None) -> str:
     """Only a path of this app: never another site (an open redirect)."""
-    if not value:
+    if not value or value == "/app":
         return "/app"
     parsed = urlparse(value)
-    if parsed.scheme or parsed.netloc or not value.startswith("/app") or "\\" in value:
+    if parsed.scheme or parsed.netloc or not value.startswith(("/app/", "/app?")) or "\\" in value:
         return "/app"
     return value
 
