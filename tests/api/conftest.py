@@ -15,7 +15,7 @@ import pytest
 from schemas.commands import Command, GrantPermit, PersonRecord
 from schemas.enums import CaseStage, CaseType, Role
 from schemas.errors import OUT_OF_ORDER, CaseNotFound, CommandRejected
-from schemas.places import PlacesLedger
+from schemas.places import PlacesLedger, RecordPlacesDecision
 from schemas.qualification import (
     NorwegianRight,
     ProgrammeRight,
@@ -146,9 +146,20 @@ class FakePlaces:
     """Our places port: the ledgers of a year, as given."""
 
     by_year: dict[int, list[PlacesLedger]] = field(default_factory=dict)
+    decided: list[tuple[str, int, RecordPlacesDecision]] = field(default_factory=list)
 
     async def ledgers(self, year: int) -> list[PlacesLedger]:
         return self.by_year.get(year, [])
+
+    async def record_decision(
+        self, municipality_number: str, year: int, decision: RecordPlacesDecision
+    ) -> PlacesLedger:
+        self.decided.append((municipality_number, year, decision))
+        ledger = PlacesLedger(municipality_number=municipality_number, year=year, decision=decision)
+        year_ledgers = self.by_year.setdefault(year, [])
+        year_ledgers[:] = [x for x in year_ledgers if x.municipality_number != municipality_number]
+        year_ledgers.append(ledger)
+        return ledger
 
 
 PRINCIPALS = {

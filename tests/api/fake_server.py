@@ -16,7 +16,7 @@ from workers.api.deps import ApiContext
 from workers.api.limits import Limits
 from workers.platform import db
 
-from .conftest import AUDIENCE, ISSUER, FakeCases, FakeQualification
+from .conftest import AUDIENCE, ISSUER, FakeCases, FakePlaces, FakeQualification
 
 # The fuzzer checks answers against the document, hundreds a second: the caller limits are
 # tested on their own (test_abuse.py), and would only turn its calls into 429s here.
@@ -37,6 +37,7 @@ async def main(port: int, state: Path) -> None:
         projection=sessions,
         verifier=TokenVerifier.from_file(jwks, issuer=ISSUER, audience=AUDIENCE),
         county_of=lambda number, day: "Oslo",
+        places=FakePlaces(),
     )
     admin = Principal(subject="fuzz-admin", role=Role.ADMINISTRATOR, cleared=True)
     server = uvicorn.Server(

@@ -291,3 +291,46 @@ def test_each_roles_menu_lists_only_queues_it_may_read() -> None:
     for role, queues in QUEUES_OF.items():
         assert all(role in QUEUE_READERS[q] for q in queues), role
     assert set(HOME) == set(QUEUES_OF)
+
+
+async def test_the_council_decision_is_registered_on_the_places_page(
+    tmp_path: Path, migrated: Path
+) -> None:
+    from tests.api.conftest import FakePlaces
+
+    places = FakePlaces()
+    async with open_api(tmp_path, migrated, places, dev_sign_in=True, base_url=LOOPBACK) as web:
+        await sign_in(web.client, "municipality", "0301", purpose=None)
+        page = await web.client.get("/app/places?year=2026")
+        assert page.status_code == 200
+        assert 'name="decided"' in page.text
+        assert 'name="municipality_number"' not in page.text  # its own, always
+        form = {
+            "csrf": csrf_of(page.text),
+            "key": "k-places-1",
+            "year": "2026",
+            "decided_on": "2026-01-20",
+            "requested": "20",
+            "decided": "",
+        }
+        refused = await web.client.post("/app/places", data=form)
+        assert refused.status_code == 422
+        assert 'id="f-places-decided-error"' in refused.text
+        assert places.decided == []
+        done = await web.client.post(
+            "/app/places", data={**form, "decided": "15", "key": "k-places-2"}
+        )
+        assert done.status_code == 303, re.findall(r"<li>.*?</li>", done.text)
+        assert [(n, y, d.decided) for n, y, d in places.decided] == [("0301", 2026, 15)]
+        shown = await web.client.get(done.headers["location"])
+        assert re.search(r'data-municipality="0301">.*?<td>15</td>', shown.text, re.S)
+
+        await sign_in(web.client, "caseworker", purpose=None)
+        page = await web.client.get("/app/places?year=2026")
+        assert 'id="f-places-municipality-number"' in page.text
+        no_place = await web.client.post(
+            "/app/places",
+            data={**form, "decided": "3", "key": "k-places-3", "csrf": csrf_of(page.text)},
+        )
+        assert no_place.status_code == 422
+        assert 'id="f-places-municipality-number-error"' in no_place.text

@@ -5,7 +5,6 @@ signed in as themselves. axe-core checks every page for WCAG 2.1 A/AA violations
 screenshot of each page is written to build/test-artifacts/web/ (not committed)."""
 
 import os
-import shlex
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from babel.dates import format_date
 
 from tests.browser import CHROMIUM_FLAGS, chromium
-from tests.integration.conftest import RunningStack, cli, stack_settings, start_stack
+from tests.integration.conftest import RunningStack, stack_settings, start_stack
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -127,14 +126,6 @@ async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStac
 
     browser_path = chromium()
     assert AXE.exists(), f"{AXE} is missing: make test installs it (web/package.json)"  # noqa: ASYNC240
-    for year in sorted({int(ago(40)[:4]), TODAY.year}):
-        await cli(
-            stack,
-            *shlex.split(
-                f"places decide --municipality 0301 --year {year} --requested 20 --decided 20 "
-                f"--on {year}-01-02"
-            ),
-        )
     base = f"http://{stack.settings.api_host}:{stack.settings.api_port}"
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -153,6 +144,24 @@ async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStac
             return found
 
         try:
+            # -- Oslo registers its council's decision on places --------------------------
+            oslo = await person("oslo")
+            await oslo.sign_in("municipality", "oslo-1", "0301")
+            allocation_year = ago(40)[:4]
+            await oslo.goto(f"/app/places?year={allocation_year}")
+            await oslo.check("places-before")
+            await oslo.act(
+                "places",
+                {
+                    "decided_on": f"{allocation_year}-01-02",
+                    "requested": "20",
+                    "decided": "20",
+                },
+            )
+            await expect(oslo.page.locator("#places tr[data-municipality='0301']")).to_contain_text(
+                "20"
+            )
+
             # -- the caseworker registers the permit: a new case ----------------------------
             caseworker = await person("caseworker")
             await caseworker.goto("/app")
@@ -216,8 +225,7 @@ async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStac
             await bergen.check("not-found")
 
             # -- Oslo answers from its inbox, then settles the household -----------------
-            oslo = await person("oslo")
-            await oslo.sign_in("municipality", "oslo-1", "0301")
+            await oslo.goto("/app/queues/inbox")
             await expect(oslo.page.locator("#queue")).to_contain_text("case-web-1")
             await oslo.check("queue-inbox")
             async with oslo.page.expect_navigation():
@@ -277,7 +285,7 @@ async def test_a_household_is_settled_through_the_pages_alone(stack: RunningStac
             await oslo.check("qualification-mapped")
 
             # -- places and figures, in the same look ------------------------------------
-            await oslo.goto(f"/app/places?year={ago(40)[:4]}")
+            await oslo.goto(f"/app/places?year={allocation_year}")
             await expect(oslo.page.locator("#places tr[data-municipality='0301']")).to_be_visible()
             await oslo.check("places")
             await caseworker.goto(f"/app/figures?period={ago(20)[:4]}")

@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 import schemas.events
 import schemas.qualification
 from schemas.commands import GrantPermit
+from schemas.places import RecordPlacesDecision
 from workers.api.web import labels
 from workflows.steps import CASE_STEPS, PERSON_STEPS
 
@@ -77,7 +78,11 @@ def _fields_and_codes(model: type[pydantic.BaseModel]) -> tuple[set[str], set[ty
 def test_every_field_and_code_of_every_step_has_a_label() -> None:
     fields: set[str] = set()
     codes: set[type[enum.Enum]] = set()
-    for model in [GrantPermit, *(s.command for s in (*CASE_STEPS, *PERSON_STEPS))]:
+    for model in [
+        GrantPermit,
+        RecordPlacesDecision,
+        *(s.command for s in (*CASE_STEPS, *PERSON_STEPS)),
+    ]:
         more, kinds = _fields_and_codes(model)
         fields |= more
         codes |= kinds

@@ -40,6 +40,9 @@ R, C, M, A = Role.RECEPTION, Role.CASEWORKER, Role.MUNICIPALITY, Role.ADMINISTRA
 
 GRANT_ROLES = frozenset({C, A})
 """Who opens a case (registers the permit decision)."""
+PLACES_DECIDERS = frozenset({M, C, A})
+"""Who records a council's decision on places: the municipality, its own; the directorate
+(an adjusted request, or on the municipality's behalf)."""
 CASE_READERS = frozenset({R, C, M, A})
 FIGURE_READERS = frozenset(Role)
 """Figures hold no personal data: every role may read them."""

@@ -29,12 +29,20 @@ from workers.api import errors
 from workers.api.deps import ApiContext, known_query_only
 from workers.api.headers import SecurityHeaders
 from workers.api.limits import BodyLimit, CallerLimits, Limits
-from workers.api.routers import cases, feed, figures, operations, qualification, queues
+from workers.api.routers import (
+    cases,
+    feed,
+    figures,
+    operations,
+    places,
+    qualification,
+    queues,
+)
 from workers.api.web.mount import install as install_web
 from workers.api.web.reader import WebConfig
 
 _tracer = trace.get_tracer("bosetting.api")
-ROUTERS = (operations, cases, qualification, queues, feed, figures)
+ROUTERS = (operations, cases, qualification, queues, places, feed, figures)
 
 
 def create_app(

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar, cast
 
 import structlog
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
@@ -21,7 +21,7 @@ from schemas.commands import Command, GrantPermit
 from schemas.enums import Role
 from schemas.errors import CaseNotFound
 from schemas.ids import CaseId
-from schemas.places import PlacesLedger
+from schemas.places import PlacesLedger, RecordPlacesDecision
 from schemas.qualification import QualificationResult, QualificationState
 from schemas.state import CaseState, CommandResult
 from workers.allocation.suggestions import MunicipalityProfile
@@ -55,6 +55,9 @@ class QualificationPort(Protocol):
 
 class PlacesPort(Protocol):
     async def ledgers(self, year: int) -> list[PlacesLedger]: ...
+    async def record_decision(
+        self, municipality_number: str, year: int, decision: RecordPlacesDecision
+    ) -> PlacesLedger: ...
 
 
 @dataclass
@@ -297,7 +300,7 @@ async def found_in_scope(
 # -- command bodies ---------------------------------------------------------------------------
 
 
-def request_model(command: type[Command]) -> type[BaseModel]:
+def request_model(command: type[BaseModel]) -> type[BaseModel]:
     """The command's body: its fields but the id, which comes from the Idempotency-Key."""
     fields: dict[str, Any] = {
         name: (info.annotation, info)
@@ -336,17 +339,19 @@ def _in_body(exc: ValidationError) -> RequestValidationError:
     )
 
 
-def _command(command: type[Command], body: BaseModel, principal: Principal, key: str) -> Command:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _command(command: type[M], body: BaseModel, principal: Principal, key: str) -> M:
     """The command, its id made of the caller and their key, both hashed: two callers' keys
     never meet, and whatever a caller puts in a key never reaches Temporal (the command id
-    is the update id). It carries this request's trace to the events it records. Model-level
-    rules run here; a broken one is a 422 like any other."""
+    is the update id). A command that carries a trace gets this request's, for the events
+    it records. Model-level rules run here; a broken one is a 422 like any other."""
     caller = hashlib.sha256(principal.subject.encode()).hexdigest()[:12]
     keyed = hashlib.sha256(key.encode()).hexdigest()[:32]
+    trace = {"traceparent": current_traceparent()} if "traceparent" in command.model_fields else {}
     try:
-        return command(
-            command_id=f"api:{caller}:{keyed}", traceparent=current_traceparent(), **dict(body)
-        )
+        return command(command_id=f"api:{caller}:{keyed}", **trace, **dict(body))
     except ValidationError as exc:
         raise _in_body(exc) from None
 
@@ -354,16 +359,17 @@ def _command(command: type[Command], body: BaseModel, principal: Principal, key:
 async def keyed(
     context: ApiContext,
     target: str,
-    command: type[Command],
+    command: type[M],
     body: BaseModel,
     principal: Principal,
     key: str,
-) -> Command:
+) -> M:
     """The command, with its key bound to this request: a key first used for another body,
     step or case is refused (422) rather than answered with the first request's result."""
     cmd = _command(command, body, principal, key)
     try:
-        await bind(context.register, cmd.command_id, fingerprint(target, body.model_dump()))
+        command_id = cast(Any, cmd).command_id  # every command model has one
+        await bind(context.register, command_id, fingerprint(target, body.model_dump()))
     except KeyReused:
         raise RequestValidationError(
             [

@@ -21,7 +21,15 @@ from workers.api.access import GRANT_ROLES
 from workers.api.auth import Principal
 from workers.api.deps import request_model
 from workers.api.web import labels
-from workers.api.web.forms import Group, Input, body_from_form, inputs_of, place_errors
+from workers.api.web.forms import (
+    Group,
+    Input,
+    body_from_form,
+    inputs_of,
+    place_errors,
+    problems_of,
+    refill,
+)
 from workers.api.web.reader import Reader, check_csrf, config_of, error_page, reader, render
 from workers.projection.queues import QUEUES
 from workflows.steps import CASE_STEPS, PERSON_STEPS, Step
@@ -224,8 +232,8 @@ async def new_case(request: Request) -> Response:
     if answer.status_code in (403, 404):
         return error_page(who, answer.status_code)
     fields = _new_case_form(who)
-    _refill(fields, form)
-    summary = place_errors(fields, _problems(answer))
+    refill(fields, form)
+    summary = place_errors(fields, problems_of(answer))
     return _new_case(who, fields, summary, status=answer.status_code)
 
 
@@ -275,8 +283,8 @@ async def _take_step(
         rows=_rows_sent(form, step),
         form=path,
     )
-    _refill(fields, form)
-    summary = place_errors(fields, _problems(answer))
+    refill(fields, form)
+    summary = place_errors(fields, problems_of(answer))
     return await page(who, target, refused=Refused(path, fields, summary))
 
 
@@ -289,33 +297,6 @@ def _rows_sent(form: Any, step: Step) -> dict[str, list[dict[str, Any]]] | None:
         person = form[f"settlements.{len(rows)}.person_id"]
         rows.append({"person_id": person, "_fixed": ("person_id",)})
     return {"settlements": rows}
-
-
-def _refill(items: list[Input | Group], form: Any) -> None:
-    """What the reader typed stays in the form when it is refused."""
-    for item in items:
-        if isinstance(item, Group):
-            _refill(item.inputs, form)
-        elif item.kind == "checkboxes":
-            item.value = form.getlist(item.name)
-        elif item.kind == "checkbox":
-            item.value = form.get(item.name) == "on"
-        elif item.kind != "fixed":
-            item.value = form.get(item.name) or None
-
-
-def _problems(answer: Any) -> list[dict[str, Any]]:
-    """The API's refusal as a list of errors: validation and business rules (422) as they
-    are; a step out of order (409) as one error for the whole form."""
-    try:
-        detail = answer.json().get("detail")
-    except ValueError:
-        detail = None
-    if isinstance(detail, list):
-        return detail
-    if answer.status_code == 409:
-        return [{"loc": [], "msg": "out_of_order", "type": "out_of_order"}]
-    return [{"loc": [], "msg": "unavailable", "type": "unavailable"}]
 
 
 # -- an adult's qualification record ------------------------------------------------------

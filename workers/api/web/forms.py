@@ -254,3 +254,30 @@ def place_errors(
             target.error = msg
         summary.append((target.id if target else None, target.label if target else "", msg))
     return summary
+
+
+def refill(items: list[Input | Group], form: Any) -> None:
+    """What the reader typed stays in the form when it is refused."""
+    for item in items:
+        if isinstance(item, Group):
+            refill(item.inputs, form)
+        elif item.kind == "checkboxes":
+            item.value = form.getlist(item.name)
+        elif item.kind == "checkbox":
+            item.value = form.get(item.name) == "on"
+        elif item.kind != "fixed":
+            item.value = form.get(item.name) or None
+
+
+def problems_of(answer: Any) -> list[dict[str, Any]]:
+    """The API's refusal as a list of errors: validation and business rules (422) as they
+    are; a step out of order (409) as one error for the whole form."""
+    try:
+        detail = answer.json().get("detail")
+    except ValueError:
+        detail = None
+    if isinstance(detail, list):
+        return detail
+    if answer.status_code == 409:
+        return [{"loc": [], "msg": "out_of_order", "type": "out_of_order"}]
+    return [{"loc": [], "msg": "unavailable", "type": "unavailable"}]
