@@ -142,9 +142,6 @@ async def oidc_callback(
     state: Annotated[str, Query(max_length=200)] = "",
     code: Annotated[str, Query(max_length=2000)] = "",
     error: Annotated[str | None, Query(max_length=200)] = None,
-    error_description: Annotated[str | None, Query(max_length=1000)] = None,
-    session_state: Annotated[str | None, Query(max_length=500)] = None,
-    iss: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     oidc = config_of(request).oidc
     if oidc is None:
