@@ -86,6 +86,25 @@ class MunicipalityRegister:
                 return known.county_name
         raise UnknownMunicipality(f"municipality_number: {number} is in no classification")
 
+    def municipality_on(self, number: str, day: date) -> str:
+        """A municipality's number in the structure in force on ``day``: 3024 Bærum is 3201
+        from 2024. Of a split municipality, the part that kept its name (1507 Ålesund: 1508)."""
+        try:
+            return self.get(number, day).number
+        except UnknownMunicipality:
+            pass
+        successors = successors_2024(number) if day >= structure_2024().valid_from else []
+        if not successors:
+            return number
+        for classification in reversed(self._classifications):
+            known = classification.municipalities.get(number)
+            if known is not None:
+                named = [
+                    s for s in successors if known.name in structure_2024().municipalities[s].name
+                ]
+                return (named or successors)[0]
+        return successors[0]
+
     def get(self, number: str, day: date) -> Municipality:
         municipality = self.classification_on(day).municipalities.get(number)
         if municipality is None:

@@ -110,6 +110,8 @@ def metrics(
                         report_json,
                         municipalities.county_on,
                         settings.projection_group_id,
+                        municipality_of=municipalities.municipality_on,
+                        places_on=settings.figures_places_on,
                     )
                 except SnapshotError as exc:
                     raise typer.BadParameter(str(exc), param_hint="--snapshot") from None
@@ -122,6 +124,8 @@ def metrics(
                     by=by,
                     as_of=known,
                     county_of=municipalities.county_on,
+                    municipality_of=municipalities.municipality_on,
+                    places_on=settings.figures_places_on,
                     definitions=definitions,
                 )
             candidate = (
@@ -252,7 +256,12 @@ def snapshots_verify(name: Annotated[str, typer.Argument(help="The snapshot's na
         engine = db.make_engine(settings.projection_url)
         try:
             result = await verify(
-                db.sessionmaker(engine), name, report_json, municipalities.county_on
+                db.sessionmaker(engine),
+                name,
+                report_json,
+                municipalities.county_on,
+                municipality_of=municipalities.municipality_on,
+                places_on=settings.figures_places_on,
             )
         except SnapshotError as exc:
             console.print(f"[red]{exc}[/]")

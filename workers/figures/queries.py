@@ -17,7 +17,7 @@ from workers.figures.metrics import (
     StockReport,
     WaitingTimeReport,
 )
-from workers.figures.report import build_report
+from workers.figures.report import PlacesOn, build_report
 from workers.projection.store import (
     ConsumerPosition,
     DeadLetter,
@@ -36,6 +36,8 @@ async def waiting_time(
     by: str = "category",
     as_of: datetime | None = None,
     county_of: Callable[[str, date], str] = lambda number, day: "unknown",
+    municipality_of: Callable[[str, date], str] = lambda number, day: number,
+    places_on: PlacesOn = "period_end",
     definitions: str = DEFINITIONS_VERSION,
 ) -> WaitingTimeReport:
     """The figures of persons settled in the period, as known now or as of a past moment,
@@ -50,6 +52,8 @@ async def waiting_time(
         by=by,
         as_of=as_of,
         county_of=county_of,
+        municipality_of=municipality_of,
+        places_on=places_on,
         qualification=qualification,
         definitions=definitions,
     )

@@ -3,6 +3,7 @@ steering parameters, as known now or as of a past moment. Pure."""
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import Literal
 
 from workers.figures.definitions import in_period, steering_figures, waited_longer_than
 from workers.figures.metrics import (
@@ -14,6 +15,8 @@ from workers.figures.metrics import (
 )
 from workers.figures.slices import PLACES, breakdown, breakdown_keys
 
+PlacesOn = Literal["period_end", "settlement_date"]
+
 
 def build_report(
     facts: Iterable[SettledFact],
@@ -22,15 +25,27 @@ def build_report(
     *,
     by: str = "category",
     county_of: Callable[[str, date], str] = lambda number, day: "unknown",
+    municipality_of: Callable[[str, date], str] = lambda number, day: number,
+    places_on: PlacesOn = "period_end",
     as_of: datetime | None = None,
     qualification: Iterable[QualificationFact] = (),
     definitions: str = DEFINITIONS_VERSION,
 ) -> WaitingTimeReport:
+    """``places_on``: a breakdown by municipality or county names each settlement's place in
+    the structure in force at the end of the period (the default: a reform inside the period
+    is reported in the new structure) or on its settlement date."""
     facts = in_period(facts, period_start, period_end)
     if by == "category":
         report = waiting_time_report(facts, period_start, period_end)
     else:
-        groups = breakdown(facts, breakdown_keys(county_of)[by], by_place=by in PLACES)
+        keys = breakdown_keys(
+            county_of,
+            municipality_of=municipality_of,
+            day_of=(lambda f: period_end)
+            if places_on == "period_end"
+            else (lambda f: f.settled_on),
+        )
+        groups = breakdown(facts, keys[by], by_place=by in PLACES)
         report = WaitingTimeReport(period_start=period_start, period_end=period_end, groups=groups)
     return report.model_copy(
         update={

@@ -15,12 +15,20 @@ from workers.figures.metrics import TOTAL, GroupFigures, SettledFact, figures_fo
 Key = Callable[[SettledFact], str]
 
 
-def breakdown_keys(county_of: Callable[[str, date], str]) -> dict[str, Key]:
+def breakdown_keys(
+    county_of: Callable[[str, date], str],
+    *,
+    municipality_of: Callable[[str, date], str] = lambda number, day: number,
+    day_of: Callable[[SettledFact], date] = lambda f: f.settled_on,
+) -> dict[str, Key]:
+    """The keys of each breakdown. A place is named in the structure in force on
+    ``day_of(fact)`` — the end of the period, or the settlement date (report.py) — through
+    ``municipality_of`` and ``county_of``, which follow a renumbered municipality."""
     return {
         "category": lambda f: f.category.value,
         "case_type": lambda f: f.case_type.value,
-        "municipality": lambda f: f.municipality_number,
-        "county": lambda f: county_of(f.municipality_number, f.settled_on),
+        "municipality": lambda f: municipality_of(f.municipality_number, day_of(f)),
+        "county": lambda f: county_of(f.municipality_number, day_of(f)),
         "reception_centre": lambda f: f.reception_centre or "none",
         "settled_by": lambda f: f.settled_by.value,
     }

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from workers.figures.metrics import DEFINITIONS_VERSION, METRIC_VERSION, WaitingTimeReport
 from workers.figures.queries import waiting_time
+from workers.figures.report import PlacesOn
 from workers.projection.store import ConsumerPosition, ReportSnapshot
 
 
@@ -37,13 +38,23 @@ async def take(
     render: Callable[[Any], dict[str, Any]],
     county_of: Callable[[str, date], str],
     consumer: str,
+    *,
+    municipality_of: Callable[[str, date], str] = lambda number, day: number,
+    places_on: PlacesOn = "period_end",
 ) -> WaitingTimeReport:
     """Compute the report now, store it under ``name`` (a name is never reused), and return
     it: what is printed is what is stored. With it go the positions ``consumer`` (the
     figures' consumer group) had stored, per topic and partition."""
     now = datetime.now(UTC)
     report = await waiting_time(
-        sessions, period_start, period_end, by=by, as_of=now, county_of=county_of
+        sessions,
+        period_start,
+        period_end,
+        by=by,
+        as_of=now,
+        county_of=county_of,
+        municipality_of=municipality_of,
+        places_on=places_on,
     )
     document = render(report)
     async with sessions.begin() as session:
@@ -85,6 +96,9 @@ async def verify(
     name: str,
     render: Callable[[Any], dict[str, Any]],
     county_of: Callable[[str, date], str],
+    *,
+    municipality_of: Callable[[str, date], str] = lambda number, day: number,
+    places_on: PlacesOn = "period_end",
 ) -> Verification:
     async with sessions() as session:
         snapshot = await session.get(ReportSnapshot, name)
@@ -99,6 +113,8 @@ async def verify(
             by=snapshot.by,
             as_of=created,
             county_of=county_of,
+            municipality_of=municipality_of,
+            places_on=places_on,
         )
     )
     stored = json.loads(snapshot.report)

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         None, description="JSON Lines of a newer municipality structure (see municipalities.py)."
     )
     municipality_classification_valid_from: date | None = None
+    figures_places_on: Literal["period_end", "settlement_date"] = Field(
+        "period_end",
+        description="A breakdown by municipality or county names each settlement's place in "
+        "the structure in force at the end of the period (a reform inside the period is "
+        "reported in the new structure), or on its settlement date.",
+    )
     municipality_profiles_file: Path | None = Field(
         None,
         description="JSON Lines of municipality profiles for allocation suggestions "

@@ -53,7 +53,14 @@ async def figures(
     if by not in BREAKDOWNS:
         raise invalid("query", "by", f"must be one of {', '.join(BREAKDOWNS)}")
     report = await waiting_time(
-        context.projection, first, last, by=by, as_of=as_of, county_of=context.county_of
+        context.projection,
+        first,
+        last,
+        by=by,
+        as_of=as_of,
+        county_of=context.county_of,
+        municipality_of=context.municipality_of,
+        places_on=context.places_on,
     )
     return report_json(report)
 
