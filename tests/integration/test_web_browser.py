@@ -72,6 +72,9 @@ class Browser:
     async def check(self, name: str) -> None:
         """No serious or critical WCAG 2.1 A/AA violation on the page as it is now, and a
         screenshot of it."""
+        title = await self.page.title()
+        assert title.endswith("– Bosetting"), title
+        assert len(title) < 80, title  # a title, not a page
         violations = await self.page.evaluate(RUN_AXE, WCAG)
         assert violations == [], f"{self.who} on {name}: {violations}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
