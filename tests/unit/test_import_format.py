@@ -115,3 +115,43 @@ def test_the_readme_example_is_a_valid_line():
     [(_, plan)] = parsed.plans
     answers = [type(s) for s in plan.steps if isinstance(s, AcceptAllocation | DeclineAllocation)]
     assert (answers, len(plan.settlements)) == ([DeclineAllocation, AcceptAllocation], 2)
+
+
+def held(*lines: str) -> tuple[list[str], list[str], list[str]]:
+    parsed = parse_lines(lines, register())
+    return (
+        [plan.case_id for _, plan in parsed.plans],
+        [str(p) for p in parsed.rejected],
+        [str(p) for p in parsed.held],
+    )
+
+
+def test_a_person_in_two_cases_is_imported_once_and_the_second_held_naming_both_lines():
+    first = json.loads(GOOD)
+    second = json.loads(GOOD) | {
+        "case_id": first["case_id"] + "-again",
+        "permit_date": "2019-12-30",
+    }
+    second["persons"] = [second["persons"][0] | {"birth_date": "1960-01-01"}]
+    imported, rejected, on_hold = held(json.dumps(first), "", json.dumps(second))
+    assert imported == [first["case_id"]]
+    assert rejected == []
+    assert on_hold == [
+        "line 3: persons.0.person_id: the same person as in the case on line 1; "
+        "held for review, not imported"
+    ]
+    assert first["persons"][0]["person_id"] not in on_hold[0]  # named by place, not value
+
+
+def test_a_second_household_with_the_same_birth_dates_and_permit_date_is_held():
+    first = json.loads(GOOD)
+    twin = json.loads(GOOD) | {"case_id": first["case_id"] + "-twin"}
+    renamed = {p["person_id"]: f"{twin['case_id']}-p{i}" for i, p in enumerate(first["persons"])}
+    twin["persons"] = [p | {"person_id": renamed[p["person_id"]]} for p in first["persons"]]
+    twin["settlements"] = [s | {"person_id": renamed[s["person_id"]]} for s in first["settlements"]]
+    imported, _, on_hold = held(json.dumps(first), json.dumps(twin))
+    assert imported == [first["case_id"]]
+    assert on_hold == [
+        "line 2: persons: the same members' birth dates and permit date as the household on "
+        "line 1; held for review, not imported"
+    ]

@@ -167,9 +167,16 @@ def import_cases(
         console.print(f"[red]rejected[/] {problem}")
     if len(parsed.rejected) > 50:
         console.print(f"… and {len(parsed.rejected) - 50} more rejected lines")
-    console.print(f"{len(parsed.plans)} valid cases, {len(parsed.rejected)} rejected lines")
+    for problem in parsed.held[:50]:
+        console.print(f"[yellow]held for review[/] {problem}")
+    if len(parsed.held) > 50:
+        console.print(f"… and {len(parsed.held) - 50} more held lines")
+    console.print(
+        f"{len(parsed.plans)} valid cases, {len(parsed.rejected)} rejected lines, "
+        f"{len(parsed.held)} held for review"
+    )
     if dry_run:
-        raise typer.Exit(1 if parsed.rejected else 0)
+        raise typer.Exit(1 if parsed.rejected or parsed.held else 0)
 
     async def main() -> int:
         client = await connect(settings)
@@ -189,9 +196,10 @@ def import_cases(
         console.print(
             f"imported {result.imported} cases ({result.persons} persons); "
             f"{result.already_closed} already imported and closed; "
-            f"{len(result.failed)} failed; {len(parsed.rejected)} lines rejected"
+            f"{len(result.failed)} failed; {len(parsed.rejected)} lines rejected; "
+            f"{len(parsed.held)} held for review"
         )
-        return 1 if result.failed or parsed.rejected else 0
+        return 1 if result.failed or parsed.rejected or parsed.held else 0
 
     raise typer.Exit(asyncio.run(main()))
 

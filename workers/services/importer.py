@@ -50,6 +50,9 @@ class LineProblem:
 class ParsedImport:
     plans: list[tuple[int, HouseholdPlan]] = field(default_factory=list)
     rejected: list[LineProblem] = field(default_factory=list)
+    held: list[LineProblem] = field(default_factory=list)
+    """Lines that look like a household or person already on an earlier line: not imported,
+    reported with both line numbers for someone to review (never imported twice)."""
 
 
 @dataclass
@@ -63,6 +66,8 @@ class ImportResult:
 def parse_lines(lines: Iterable[str], municipalities: MunicipalityRegister) -> ParsedImport:
     parsed = ParsedImport()
     seen: dict[str, int] = {}
+    persons: dict[str, int] = {}
+    households: dict[tuple[object, ...], int] = {}
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -84,9 +89,40 @@ def parse_lines(lines: Iterable[str], municipalities: MunicipalityRegister) -> P
                 LineProblem(number, f"case_id: already on line {seen[case.case_id]}")
             )
             continue
+        duplicate = _duplicate(case, number, persons, households)
+        if duplicate:
+            parsed.held.append(LineProblem(number, duplicate))
+            continue
         seen[case.case_id] = number
         parsed.plans.append((number, plan))
     return parsed
+
+
+def _duplicate(
+    case: ImportedCase,
+    number: int,
+    persons: dict[str, int],
+    households: dict[tuple[object, ...], int],
+) -> str | None:
+    """Why this case looks like one on an earlier line, naming that line (never the values):
+    a person already in another household, or a household with the same members' birth
+    dates and permit date. Otherwise remember it and say nothing."""
+    for i, person in enumerate(case.persons):
+        if person.person_id in persons:
+            return (
+                f"persons.{i}.person_id: the same person as in the case on line "
+                f"{persons[person.person_id]}; held for review, not imported"
+            )
+    household = (case.permit_date, *sorted(p.birth_date for p in case.persons))
+    if household in households:
+        return (
+            f"persons: the same members' birth dates and permit date as the household on line "
+            f"{households[household]}; held for review, not imported"
+        )
+    for person in case.persons:
+        persons[person.person_id] = number
+    households[household] = number
+    return None
 
 
 def _unknown_municipality(case: ImportedCase, municipalities: MunicipalityRegister) -> str | None:
