@@ -82,12 +82,8 @@ async def test_the_session_cookie_is_httponly_lax_holds_nothing_personal_and_is_
     assert row.token is not None
     assert not row.token.startswith("eyJ")  # the token is kept sealed, not as a JWT
     assert web.tokens["caseworker"].split(".")[0] not in row.token
-    page = await web.client.get("/app/sign-in")
-    header = page.headers.get("set-cookie", "")
-    fresh = await httpx.AsyncClient(transport=web.client._transport, base_url=LOOPBACK).get(
-        "/app/sign-in"
-    )
-    header = fresh.headers["set-cookie"].lower()
+    async with httpx.AsyncClient(transport=web.client._transport, base_url=LOOPBACK) as fresh:
+        header = (await fresh.get("/app/sign-in")).headers["set-cookie"].lower()
     assert "httponly" in header
     assert "samesite=lax" in header
     assert "secure" not in header  # plain HTTP on loopback (a development stack)
@@ -334,3 +330,17 @@ async def test_the_council_decision_is_registered_on_the_places_page(
         )
         assert no_place.status_code == 422
         assert 'id="f-places-municipality-number-error"' in no_place.text
+
+
+async def test_the_api_refuses_query_parameters_it_lacks_and_the_pages_ignore_them(
+    web: Api,
+) -> None:
+    refused = await web.client.get(
+        "/figures?period=2020&perid=2020", headers=web.auth("operations")
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["query"]  # the name is not repeated
+    assert "perid" not in refused.text
+    await sign_in(web.client, "caseworker")
+    page = await web.client.get("/app/queues/allocation?utm_source=mail")
+    assert page.status_code == 200

@@ -10,3 +10,11 @@ def test_the_web_app_is_named_where_the_api_listens(tmp_path) -> None:
     hint = web_app_hint(settings)
     assert "http://127.0.0.1:8123/app" in hint
     assert "bosetting dev up" in hint
+
+
+def test_dev_up_names_the_web_app_among_the_parts(tmp_path) -> None:
+    from workers.cli.dev import running_banner
+
+    settings = Settings(state_dir=tmp_path, api_port=8123)
+    banner = running_banner(settings, tmp_path / "logs")
+    assert "web app       http://127.0.0.1:8123/app" in banner

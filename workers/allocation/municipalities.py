@@ -66,44 +66,42 @@ class MunicipalityRegister:
     def latest(self) -> Classification:
         return self._classifications[-1]
 
-    def county_on(self, number: str, day: date) -> str:
-        """The county a municipality number belonged to on ``day``, followed through a
-        renumbering: a household allocated to 3024 Bærum in 2023 and settled in 2024 is
-        counted in Akershus, where 3024 went (as 3201)."""
+    def in_force(self, number: str, day: date) -> Municipality:
+        """What a municipality number recorded at some time is on ``day``: itself if the
+        structure of that day has it; else its successor after a renumbering (3024 Bærum is
+        3201 from 2024; of a split one, the part that kept its name: 1507 Ålesund is 1508);
+        else the municipality as it last existed."""
         try:
-            return self.get(number, day).county_name
+            return self.get(number, day)
         except UnknownMunicipality:
             pass
+        last = next(
+            (
+                c.municipalities[number]
+                for c in reversed(self._classifications)
+                if number in c.municipalities
+            ),
+            None,
+        )
+        if last is None:
+            raise UnknownMunicipality(f"municipality_number: {number} is in no classification")
         successors = successors_2024(number) if day >= structure_2024().valid_from else []
-        for successor in successors:
+        named = [s for s in successors if last.name in structure_2024().municipalities[s].name]
+        for successor in named + successors:
             try:
-                return self.get(successor, day).county_name
+                return self.get(successor, day)
             except UnknownMunicipality:
                 continue
-        for classification in reversed(self._classifications):  # its county when it last existed
-            known = classification.municipalities.get(number)
-            if known is not None:
-                return known.county_name
-        raise UnknownMunicipality(f"municipality_number: {number} is in no classification")
+        return last
+
+    def county_on(self, number: str, day: date) -> str:
+        """The county a municipality number belongs to on ``day`` (see in_force): a
+        household allocated to 3024 Bærum in 2023 and settled in 2024 counts in Akershus."""
+        return self.in_force(number, day).county_name
 
     def municipality_on(self, number: str, day: date) -> str:
-        """A municipality's number in the structure in force on ``day``: 3024 Bærum is 3201
-        from 2024. Of a split municipality, the part that kept its name (1507 Ålesund: 1508)."""
-        try:
-            return self.get(number, day).number
-        except UnknownMunicipality:
-            pass
-        successors = successors_2024(number) if day >= structure_2024().valid_from else []
-        if not successors:
-            return number
-        for classification in reversed(self._classifications):
-            known = classification.municipalities.get(number)
-            if known is not None:
-                named = [
-                    s for s in successors if known.name in structure_2024().municipalities[s].name
-                ]
-                return (named or successors)[0]
-        return successors[0]
+        """A municipality's number in the structure in force on ``day`` (see in_force)."""
+        return self.in_force(number, day).number
 
     def get(self, number: str, day: date) -> Municipality:
         municipality = self.classification_on(day).municipalities.get(number)

@@ -76,7 +76,6 @@ def create_app(
         version="1",
         summary="Settlement cases: every step, each role's view, the official figures.",
         lifespan=lifespan,
-        dependencies=[Depends(known_query_only)],
         # FastAPI's own telemetry puts the raw path (ids) on its spans and validation input
         # in its logs; our middleware below traces by route template instead.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -88,7 +87,9 @@ def create_app(
     app.middleware("http")(_traced)
     errors.install(app)
     for module in ROUTERS:
-        app.include_router(module.router)
+        # The API refuses query parameters an operation does not have; the web app's pages
+        # (mounted below), like any site's, ignore what they do not use.
+        app.include_router(module.router, dependencies=[Depends(known_query_only)])
     install_web(app, web or WebConfig())
     app.get("/", include_in_schema=False)(_to_the_app)
     return app

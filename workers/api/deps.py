@@ -188,8 +188,8 @@ async def known_query_only(request: Request) -> None:
     the name: a caller may have sent anything as one.)"""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
-    if dependant is None or getattr(route, "path", "").startswith("/app"):
-        return  # the web app's pages, like any site's, ignore what they do not use
+    if dependant is None:
+        return
     known = {p.alias for p in _query_params(dependant)}
     unknown = sorted(set(request.query_params) - known)
     if unknown:

@@ -1,6 +1,6 @@
 """Response headers for a service that serves personal data: nothing is cached, nothing is
-sniffed or framed, and the two HTML pages (the dashboard, the API documentation) run only
-the scripts they ship, named by hash in their Content-Security-Policy."""
+sniffed or framed, and the HTML pages (the web app's, the dashboard, the API documentation)
+run only the scripts they ship, named by hash in their Content-Security-Policy."""
 
 import base64
 import hashlib

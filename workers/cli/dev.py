@@ -4,6 +4,7 @@
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,26 +35,31 @@ def dev_up() -> None:
 
     async def main(stop: asyncio.Event, ready: Callable[[], None]) -> None:
         async with EmbeddedStack(settings) as stack:
-            console.print(
-                f"[bold green]Bosetting is running[/]\n"
-                f"  Temporal      {settings.temporal_address}  (UI http://127.0.0.1:{settings.temporal_ui_port})\n"
-                f"  Kafka         {settings.kafka_bootstrap_servers}"
-                f"  topic {settings.kafka_topic}\n"
-                f"  register      {settings.register_url}\n"
-                f"  projection    {settings.projection_url}\n"
-                f"  web app       {web_app_url(settings)}"
-                "  (sign in with the development role picker)\n"
-                f"  API           http://{settings.api_host}:{settings.api_port}"
-                "  (docs at /docs; tokens: bosetting tokens mint)\n"
-                f"  monitor       http://127.0.0.1:{settings.monitor_port}/health and /metrics"
-                "  (bosetting status)\n"
-                f"  logs          {stack.logs}\n"
-                "Press Ctrl-C to stop."
-            )
+            console.print(running_banner(settings, stack.logs))
             ready()
             await stop.wait()
 
     run_until_signalled(main)
+
+
+def running_banner(settings: Settings, logs: Path) -> str:
+    """What `bosetting dev up` prints once everything runs: where each part answers."""
+    return (
+        f"[bold green]Bosetting is running[/]\n"
+        f"  Temporal      {settings.temporal_address}  (UI http://127.0.0.1:{settings.temporal_ui_port})\n"
+        f"  Kafka         {settings.kafka_bootstrap_servers}"
+        f"  topic {settings.kafka_topic}\n"
+        f"  register      {settings.register_url}\n"
+        f"  projection    {settings.projection_url}\n"
+        f"  web app       {web_app_url(settings)}"
+        "  (sign in with the development role picker)\n"
+        f"  API           http://{settings.api_host}:{settings.api_port}"
+        "  (docs at /docs; tokens: bosetting tokens mint)\n"
+        f"  monitor       http://127.0.0.1:{settings.monitor_port}/health and /metrics"
+        "  (bosetting status)\n"
+        f"  logs          {logs}\n"
+        "Press Ctrl-C to stop."
+    )
 
 
 HOLDABLE = ("case-worker", "projection", "api", "monitor")

@@ -46,6 +46,8 @@ class Refused:
     summary: list[tuple[str | None, str, str]]
 
 
+ROW_PERSON = frozenset({"person_id"})
+"""A settlement row's person: shown and sent, not typed (one row per member)."""
 PAGE_SIZE = 25
 """Rows on a page of a work queue."""
 MEMBER_ROWS = 4
@@ -120,9 +122,7 @@ def _actions(
         if step.update == "register_settlement":
             rows = {
                 "settlements": [
-                    {"person_id": p["person_id"], "_fixed": ("person_id",)}
-                    for p in members
-                    if not p.get("settled_on")
+                    {"person_id": p["person_id"]} for p in members if not p.get("settled_on")
                 ]
             }
         out.append(
@@ -132,6 +132,7 @@ def _actions(
                     request_model(step.command),
                     municipalities=municipalities,
                     rows=rows,
+                    fixed=ROW_PERSON if rows else frozenset(),
                     form=step.path,
                 ),
             )
@@ -277,10 +278,12 @@ async def _take_step(
         return RedirectResponse(f"/app/{kind}/{quote(target)}?done={path}", 303)
     if answer.status_code in (403, 404):
         return error_page(who, answer.status_code)
+    rows = _rows_sent(form, step)
     fields = inputs_of(
         model,
         municipalities=config_of(request).municipalities,
-        rows=_rows_sent(form, step),
+        rows=rows,
+        fixed=ROW_PERSON if rows else frozenset(),
         form=path,
     )
     refill(fields, form)
@@ -295,7 +298,7 @@ def _rows_sent(form: Any, step: Step) -> dict[str, list[dict[str, Any]]] | None:
     rows: list[dict[str, Any]] = []
     while f"settlements.{len(rows)}.person_id" in form:
         person = form[f"settlements.{len(rows)}.person_id"]
-        rows.append({"person_id": person, "_fixed": ("person_id",)})
+        rows.append({"person_id": person})
     return {"settlements": rows}
 
 

@@ -79,10 +79,12 @@ def inputs_of(
     municipalities: list[tuple[str, str]] | None = None,
     values: dict[str, Any] | None = None,
     rows: dict[str, list[dict[str, Any]]] | None = None,
+    fixed: frozenset[str] = frozenset(),
     form: str = "",
 ) -> list[Input | Group]:
     """The inputs of ``model``'s fields. ``rows``: for a list of models, the rows to show
-    (prefilled values; an empty dict is a blank row)."""
+    (prefilled values; an empty dict is a blank row). ``fixed``: fields shown and sent as
+    prefilled, not edited (a settlement row's person)."""
     values = values or {}
     out: list[Input | Group] = []
     for name, info in model.model_fields.items():
@@ -107,6 +109,7 @@ def inputs_of(
                                 prefix=f"{path}.{i}.",
                                 municipalities=municipalities,
                                 values=row,
+                                fixed=fixed,
                                 form=form,
                             ),
                             legend_suffix=f" {i + 1}",
@@ -136,12 +139,16 @@ def inputs_of(
                         prefix=path + ".",
                         municipalities=municipalities,
                         values=values,
+                        fixed=fixed,
                         form=form,
                     ),
                 )
             )
             continue
-        field = _scalar(path, name, label, inner, required, municipalities, values)
+        if name in fixed:
+            field = Input(path, label, "fixed", required, value=values.get(name))
+        else:
+            field = _scalar(path, name, label, inner, required, municipalities, values)
         field.form = form
         out.append(field)
     return out
@@ -157,8 +164,6 @@ def _scalar(
     values: dict[str, Any],
 ) -> Input:
     value = values.get(name)
-    if name in values.get("_fixed", ()):
-        return Input(path, label, "fixed", required, value=value)
     if isinstance(inner, type) and issubclass(inner, Enum):
         return Input(path, label, "select", required, _enum_options(inner), value)
     if inner is date:
