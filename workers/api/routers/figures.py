@@ -129,6 +129,7 @@ async def places(
             "decided": ledger.decision.decided if ledger.decision else 0,
             "used": ledger.used,
             "reserved": ledger.reserved,
+            "left": ledger.left(False),
         }
         for ledger in sorted(ledgers, key=lambda ledger: ledger.municipality_number)
     ]

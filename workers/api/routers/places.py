@@ -44,16 +44,15 @@ class Places(BaseModel):
 
 def places_of(ledger: PlacesLedger) -> Places:
     decision = ledger.decision
-    decided = decision.decided if decision else 0
     return Places(
         municipality_number=ledger.municipality_number,
         year=ledger.year,
         requested=decision.requested if decision else 0,
         adjusted=decision.adjusted if decision else None,
-        decided=decided,
+        decided=decision.decided if decision else 0,
         used=ledger.used,
         held=ledger.held(False),
-        left=max(decided - ledger.used - ledger.held(False), 0),
+        left=ledger.left(False),
         decided_unaccompanied_minors=decision.decided_unaccompanied_minors if decision else 0,
         used_unaccompanied_minors=ledger.used_unaccompanied_minors,
     )

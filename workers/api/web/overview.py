@@ -57,7 +57,6 @@ async def _places(
     names = dict(config_of(who.request).municipalities)
     for r in rows:
         r["name"] = names.get(r["municipality_number"], r["municipality_number"])
-        r["left"] = max(r["decided"] - r["used"] - r["reserved"], 0)
     may_decide = who.principal.role in PLACES_DECIDERS
     return render(
         who,
