@@ -143,6 +143,45 @@ async def test_import_validates_every_line_and_a_second_run_repeats_nothing(
     assert as_comparable(report) == oracle(plans, date(2020, 1, 1), date(2020, 12, 31))
 
 
+async def test_a_case_allocated_in_2019_is_imported_and_counted_in_the_county_of_then(
+    stack: RunningStack, tmp_path
+):
+    # 1201 Bergen (Hordaland) until 2019, 4601 (Vestland) from 2020: both structures built in.
+    line = {
+        "format": "bosetting.case/1",
+        "case_id": "imp-2019-001",
+        "case_type": "reception",
+        "permit_date": "2019-02-04",
+        "reception_centre": "rc-01",
+        "persons": [{"person_id": "imp-2019-001-p0", "birth_date": "1990-05-01"}],
+        "interview_held_on": "2019-03-01",
+        "allocations": [
+            {
+                "municipality_number": "1201",
+                "allocated_on": "2019-04-01",
+                "outcome": "accepted",
+                "answered_on": "2019-04-10",
+            }
+        ],
+        "settlements": [{"person_id": "imp-2019-001-p0", "settled_on": "2019-06-03"}],
+    }
+    path = tmp_path / "2019.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    run = await asyncio.to_thread(bosetting, stack, "import", str(path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "imported 1 cases" in run.stdout
+    assert (await stack.cases.state("imp-2019-001")).stage is CaseStage.SETTLED
+
+    async def counted() -> bool:
+        figures = await asyncio.to_thread(
+            bosetting, stack, "metrics", "--year", "2019", "--by", "county", "--json"
+        )
+        groups = json.loads(figures.stdout)["groups"] if figures.returncode == 0 else []
+        return any(g["group"] == "Hordaland" and g["settled"] == 1 for g in groups)
+
+    await eventually(counted, within_s=60, what="the 2019 settlement in Hordaland's figures")
+
+
 async def test_a_caseworker_records_and_reads_a_council_decision(stack: RunningStack):
     decide = await asyncio.to_thread(
         bosetting,

@@ -79,19 +79,20 @@ def test_settlement_before_acceptance_is_refused():
     ("number", "day", "expected"),
     [
         ("1201", "2020-06-01", "1201 is not a municipality on 2020-06-01"),
-        ("4601", "2019-06-01", "no municipality classification covers 2019-06-01"),
+        ("4601", "2019-06-01", "4601 is not a municipality on 2019-06-01"),  # Bergen was 1201
+        ("1201", "2015-06-01", "no municipality classification covers 2015-06-01"),
     ],
 )
 def test_an_allocation_to_a_number_that_was_no_municipality_then_is_refused(number, day, expected):
     data = json.loads(GOOD)
     data.update(
-        permit_date="2019-01-01",
-        interview_held_on="2019-01-01",
+        permit_date=day,
+        interview_held_on=day,
         allocations=[{"municipality_number": number, "allocated_on": day, "outcome": "pending"}],
         settlements=[],
     )
     for p in data["persons"]:
-        p["birth_date"] = min(p["birth_date"], "2018-12-31")
+        p["birth_date"] = min(p["birth_date"], "2014-12-31")
     [problem] = problems(json.dumps(data))
     assert problem.startswith("line 1: allocations.0:")
     assert expected in problem

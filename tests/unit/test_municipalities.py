@@ -32,17 +32,68 @@ def test_the_2024_structure_is_the_one_statistics_norway_published():
 
 
 def test_each_2020_municipality_has_its_2024_successors():
-    from workers.allocation.municipalities import structure_2020, structure_2024, successors_2024
+    from workers.allocation.municipalities import structure_2020, structure_2024
 
-    old, new = structure_2020().municipalities, structure_2024().municipalities
-    assert successors_2024("1507") == ["1508", "1580"]  # Ålesund split: Haram again
-    assert successors_2024("3054") == ["3234"]  # Lunner: from Viken to Akershus
-    assert successors_2024("0301") == ["0301"]
-    reached = {s for number in old for s in successors_2024(number)}
-    assert reached == set(new)  # every 2024 municipality comes from one of 2020
+    old, new = structure_2020().municipalities, structure_2024()
+    assert new.successors_of("1507") == ["1508", "1580"]  # Ålesund split: Haram again
+    assert new.successors_of("3054") == ["3234"]  # Lunner: from Viken to Akershus
+    assert new.successors_of("0301") == ["0301"]
+    reached = {s for number in old for s in new.successors_of(number)}
+    assert reached == set(new.municipalities)  # every 2024 municipality comes from one of 2020
     for number, m in old.items():  # the same municipality: its name is in its successor's
-        named = [s for s in successors_2024(number) if m.name in new[s].name]
+        named = [s for s in new.successors_of(number) if m.name in new.municipalities[s].name]
         assert named, number
+
+
+def test_the_structures_before_2020_are_those_statistics_norway_published():
+    from workers.allocation.municipalities import structures_before_2020
+
+    sizes = [
+        (
+            c.valid_from.year,
+            len(c.municipalities),
+            len({m.county_number for m in c.municipalities.values()}),
+        )
+        for c in structures_before_2020()
+    ]
+    assert sizes == [(2016, 428, 19), (2017, 426, 19), (2018, 422, 18)]
+    municipalities = configured(Settings())
+    assert municipalities.get("1201", date(2019, 12, 31)).county_name == "Hordaland"
+    assert municipalities.get("0710", date(2017, 1, 1)).name == "Sandefjord"
+    assert municipalities.get("5054", date(2018, 1, 1)).name == "Indre Fosen"
+    with pytest.raises(UnknownMunicipality):
+        municipalities.get("1601", date(2018, 1, 1))  # Trondheim was 5001 from 2018
+    with pytest.raises(UnknownMunicipality, match="no municipality classification covers"):
+        municipalities.get("0301", date(2015, 12, 31))
+
+
+def test_every_2019_municipality_reaches_2020_and_every_2020_one_comes_from_2019():
+    from workers.allocation.municipalities import structure_2020, structures_before_2020
+
+    before, after = structures_before_2020()[-1].municipalities, structure_2020()
+    reached = {s for number in before for s in after.successors_of(number)}
+    assert reached == set(after.municipalities)
+    assert after.successors_of("5012") == ["5059", "5056", "5055"]  # Snillfjord divided
+    assert after.successors_of("1444") == ["1577"]  # Hornindal went to Volda
+
+
+@pytest.mark.parametrize(
+    ("number", "recorded", "day", "expected"),
+    [
+        ("0719", "Andebu 2016", date(2024, 6, 1), ("3907", "Sandefjord", "Vestfold")),
+        ("1601", "Trondheim 2017", date(2018, 6, 1), ("5001", "Trondheim", "Trøndelag")),
+        ("1201", "Bergen 2019", date(2020, 1, 1), ("4601", "Bergen", "Vestland")),
+        ("1534", "Haram 2019", date(2022, 6, 1), ("1507", "Ålesund", "Møre og Romsdal")),
+        ("1534", "Haram 2019", date(2024, 6, 1), ("1580", "Haram", "Møre og Romsdal")),
+        ("1850", "Tysfjord 2019", date(2020, 6, 1), ("1806", "Narvik", "Nordland")),
+        ("0213", "Ski 2019", date(2025, 1, 1), ("3207", "Nordre Follo", "Akershus")),
+    ],
+)
+def test_a_number_of_an_earlier_structure_is_followed_through_each_reform(
+    number, recorded, day, expected
+):
+    m = configured(Settings()).in_force(number, day)
+    assert (m.number, m.name, m.county_name) == expected, recorded
 
 
 def test_a_later_structure_from_a_file_ends_the_built_in_one_the_day_before(tmp_path):
