@@ -365,6 +365,43 @@ QUALIFICATION_EVENTS = (
 """Events of a person's qualification record; their envelope's case_id is the person id."""
 
 
+class PlacesRequested(_Data):
+    """IMDi asked the municipality to settle refugees in the year (anmodning, C3). The
+    business date is the day the request was made known to the system."""
+
+    type: Literal["PlacesRequested"] = "PlacesRequested"
+    municipality_number: MunicipalityNumber
+    year: int
+    requested: int = Field(ge=0)
+    requested_unaccompanied_minors: int = Field(0, ge=0)
+
+
+class PlacesDecided(_Data):
+    """The municipal council decided how many it will settle (vedtak, C4); its business date
+    is the decision's date. A later one replaces it."""
+
+    type: Literal["PlacesDecided"] = "PlacesDecided"
+    municipality_number: MunicipalityNumber
+    year: int
+    decided: int = Field(ge=0)
+    decided_unaccompanied_minors: int = Field(0, ge=0)
+
+
+class PlacesRequestAdjusted(_Data):
+    """IMDi adjusted its request during the year (justert anmodning, C6); no new council
+    decision is needed. ``adjusted`` None withdraws an earlier adjustment."""
+
+    type: Literal["PlacesRequestAdjusted"] = "PlacesRequestAdjusted"
+    municipality_number: MunicipalityNumber
+    year: int
+    adjusted: int | None = Field(None, ge=0)
+
+
+PLACES_EVENTS = (PlacesRequested, PlacesDecided, PlacesRequestAdjusted)
+"""Events of a municipality's places in a year; their envelope's case_id is the places
+stream, ``places-<municipality number>-<year>`` (schemas.places.places_stream_id)."""
+
+
 EventData = Annotated[
     ResidencePermitGranted
     | CompetenceMappingRecorded
@@ -403,7 +440,10 @@ EventData = Annotated[
     | NorwegianTrainingCompleted
     | NorwegianTrainingExempted
     | NorwegianStartOverdue
-    | NorwegianCompletionOverdue,
+    | NorwegianCompletionOverdue
+    | PlacesRequested
+    | PlacesDecided
+    | PlacesRequestAdjusted,
     Field(discriminator="type"),
 ]
 
@@ -415,8 +455,9 @@ class CaseEvent(BaseModel):
 
     event_id: UUID
     case_id: CaseId
-    """The stream the event belongs to: a household case, or for the events of a person's
-    qualification record (QUALIFICATION_EVENTS) that person's id."""
+    """The stream the event belongs to: a household case; for the events of a person's
+    qualification record (QUALIFICATION_EVENTS) that person's id; for a municipality's places
+    in a year (PLACES_EVENTS) ``places-<number>-<year>``."""
     sequence: int = Field(ge=1, le=2**31 - 1)
     """Position of the event within its case, from 1, without gaps."""
     business_date: BusinessDate

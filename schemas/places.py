@@ -84,6 +84,8 @@ class PlacesLedger(BaseModel):
     reservations: dict[ReservationId, Reservation] = {}
     used: int = 0
     used_unaccompanied_minors: int = 0
+    last_sequence: int = 0
+    """The last event of the places stream (places_stream_id) the ledger has recorded."""
 
     def held(self, unaccompanied_minors: bool) -> int:
         return sum(
@@ -132,6 +134,11 @@ def reservation_id_for(case_id: str, allocation_command_id: str) -> str:
     """The reservation an allocation makes: one per allocation command, so a retried or
     repeated allocation never reserves twice, and anyone can ask the ledger whether it has."""
     return f"{case_id}/{allocation_command_id}"
+
+
+def places_stream_id(municipality_number: str, year: int) -> str:
+    """The event stream of a municipality's places in a year (PLACES_EVENTS)."""
+    return f"places-{municipality_number}-{year}"
 
 
 def places_workflow_id(municipality_number: str, year: int) -> str:

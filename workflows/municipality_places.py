@@ -3,13 +3,23 @@
 An entity workflow, so that reserving is atomic: updates run one at a time against one
 state, and a validator refuses a reservation that would exceed the decided places before
 anything is written. Every handler is idempotent by its reservation or command id. The
-ledger continues as new when Temporal suggests it, carrying its state."""
+ledger continues as new when Temporal suggests it, carrying its state.
+
+What the council decided, and what IMDi requested and adjusted, are events
+(``PlacesRequested``, ``PlacesDecided``, ``PlacesRequestAdjusted``) on the places stream of
+the municipality and year, written to the event log like a case's: the read side and the
+dashboard show decided against used places from them, as of any moment. A decision
+records an event for each part it changes, so a repeated one records none."""
+
+import asyncio
+from datetime import date
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.errors import INVALID_COMMAND
+    from schemas.events import EventData, PlacesDecided, PlacesRequestAdjusted, PlacesRequested
     from schemas.places import (
         PlacesLedger,
         RecordPlacesDecision,
@@ -17,8 +27,48 @@ with workflow.unsafe.imports_passed_through():
         Reservation,
         ReservePlaces,
         UsePlaces,
+        places_stream_id,
     )
     from schemas.ports import NO_PLACES_LEFT
+    from workflows.patches import PLACES_EVENTS
+    from workflows.recording import record_events
+
+
+def decision_events(
+    ledger: PlacesLedger, before: RecordPlacesDecision | None, after: RecordPlacesDecision
+) -> list[tuple[date, EventData]]:
+    """The events a decision records: one for each of request, adjustment and council
+    decision that it changes (all that it carries, the first time)."""
+    where = {"municipality_number": ledger.municipality_number, "year": ledger.year}
+    day = after.decided_on
+    events: list[tuple[date, EventData]] = []
+    requested = (after.requested, after.requested_unaccompanied_minors)
+    if before is None or requested != (before.requested, before.requested_unaccompanied_minors):
+        events.append(
+            (
+                day,
+                PlacesRequested(
+                    **where,
+                    requested=after.requested,
+                    requested_unaccompanied_minors=after.requested_unaccompanied_minors,
+                ),
+            )
+        )
+    if after.adjusted != (None if before is None else before.adjusted):
+        events.append((day, PlacesRequestAdjusted(**where, adjusted=after.adjusted)))
+    decided = (after.decided, after.decided_unaccompanied_minors)
+    if before is None or decided != (before.decided, before.decided_unaccompanied_minors):
+        events.append(
+            (
+                day,
+                PlacesDecided(
+                    **where,
+                    decided=after.decided,
+                    decided_unaccompanied_minors=after.decided_unaccompanied_minors,
+                ),
+            )
+        )
+    return events
 
 
 def _refuse(message: str, error_type: str) -> ApplicationError:
@@ -30,6 +80,7 @@ class MunicipalityPlacesWorkflow:
     @workflow.init
     def __init__(self, ledger: PlacesLedger) -> None:
         self._ledger = ledger
+        self._recording = asyncio.Lock()  # one decision's events at a time, in order
 
     @workflow.run
     async def run(self, ledger: PlacesLedger) -> PlacesLedger:
@@ -45,8 +96,17 @@ class MunicipalityPlacesWorkflow:
         return self._ledger
 
     @workflow.update
-    def record_decision(self, decision: RecordPlacesDecision) -> PlacesLedger:
-        self._ledger.decision = decision
+    async def record_decision(self, decision: RecordPlacesDecision) -> PlacesLedger:
+        # The state changes before any await, so a reservation validated after this sees it.
+        before, self._ledger.decision = self._ledger.decision, decision
+        if workflow.patched(PLACES_EVENTS):
+            async with self._recording:
+                events = decision_events(self._ledger, before, decision)
+                if events:
+                    ledger = self._ledger
+                    stream = places_stream_id(ledger.municipality_number, ledger.year)
+                    await record_events(stream, ledger.last_sequence, events)
+                    ledger.last_sequence += len(events)
         return self._ledger
 
     @record_decision.validator

@@ -25,6 +25,8 @@ STEP_CLOCK = "step-clock"
 PROTECTED_WHEREABOUTS = "protected-whereabouts"
 """Patch id: a household with a protected-identity member shows no MunicipalityNumber
 search attribute (visibility is read without clearance); before, it did."""
+PLACES_EVENTS = "places-events"
+"""Patch id: decisions recorded before places decisions were events recorded none."""
 
 VERSIONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "settlement_case": (
@@ -43,7 +45,10 @@ VERSIONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("the first qualification record", ()),
         ("household-protected records", ()),
     ),
-    "municipality_places": (("the places ledger", ()),),
+    "municipality_places": (
+        ("the places ledger", ()),
+        ("places decisions as events", (PLACES_EVENTS,)),
+    ),
 }
 """Per workflow, its versions in the order shipped (v1 first): what each brought and the
 patch ids it introduced."""

@@ -145,6 +145,9 @@ def requests(who: str) -> list[str]:
     urls += [f"/figures?period=2020&by=municipality&as_of={t}" for t in ("2020-06-30", "2021-01")]
     urls += [
         "/figures/places?year=2020",
+        "/figures/places?year=2020&by=county",
+        "/figures/places?year=2020&as_of=2020-06-30",
+        "/figures/places?year=2020&as_of=2021-01-01&by=county",
         "/figures/trend?year=2020",
         "/figures/waiting?on=2020-06-01",
         "/figures/waiting?on=2020-07-01",

@@ -14,6 +14,7 @@ import pytest
 from tests.postgres import free_port
 from tests.waiting import eventually
 from workers.allocation.municipalities import register as municipality_register
+from workers.cli.demo import places_event_count
 from workers.platform import db
 from workers.platform.settings import Settings
 from workers.platform.temporal import connect
@@ -53,14 +54,17 @@ class RunningStack:
     register: db.async_sessionmaker[db.AsyncSession]
     projection: db.async_sessionmaker[db.AsyncSession]
     driven: list[HouseholdPlan] = field(default_factory=list)
+    places_events: int = 0
+    """The council decisions' events in the log (their own streams), as of the last drive."""
 
     @property
     def expected_events(self) -> int:
-        return sum(p.event_count for p in self.driven)
+        return sum(p.event_count for p in self.driven) + self.places_events
 
     async def drive(self, plans: list[HouseholdPlan]) -> None:
         """Decide places for the households, then take them through their workflows."""
         await ensure_places(self.places, plans, label="test")
+        self.places_events = await places_event_count(self.register)
         await drive(self.cases, plans)
 
 

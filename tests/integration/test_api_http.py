@@ -5,6 +5,7 @@ figures and the audit log answering afterwards."""
 import json
 import shlex
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -418,6 +419,19 @@ async def test_the_dashboard_shows_the_figures_and_follows_them_live(
                 # page's Content-Security-Policy rightly forbids.
                 await expect(settled).to_have_text(str(before + 1), timeout=60_000)
                 assert int(await page.locator("#status").get_attribute("data-updates") or 0) > 1
+
+                # The council's decision was an event: per county, from the read model,
+                # decided against settled; as of yesterday, nothing was decided yet.
+                await page.select_option("#places-by", "county")
+                oslo_county = page.locator("#places rect[data-county='Oslo']")
+                await expect(oslo_county).to_have_attribute("data-decided", "10", timeout=30_000)
+                await expect(oslo_county).to_have_attribute("data-filled", "1", timeout=30_000)
+                yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+                await page.fill("#as-of", yesterday)
+                await page.dispatch_event("#as-of", "change")
+                await expect(page.locator("#places")).to_have_text(
+                    "No places decided for this year.", timeout=30_000
+                )
                 assert refused == []  # the dashboard runs whole under its policy
             finally:
                 await browser.close()

@@ -243,7 +243,20 @@ async def record(workflow: str, version: str) -> Path:
                 workflow_id = await walk_a_qualification(env, cases, case_id)
             elif workflow == "municipality_places":
                 # The ledger the walked case reserved in, used and was declined from.
-                await walk_a_case(cases, PlacesService(env.client, QUEUE, register()), case_id)
+                places = PlacesService(env.client, QUEUE, register())
+                await walk_a_case(cases, places, case_id)
+                # Since v2: a decision that changes a part of the one before (its events).
+                await places.record_decision(
+                    "0301",
+                    2020,
+                    RecordPlacesDecision(
+                        command_id="d-0301-adjusted",
+                        decided_on=date(2020, 9, 3),
+                        requested=9,
+                        adjusted=7,
+                        decided=9,
+                    ),
+                )
                 workflow_id = places_workflow_id("0301", 2020)
             else:
                 raise SystemExit(f"unknown workflow {workflow!r}: one of {', '.join(VERSIONS)}")

@@ -15,7 +15,7 @@ from schemas.commands import (
 )
 from schemas.enums import CaseStage, DeclineReason
 from schemas.errors import INVALID_COMMAND, CommandRejected
-from schemas.places import RecordPlacesDecision
+from schemas.places import RecordPlacesDecision, places_stream_id
 from schemas.ports import NO_PLACES_LEFT
 from tests.factories import household
 from tests.workflows.conftest import own_ledger
@@ -179,3 +179,39 @@ async def test_settlement_is_recorded_in_the_ledger_even_without_a_reservation(
     assert after.used - before.used == 3
     assert again.used == after.used  # the same count twice uses nothing more
     assert after.left(False) == before.left(False) - 3 < 0  # over the decision: reality wins
+
+
+async def test_a_decision_is_recorded_as_events_on_the_places_stream_once(cases, places, event_log):
+    number = await small_municipality(places, decided=4)
+    stream = places_stream_id(number, 2021)
+    first = event_log.of(stream)
+    assert [e.type for e in first] == ["PlacesRequested", "PlacesDecided"]
+    assert [e.sequence for e in first] == [1, 2]
+    assert first[1].data.model_dump() == {
+        "type": "PlacesDecided",
+        "municipality_number": number,
+        "year": 2021,
+        "decided": 4,
+        "decided_unaccompanied_minors": 0,
+    }
+    assert first[1].business_date == date(2020, 11, 1)  # the decision's date
+
+    # The same decision again (a retry): no event. An adjusted request: that event alone.
+    again = RecordPlacesDecision(
+        command_id=f"decide-{number}-2021", decided_on=date(2020, 11, 1), requested=4, decided=4
+    )
+    await places.record_decision(number, 2021, again)
+    assert len(event_log.of(stream)) == 2
+    adjusted = again.model_copy(update={"command_id": "adjust", "adjusted": 3})
+    await places.record_decision(number, 2021, adjusted)
+    later = event_log.of(stream)
+    assert [e.type for e in later] == ["PlacesRequested", "PlacesDecided", "PlacesRequestAdjusted"]
+    assert later[2].sequence == 3
+
+    # A refused decision (below the places a household holds) records nothing.
+    await cases.execute(await ready_case(cases), allocate(number))
+    with pytest.raises(CommandRejected):
+        await places.record_decision(
+            number, 2021, adjusted.model_copy(update={"command_id": "bad", "decided": 1})
+        )
+    assert len(event_log.of(stream)) == 3

@@ -7,7 +7,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from schemas.events import CaseEvent, PersonSettled
+from schemas.events import PLACES_EVENTS, CaseEvent, PersonSettled
 from workers.allocation.municipalities import configured as municipality_register
 from workers.cli.render import (
     beside_published_table,
@@ -35,6 +35,16 @@ from workers.simulation.synthetic import generate
 async def event_log_count(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(EventLogRow)) or 0)
+
+
+async def places_event_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Events of the places streams (council decisions, requests) in the log."""
+    names = [model.__name__ for model in PLACES_EVENTS]
+    async with sessions() as session:
+        found = await session.scalar(
+            select(func.count()).select_from(EventLogRow).where(EventLogRow.event_type.in_(names))
+        )
+        return int(found or 0)
 
 
 async def report_from_event_log(
@@ -85,7 +95,6 @@ async def run_cohort(
     """Start the embedded stack, drive the households through the real workflows, wait for
     the projection to catch up, print the figures and the places, stop everything. True when
     the projection equals the event log."""
-    expected_events = sum(p.event_count for p in plans)
     first, last = date(year, 1, 1), date(year, 12, 31)
     progress = progress_bar(console)
     with console.status("Starting Temporal, the broker, the case worker and the projection…"):
@@ -99,6 +108,10 @@ async def run_cohort(
         await ensure_places(places, plans, requested_factor=1.25, label="demo")
         register = db.make_engine(settings.register_url)
         projection = db.make_engine(settings.projection_url)
+        # The households' events, and the council decisions' (on the places streams).
+        expected_events = sum(p.event_count for p in plans) + await places_event_count(
+            db.sessionmaker(register)
+        )
         with progress:
             cases = progress.add_task("Households through their workflows", total=len(plans))
             await drive(service, plans, on_done=lambda: progress.advance(cases))

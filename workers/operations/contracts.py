@@ -10,7 +10,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from schemas.envelope import SOURCE, TYPE_PREFIX, cloudevent_type
-from schemas.events import QUALIFICATION_EVENTS, SCHEMA_VERSION, EventData
+from schemas.events import PLACES_EVENTS, QUALIFICATION_EVENTS, SCHEMA_VERSION, EventData
 from workers.operations.alerts import SOURCE as ALERT_SOURCE
 from workers.operations.alerts import TYPE_PREFIX as ALERT_TYPE_PREFIX
 from workers.operations.alerts import Alert
@@ -66,7 +66,13 @@ def asyncapi(settings: Settings) -> dict[str, Any]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-        stream = "a person's qualification record" if model in QUALIFICATION_EVENTS else "a case"
+        stream = (
+            "a person's qualification record"
+            if model in QUALIFICATION_EVENTS
+            else "a municipality's places in a year"
+            if model in PLACES_EVENTS
+            else "a case"
+        )
         summary = (model.__doc__ or name).strip().split("\n\n")[0].replace("\n", " ")
         payload = {"$ref": f"#/components/schemas/{name}"}
         case_messages[name] = {

@@ -19,6 +19,7 @@ from workers.projection.read_model import apply_events
 from workers.projection.store import (
     ConsumerPosition,
     PersonWaitVersion,
+    PlacesVersion,
     QualificationRecordVersion,
     RegisteredCase,
     RegisteredPerson,
@@ -47,6 +48,7 @@ async def rebuild_from_event_log(
             SettledPersonVersion,
             PersonWaitVersion,
             QualificationRecordVersion,
+            PlacesVersion,
             RegisteredCase,
             RegisteredPerson,
             StreamProgress,

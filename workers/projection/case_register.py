@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.enums import CaseStage, CorrectableStep
 from schemas.events import (
+    PLACES_EVENTS,
     QUALIFICATION_EVENTS,
     AllocationAccepted,
     AllocationDeclined,
@@ -148,6 +149,8 @@ class CaseRegister:
         if isinstance(event.data, QUALIFICATION_EVENTS):
             self._record(event)
             return
+        if isinstance(event.data, PLACES_EVENTS):
+            return  # a municipality's places, not a case
         row = self._cases.get(event.case_id)
         data = event.data
         if isinstance(data, ResidencePermitGranted):

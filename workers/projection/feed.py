@@ -13,7 +13,8 @@ is then served two ways:
 Which municipality: an event naming one (allocated, accepted, declined, withdrawn, settled,
 planned, reply overdue, rights assessed) goes to it; other events of a case go to the
 municipality it is allocated to, if any, and those of a person's qualification record to the
-municipality that opened it. A recommendation is not the recommended municipality's business
+municipality that opened it; a municipality's places events (its council decision, IMDi's
+request) go to it. A recommendation is not the recommended municipality's business
 until it is allocated; the steps before allocation concern no municipality.
 
 A protected-identity person's id never enters the feed: their entries in a household are
@@ -39,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.envelope import KafkaRecord
 from schemas.events import (
+    PLACES_EVENTS,
     QUALIFICATION_EVENTS,
     AllocationDeclined,
     AllocationWithdrawn,
@@ -114,7 +116,11 @@ def feed_entry(stream: Row, event: CaseEvent, municipality: str) -> dict[str, An
         "datacontenttype": "application/json",
         "municipalitynumber": municipality,
         "businessdate": event.business_date.isoformat(),
-        "streamkind": "qualification" if qualification else "case",
+        "streamkind": "qualification"
+        if qualification
+        else "places"
+        if isinstance(event.data, PLACES_EVENTS)
+        else "case",
         "data": data,
     }
 

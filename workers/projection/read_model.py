@@ -1,5 +1,5 @@
 """The figures' read model written from events: each event becomes new versions of the rows it
-changes (settled persons, waits, qualification records), the old ones closed at the event's
+changes (settled persons, waits, qualification records, places), the old ones closed at the event's
 recording time, so that any past moment can be read back ("as of"). The case register
 (case_register.py) is written beside it, in the same transaction."""
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.enums import CaseType, CorrectableStep
 from schemas.events import (
+    PLACES_EVENTS,
     QUALIFICATION_EVENTS,
     CaseEvent,
     CaseExited,
@@ -22,6 +23,9 @@ from schemas.events import (
     NorwegianTrainingStarted,
     PermitDateCorrected,
     PersonSettled,
+    PlacesDecided,
+    PlacesRequestAdjusted,
+    PlacesRequested,
     ProgrammeEnded,
     ProgrammeStarted,
     QualificationDeadlinesMoved,
@@ -37,6 +41,7 @@ from workers.projection.bulk import insert_rows
 from workers.projection.case_register import CaseRegister
 from workers.projection.store import (
     PersonWaitVersion,
+    PlacesVersion,
     QualificationRecordVersion,
     SettledPersonVersion,
     StreamProgress,
@@ -83,12 +88,14 @@ class _BatchState:
         settled: dict[str, list[Row]],
         waits: dict[str, list[Row]],
         records: dict[str, list[Row]],
+        places: dict[str, list[Row]],
     ) -> None:
         self._session = session
         self._streams = streams
         self._settled = settled
         self._waits = waits
         self._records = records
+        self._places = places
         self._new: dict[type[Any], list[Row]] = {model: [] for model in _VERSIONED}
         self._closed: dict[type[Any], list[Row]] = {model: [] for model in _VERSIONED}
 
@@ -97,8 +104,9 @@ class _BatchState:
         settled: dict[str, list[Row]] = {c: [] for c in stream_ids}
         waits: dict[str, list[Row]] = {c: [] for c in stream_ids}
         records: dict[str, list[Row]] = {c: [] for c in stream_ids}
+        places: dict[str, list[Row]] = {c: [] for c in stream_ids}
         s, w = SettledPersonVersion.__table__, PersonWaitVersion.__table__
-        q = QualificationRecordVersion.__table__
+        q, p = QualificationRecordVersion.__table__, PlacesVersion.__table__
         streams = await Streams.load(
             session, cast(Table, StreamProgress.__table__), stream_ids, mapped_on=None
         )
@@ -118,7 +126,11 @@ class _BatchState:
                 select(q).where(q.c.person_id.in_(chunk), q.c.superseded_at.is_(None))
             ):
                 records[row.person_id].append(dict(row._mapping))
-        return cls(session, streams, settled, waits, records)
+            for row in await session.execute(
+                select(p).where(p.c.stream_id.in_(chunk), p.c.superseded_at.is_(None))
+            ):
+                places[row.stream_id].append(dict(row._mapping))
+        return cls(session, streams, settled, waits, records, places)
 
     async def write(self) -> None:
         await self._streams.write(self._session)
@@ -145,6 +157,8 @@ class _BatchState:
             return mark
         if isinstance(event.data, QUALIFICATION_EVENTS):
             self._qualification(event)  # a person's record: its stream id is the person id
+        elif isinstance(event.data, PLACES_EVENTS):
+            self._places_event(event)
         else:
             self._case(self._streams[event.case_id], event)
         return mark
@@ -243,6 +257,52 @@ class _BatchState:
         if change is not None:
             # A step whose opening event is missing has no version to change: nothing happens.
             self._supersede(q, self._records, event, lambda r: True, change)
+
+    def _places_event(self, event: CaseEvent) -> None:
+        """A municipality's places in a year: each event closes the version and opens the
+        next with what it changed."""
+        data = event.data
+        change: Row
+        if isinstance(data, PlacesRequested):
+            change = {
+                "requested": data.requested,
+                "requested_unaccompanied_minors": data.requested_unaccompanied_minors,
+            }
+        elif isinstance(data, PlacesRequestAdjusted):
+            change = {"adjusted": data.adjusted}
+        elif isinstance(data, PlacesDecided):
+            change = {
+                "decided": data.decided,
+                "decided_unaccompanied_minors": data.decided_unaccompanied_minors,
+                "decided_on": event.business_date,
+            }
+        else:
+            return
+        if self._places.get(event.case_id):
+            self._supersede(PlacesVersion, self._places, event, lambda r: True, change)
+            return
+        empty = dict.fromkeys(
+            (
+                "requested",
+                "requested_unaccompanied_minors",
+                "adjusted",
+                "decided",
+                "decided_unaccompanied_minors",
+                "decided_on",
+            )
+        )
+        self._open(
+            PlacesVersion,
+            self._places,
+            event,
+            {
+                "stream_id": event.case_id,
+                "municipality_number": data.municipality_number,
+                "year": data.year,
+            }
+            | empty
+            | change,
+        )
 
     def _waiting(self, event: CaseEvent) -> None:
         """The persons on the way to settlement (stock figures): each event that moves one."""
@@ -367,7 +427,7 @@ class _BatchState:
             self._new[model].append(successor)
 
 
-_VERSIONED = (SettledPersonVersion, PersonWaitVersion, QualificationRecordVersion)
+_VERSIONED = (SettledPersonVersion, PersonWaitVersion, QualificationRecordVersion, PlacesVersion)
 
 
 def _wait_row(

@@ -184,6 +184,28 @@ class QualificationRecordVersion(ProjectionBase):
     superseded_at: Mapped[datetime | None] = mapped_column(Moment())
 
 
+class PlacesVersion(ProjectionBase):
+    """A municipality's places in a year as its places stream's events tell them: what IMDi
+    requested and adjusted and what the council decided, bitemporally like the settled
+    persons, so the places can be read as of any moment."""
+
+    __tablename__ = "projection_places_version"
+
+    id: Mapped[int] = mapped_column(VersionId, primary_key=True, autoincrement=True)
+    stream_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    municipality_number: Mapped[str] = mapped_column(String(4))
+    year: Mapped[int] = mapped_column(Integer(), index=True)
+    requested: Mapped[int | None] = mapped_column(Integer())
+    requested_unaccompanied_minors: Mapped[int | None] = mapped_column(Integer())
+    adjusted: Mapped[int | None] = mapped_column(Integer())
+    decided: Mapped[int | None] = mapped_column(Integer())
+    decided_unaccompanied_minors: Mapped[int | None] = mapped_column(Integer())
+    decided_on: Mapped[date | None] = mapped_column(Date())
+    recorded_at: Mapped[datetime] = mapped_column(Moment())
+    superseded_at: Mapped[datetime | None] = mapped_column(Moment())
+
+
 class RegisteredCase(ProjectionBase):
     """The case register: one row per case as it stands now, from its event stream
     (projection/case_register.py). The work queues read it; it outlives the case's workflow.
@@ -299,7 +321,7 @@ class ReportSnapshot(ProjectionBase):
     """JSON: the report exactly as it was printed with --json."""
 
 
-Versioned = SettledPersonVersion | PersonWaitVersion | QualificationRecordVersion
+Versioned = SettledPersonVersion | PersonWaitVersion | QualificationRecordVersion | PlacesVersion
 
 
 def known_at(model: type[Versioned], as_of: datetime | None) -> ColumnElement[bool]:

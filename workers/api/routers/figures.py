@@ -14,6 +14,7 @@ from workers.api.deps import Caller, Ctx, IsoDate, IsoMoment, invalid, require
 from workers.api.models import ERRORS
 from workers.figures.documents import report_json, stock_json
 from workers.figures.periods import BadValue, parse_period
+from workers.figures.places import places_of_year
 from workers.figures.queries import waiting_on, waiting_time
 from workers.figures.slices import BREAKDOWNS
 
@@ -113,26 +114,60 @@ async def places(
     principal: Caller,
     context: Ctx,
     year: Annotated[int, Query(ge=2000, le=2100, description="Calendar year")],
+    as_of: Annotated[
+        IsoMoment | None,
+        Query(
+            description="The places as known at this moment (the places events and the "
+            "settlements recorded by then): ISO 8601; a date alone means the end of that day"
+        ),
+    ] = None,
+    by: Annotated[
+        str, Query(description="municipality (default) or county: the sum of its municipalities")
+    ] = "municipality",
 ) -> list[dict[str, Any]]:
-    """Places per municipality: requested, decided by the council, used and reserved.
-    Without clearance, the places of households with a protected-identity member are in
-    no municipality's count, as in the waiting-time figures (see the README's security
-    model)."""
+    """Places per municipality or county: requested, adjusted, decided by the council, and
+    persons settled in the year (``settled``, as the waiting-time figures count them) with
+    the decided places not yet filled (``unfilled``). Now and per municipality, also the
+    live ledger's ``used``, ``reserved`` (held for allocated households) and ``left``;
+    ``as_of`` or ``by=county`` answer from the read model alone. Without clearance, the
+    places of households with a protected-identity member are in no municipality's count,
+    as in the waiting-time figures (see the README's security model)."""
     require(principal, FIGURE_READERS, "read figures")
+    if by not in ("municipality", "county"):
+        raise invalid("query", "by", "must be one of municipality, county")
+    known = await places_of_year(
+        context.projection,
+        year,
+        as_of=as_of,
+        municipality_of=context.municipality_of,
+        county_of=context.county_of if by == "county" else None,
+    )
+    if as_of is not None or by == "county":
+        key = "county" if by == "county" else "municipality_number"
+        return [{key: p.key} | p.json() for p in known]
     if context.places is None:
         return []
+    settled = {p.key: p.settled for p in known}
     ledgers = [places_view(principal, ledger) for ledger in await context.places.ledgers(year)]
-    return [
-        {
-            "municipality_number": ledger.municipality_number,
-            "requested": ledger.decision.requested if ledger.decision else 0,
-            "decided": ledger.decision.decided if ledger.decision else 0,
-            "used": ledger.used,
-            "reserved": ledger.reserved,
-            "left": ledger.left(False),
-        }
-        for ledger in sorted(ledgers, key=lambda ledger: ledger.municipality_number)
-    ]
+    rows = []
+    for ledger in sorted(ledgers, key=lambda ledger: ledger.municipality_number):
+        decision = ledger.decision
+        decided = decision.decided if decision else 0
+        settled_here = settled.get(ledger.municipality_number, 0)
+        rows.append(
+            {
+                "municipality_number": ledger.municipality_number,
+                "requested": decision.requested if decision else 0,
+                "adjusted": decision.adjusted if decision else None,
+                "decided": decided,
+                "used": ledger.used,
+                "reserved": ledger.reserved,
+                "left": ledger.left(False),
+                "settled": settled_here,
+                "unfilled": decided - settled_here,
+            }
+        )
+    return rows
 
 
 @router.get("/dashboard", tags=["figures"], response_class=HTMLResponse)

@@ -246,6 +246,9 @@ EVENTS: dict[str, str] = {
     "NorwegianStartOverdue": N_("Start of Norwegian training overdue"),
     "NorwegianCompletionOverdue": N_("Completion of Norwegian training overdue"),
     "QualificationDeadlinesMoved": N_("Deadlines moved"),
+    "PlacesRequested": N_("Places requested"),
+    "PlacesRequestAdjusted": N_("Request adjusted"),
+    "PlacesDecided": N_("Places decided by the council"),
 }
 
 
