@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.calendar import BusinessDate
+from schemas.calendar import BusinessDate, RecordedMoment
 from schemas.enums import (
     CaseType,
     CorrectableStep,
@@ -51,6 +51,10 @@ class Command(BaseModel):
     """The W3C trace context of the request that sent the command (set by the API, never by
     the caller's body): the events it records carry it to Kafka and the projection, so each
     step is one trace from the request to the figures."""
+    registered_at: RecordedMoment | None = None
+    """When the register this step was imported from registered it (set by the import,
+    never by an API body): its events keep that as their recording time, so the figures as
+    of a moment before the migration are what the old register knew then."""
 
 
 class PersonRecord(BaseModel):

@@ -1,16 +1,25 @@
 """The import format for migrating cases from an existing register: JSON Lines, one household
-case per line with its history so far. Version ``bosetting.case/1``.
+case per line with its history so far. Version ``bosetting.case/1`` (the dates of each step),
+and ``bosetting.case/2`` (each step with the moment it was registered; below).
 
 Every line is checked on its own before anything is imported; the dates must follow each
 other the way the workflow demands, so a line that passes here cannot be refused half-way."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.calendar import BusinessDate, add_months
+from schemas.calendar import BusinessDate, RecordedMoment, add_months
 from schemas.commands import APPLICATION_MONTHS, PersonRecord, ReceptionCentreId
-from schemas.enums import CaseType, DeclineReason, ExitReason, WithdrawalReason
+from schemas.enums import (
+    CaseType,
+    CorrectableStep,
+    CorrectionReason,
+    DeclineReason,
+    ExitReason,
+    MemberJoinReason,
+    WithdrawalReason,
+)
 from schemas.ids import CaseId, MunicipalityNumber, PersonId
 
 IMPORT_FORMAT = "bosetting.case/1"
@@ -127,3 +136,212 @@ class ImportedCase(_Strict):
             if self.exit.exited_on < latest:
                 raise ValueError("exit.exited_on: may not be before the last step")
         return self
+
+
+# -- format 2 -------------------------------------------------------------------------------
+#
+# ``bosetting.case/2``: a case's history as the steps the old register recorded, each with
+# its business date and the moment it was registered, so that the events keep those moments
+# and ``--as-of`` any time before the migration gives what the old register knew then. Late
+# members, travel and arrival, corrections and exits are steps too. A file may also hold the
+# councils' decisions (``bosetting.places/2``), each with its registration time.
+
+IMPORT_FORMAT_2 = "bosetting.case/2"
+PLACES_FORMAT_2 = "bosetting.places/2"
+
+
+class _Registered(_Strict):
+    registered_at: RecordedMoment
+    """When the old register recorded the step (with its offset)."""
+
+
+class ApplicationStep(_Registered):
+    step: Literal["settlement_application"]
+    on: BusinessDate
+
+
+class MappingStep(_Registered):
+    step: Literal["competence_mapping"]
+    on: BusinessDate
+
+
+class InterviewStep(_Registered):
+    step: Literal["settlement_interview"]
+    on: BusinessDate
+
+
+class MemberStep(_Registered):
+    """A person joined the household: ``on`` is the member's own permit date."""
+
+    step: Literal["member_added"]
+    on: BusinessDate
+    person: PersonRecord
+    reason: MemberJoinReason
+
+
+class AllocationStep(_Registered):
+    step: Literal["allocation"]
+    on: BusinessDate
+    municipality_number: MunicipalityNumber
+
+
+class AcceptanceStep(_Registered):
+    step: Literal["acceptance"]
+    on: BusinessDate
+
+
+class DeclineStep(_Registered):
+    step: Literal["decline"]
+    on: BusinessDate
+    reason: DeclineReason
+
+
+class WithdrawalStep(_Registered):
+    step: Literal["withdrawal"]
+    on: BusinessDate
+    reason: WithdrawalReason
+
+
+class TravelStep(_Registered):
+    """Resettlement: travel booked on ``on`` for an arrival on ``arrival_on``."""
+
+    step: Literal["travel_booked"]
+    on: BusinessDate
+    arrival_on: BusinessDate
+
+
+class ArrivalStep(_Registered):
+    """Resettlement: arrival in Norway; settlement, unless placed in a reception centre."""
+
+    step: Literal["arrival"]
+    on: BusinessDate
+    placed_in_reception: bool = False
+
+
+class SettlementStep(_Registered):
+    step: Literal["settlement"]
+    on: BusinessDate
+    person_ids: list[PersonId] = Field(min_length=1, max_length=30)
+
+
+class PermitCorrectionStep(_Registered):
+    step: Literal["permit_date_corrected"]
+    on: BusinessDate
+    """The corrected permit date."""
+    reason: CorrectionReason
+
+
+class SettlementCorrectionStep(_Registered):
+    step: Literal["settlement_date_corrected"]
+    on: BusinessDate
+    """The corrected settlement date."""
+    person_id: PersonId
+    reason: CorrectionReason
+
+
+class StepCorrectionStep(_Registered):
+    step: Literal["step_date_corrected"]
+    on: BusinessDate
+    """The corrected date of ``corrected``."""
+    corrected: CorrectableStep
+    reason: CorrectionReason
+
+
+class ExitStep(_Registered):
+    step: Literal["exit"]
+    on: BusinessDate
+    reason: ExitReason
+
+
+CaseStep = Annotated[
+    ApplicationStep
+    | MappingStep
+    | InterviewStep
+    | MemberStep
+    | AllocationStep
+    | AcceptanceStep
+    | DeclineStep
+    | WithdrawalStep
+    | TravelStep
+    | ArrivalStep
+    | SettlementStep
+    | PermitCorrectionStep
+    | SettlementCorrectionStep
+    | StepCorrectionStep
+    | ExitStep,
+    Field(discriminator="step"),
+]
+
+_REGISTERED_AFTER = (
+    ApplicationStep,
+    MappingStep,
+    InterviewStep,
+    AllocationStep,
+    AcceptanceStep,
+    DeclineStep,
+    WithdrawalStep,
+    ArrivalStep,
+    SettlementStep,
+    ExitStep,
+)
+"""Steps that record something that happened: not registered before the day it happened."""
+
+
+class ImportedCase2(_Registered):
+    """A household case: the permit (``registered_at`` is when it was registered), then its
+    steps in the order they were registered. The workflow checks each step's rules as it
+    does for staff; a step it refuses is reported with the line, and the rest of that case
+    is not imported."""
+
+    format: Literal["bosetting.case/2"]
+    case_id: CaseId
+    case_type: CaseType
+    permit_date: BusinessDate
+    reception_centre: ReceptionCentreId | None = None
+    persons: list[PersonRecord] = Field(min_length=1, max_length=30)
+    steps: list[CaseStep] = Field(default=[], max_length=200)
+
+    @model_validator(mode="after")
+    def _registered_in_order(self) -> "ImportedCase2":
+        if self.registered_at.date() < self.permit_date:
+            raise ValueError("registered_at: may not be before permit_date")
+        previous = self.registered_at
+        members = {p.person_id for p in self.persons}
+        for i, step in enumerate(self.steps):
+            if step.registered_at < previous:
+                raise ValueError(
+                    f"steps.{i}.registered_at: may not be before the step registered before it"
+                )
+            previous = step.registered_at
+            if isinstance(step, _REGISTERED_AFTER) and step.registered_at.date() < step.on:
+                raise ValueError(f"steps.{i}.registered_at: may not be before the day it happened")
+            if isinstance(step, MemberStep):
+                if step.person.person_id in members:
+                    raise ValueError(f"steps.{i}.person.person_id: already a member")
+                members.add(step.person.person_id)
+            named = (
+                step.person_ids
+                if isinstance(step, SettlementStep)
+                else [step.person_id]
+                if isinstance(step, SettlementCorrectionStep)
+                else []
+            )
+            if not members.issuperset(named):
+                raise ValueError(f"steps.{i}: person_id not a member of the household")
+        return self
+
+
+class ImportedPlaces2(_Registered):
+    """A council's decision (or IMDi's request, or its adjustment) as the old register
+    recorded it: the whole decision as it stood then. Lines of one municipality and year are
+    applied in the order of the file; each records only what it changed."""
+
+    format: Literal["bosetting.places/2"]
+    municipality_number: MunicipalityNumber
+    year: int = Field(ge=2000, le=2100)
+    decided_on: BusinessDate
+    requested: int = Field(ge=0)
+    adjusted: int | None = Field(None, ge=0)
+    decided: int = Field(ge=0)
+    requested_unaccompanied_minors: int = Field(0, ge=0)
+    decided_unaccompanied_minors: int = Field(0, ge=0)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from schemas.calendar import BusinessDate
+from schemas.calendar import BusinessDate, RecordedMoment
 from schemas.ids import CaseId, CommandId, MunicipalityNumber
 
 ReservationId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -29,6 +29,9 @@ class RecordPlacesDecision(BaseModel):
     """Places the council decided (vedtaksplasser), unaccompanied minors excluded."""
     requested_unaccompanied_minors: int = Field(0, ge=0)
     decided_unaccompanied_minors: int = Field(0, ge=0)
+    registered_at: RecordedMoment | None = None
+    """When the register it was imported from registered it (set by the import, never by an
+    API body): its events keep that as their recording time."""
 
 
 class ReservePlaces(BaseModel):
@@ -86,6 +89,9 @@ class PlacesLedger(BaseModel):
     used_unaccompanied_minors: int = 0
     last_sequence: int = 0
     """The last event of the places stream (places_stream_id) the ledger has recorded."""
+    decisions: list[CommandId] = []
+    """The command ids of the decisions recorded: a repeated one changes nothing (an import
+    run again replays its decisions in order, and must not record them twice)."""
 
     def held(self, unaccompanied_minors: bool) -> int:
         return sum(

@@ -97,21 +97,30 @@ class MunicipalityPlacesWorkflow:
 
     @workflow.update
     async def record_decision(self, decision: RecordPlacesDecision) -> PlacesLedger:
+        ledger = self._ledger
+        if not workflow.patched(PLACES_EVENTS):
+            ledger.decision = decision
+            return ledger
+        if decision.command_id in ledger.decisions:
+            return ledger  # recorded before: a retry, or an import run again
         # The state changes before any await, so a reservation validated after this sees it.
-        before, self._ledger.decision = self._ledger.decision, decision
-        if workflow.patched(PLACES_EVENTS):
-            async with self._recording:
-                events = decision_events(self._ledger, before, decision)
-                if events:
-                    ledger = self._ledger
-                    stream = places_stream_id(ledger.municipality_number, ledger.year)
-                    await record_events(stream, ledger.last_sequence, events)
-                    ledger.last_sequence += len(events)
-        return self._ledger
+        before, ledger.decision = ledger.decision, decision
+        ledger.decisions.append(decision.command_id)
+        async with self._recording:
+            events = decision_events(ledger, before, decision)
+            if events:
+                stream = places_stream_id(ledger.municipality_number, ledger.year)
+                await record_events(
+                    stream, ledger.last_sequence, events, registered_at=decision.registered_at
+                )
+                ledger.last_sequence += len(events)
+        return ledger
 
     @record_decision.validator
     def _validate_decision(self, decision: RecordPlacesDecision) -> None:
         ledger = self._ledger
+        if decision.command_id in ledger.decisions:
+            return  # recorded before: answered as it is
         taken = ledger.used + ledger.held(False)
         if decision.decided < taken:
             raise _refuse(

@@ -12,7 +12,7 @@ shares with the qualification record in commanding.py.
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -103,6 +103,8 @@ class SettlementCaseWorkflow:
         self._lock = asyncio.Lock()
         self._traceparent: str | None = None
         """The trace of the command being applied, if it came with one."""
+        self._registered_at: datetime | None = None
+        """When the register it was imported from registered the command being applied."""
         self._applying: Command | None = None
         """The command being applied, whose events are being recorded (case_steps.dossier_after)."""
         if isinstance(start, CarriedCase):
@@ -157,9 +159,9 @@ class SettlementCaseWorkflow:
                 target_months=self._state.target_months,
                 target_date=self._state.target_date,
             )
-            self._traceparent = command.traceparent
+            self._traceparent, self._registered_at = command.traceparent, command.registered_at
             event_ids = await self._record([(command.permit_date, granted)])
-            self._traceparent = None
+            self._traceparent, self._registered_at = None, None
             self._state.applied_commands[command.command_id] = self._result(event_ids)
             self._opened = True
         if workflow.patched(SETTLEMENT_TARGET_TIMERS):
@@ -390,10 +392,11 @@ class SettlementCaseWorkflow:
 
         async def traced() -> CommandResult:
             self._traceparent, self._applying = cmd.traceparent, cmd
+            self._registered_at = cmd.registered_at
             try:
                 event_ids = await apply()
             finally:
-                self._traceparent, self._applying = None, None
+                self._traceparent, self._applying, self._registered_at = None, None, None
             return self._result(event_ids)
 
         return await self._commands.handle(cmd, traced)
@@ -414,6 +417,7 @@ class SettlementCaseWorkflow:
             events,
             self._traceparent,
             dossier=lambda through: dossier_after(self._state, self._applying, through),
+            registered_at=self._registered_at,
         )
         self._state.last_sequence += len(written)
         return [e.event_id for e in written]

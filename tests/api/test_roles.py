@@ -303,6 +303,14 @@ async def test_bad_input_names_the_field_and_changes_nothing(api):
     )
     assert missing_key.status_code == 422
     assert missing_key.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    # Only the import may date a step's registration in the past: no API body carries it.
+    backdated = await api.client.post(
+        "/cases/case-a-ready/settlement-interview",
+        json={"held_on": "2020-04-01", "registered_at": "2020-04-01T09:00:00+02:00"},
+        headers=api.auth("reception-a", **{"Idempotency-Key": key()}),
+    )
+    assert backdated.status_code == 422
+    assert "registered_at" not in backdated.text  # an unknown field is not named back
     no_purpose = await api.client.get("/cases/case-a-ready", headers=api.auth("caseworker"))
     assert no_purpose.status_code == 422
     assert no_purpose.json()["detail"][0]["loc"] == ["header", "X-Purpose"]

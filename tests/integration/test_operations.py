@@ -2,10 +2,13 @@
 the dev server's visibility store, and bulk import from an existing register."""
 
 import asyncio
+import calendar
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
 
 import httpx
 import pytest
@@ -34,6 +37,7 @@ from tests.integration.test_api_http import read_records
 from tests.oracle import as_comparable, oracle
 from tests.waiting import holds, pause
 from workers.cli.demo import event_log_count, places_event_count
+from workers.figures.places import places_of_year
 from workers.figures.queries import projection_status, waiting_time
 from workers.operations.alerts import Alert
 from workers.services.plans import drive_household, ensure_places
@@ -112,7 +116,7 @@ async def test_import_validates_every_line_and_a_second_run_repeats_nothing(
     dry = await asyncio.to_thread(bosetting, stack, "import", str(path), "--dry-run")
     assert dry.returncode == 1
     assert "line 4: not JSON" in dry.stdout
-    assert "15 valid cases, 1 rejected lines" in dry.stdout
+    assert "15 valid cases, 0 council decisions, 1 rejected lines" in dry.stdout
     assert await case_events(stack) == before  # a dry run writes nothing
     assert await stack.cases.case_ids("CaseStage='settled'") == []
 
@@ -186,6 +190,148 @@ async def test_a_case_allocated_in_2019_is_imported_and_counted_in_the_county_of
         return any(g["group"] == "Hordaland" and g["settled"] == 1 for g in groups)
 
     await eventually(counted, within_s=60, what="the 2019 settlement in Hordaland's figures")
+
+
+FORMAT_2 = Path(__file__).parents[1] / "fixtures" / "import-format-2.jsonl"
+MIGRATION_MOMENTS = (
+    datetime(2020, 6, 30, 23, 59, 59, tzinfo=UTC),  # before the late registrations
+    datetime(2020, 10, 31, 23, 59, 59, tzinfo=UTC),  # after one correction, before another
+    datetime(2021, 3, 31, 23, 59, 59, tzinfo=UTC),  # after everything the old register did
+)
+
+
+def known_then(lines: list[dict], moment: datetime) -> dict[str, dict[str, object]]:
+    """The waiting-time groups as the old register knew them at ``moment``, computed here from
+    the file alone: each step counts from when it was registered, corrections included."""
+
+    def by(step: dict) -> bool:
+        return datetime.fromisoformat(step["registered_at"]) <= moment
+
+    pairs: dict[str, list[tuple[date, date]]] = {
+        "unaccompanied_minor": [],
+        "family_with_children": [],
+        "other_adult": [],
+        "total": [],
+    }
+    for case in lines:
+        if case["format"] != "bosetting.case/2" or not by(case):
+            continue
+        permit = {p["person_id"]: date.fromisoformat(case["permit_date"]) for p in case["persons"]}
+        born = {p["person_id"]: date.fromisoformat(p["birth_date"]) for p in case["persons"]}
+        settled: dict[str, date] = {}
+        for step in filter(by, case["steps"]):
+            on = date.fromisoformat(step["on"])
+            if step["step"] == "member_added":
+                person = step["person"]
+                permit[person["person_id"]] = on
+                born[person["person_id"]] = date.fromisoformat(person["birth_date"])
+            elif step["step"] in ("settlement",):
+                settled |= dict.fromkeys(step["person_ids"], on)
+            elif step["step"] == "arrival" and not step.get("placed_in_reception"):
+                settled |= {p: on for p in permit if p not in settled}
+            elif step["step"] == "settlement_date_corrected":
+                settled[step["person_id"]] = on
+            elif step["step"] == "permit_date_corrected":
+                for p in case["persons"]:
+                    permit[p["person_id"]] = on
+        if not settled:
+            continue
+        first = min(settled.values())
+        minors = [
+            (first.year - b.year - ((first.month, first.day) < (b.month, b.day))) < 18
+            for b in born.values()
+        ]
+        group = (
+            "unaccompanied_minor"
+            if all(minors)
+            else "family_with_children"
+            if any(minors)
+            else "other_adult"
+        )
+        for person, t1 in settled.items():
+            if date(2020, 1, 1) <= t1 <= date(2020, 12, 31):
+                pairs[group].append((permit[person], t1))
+                pairs["total"].append((permit[person], t1))
+
+    def months_later(d: date, n: int) -> date:
+        y, m = divmod(d.month - 1 + n, 12)
+        year, month = d.year + y, m + 1
+        return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+    out: dict[str, dict[str, object]] = {}
+    for group, found in pairs.items():
+        days = sorted((t1 - t0).days for t0, t1 in found)
+        n = len(days)
+        out[group] = {
+            "settled": n,
+            "within_3_months": sum(t1 <= months_later(t0, 3) for t0, t1 in found),
+            "within_6_months": sum(t1 <= months_later(t0, 6) for t0, t1 in found),
+            "within_12_months": sum(t1 <= months_later(t0, 12) for t0, t1 in found),
+            "mean_wait_days": Fraction(sum(days), n) if n else None,
+            "median_wait_days": (
+                None
+                if not n
+                else Fraction(days[n // 2])
+                if n % 2
+                else Fraction(days[n // 2 - 1] + days[n // 2], 2)
+            ),
+        }
+    return out
+
+
+async def test_a_format_2_migration_reproduces_what_the_old_register_knew_at_each_moment(
+    stack: RunningStack,
+):
+    """Late registrations, a late member, a decline, an exit, travel and arrival, two
+    corrections and the councils' decisions, imported with the moments the old register
+    registered them: the figures as of three moments before the migration are what the file
+    says was known then, through the live system (workflows, event log, Kafka, projection)."""
+    lines = [json.loads(line) for line in FORMAT_2.read_text().splitlines()]
+    run = await asyncio.to_thread(bosetting, stack, "import", str(FORMAT_2))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "imported 6 cases" in run.stdout
+    assert "0 failed" in run.stdout
+
+    async def projected() -> bool:
+        logged = await event_log_count(stack.register)
+        return (await projection_status(stack.projection)).applied_events >= logged
+
+    await eventually(projected, within_s=60, what="the projection to catch up")
+    seen = []
+    for moment in MIGRATION_MOMENTS:
+        report = await waiting_time(
+            stack.projection, date(2020, 1, 1), date(2020, 12, 31), as_of=moment
+        )
+        groups = {k: v for k, v in as_comparable(report).items() if k != "steering"}
+        assert groups == known_then(lines, moment), moment
+        seen.append(groups["total"]["settled"])
+    assert seen == [2, 9, 9]  # the scenario does move: late registrations arrive between them
+    year = (date(2020, 1, 1), date(2020, 12, 31))
+    first = await waiting_time(stack.projection, *year, as_of=MIGRATION_MOMENTS[1])
+    second = await waiting_time(stack.projection, *year, as_of=MIGRATION_MOMENTS[2])
+    # The permit date corrected in 2021 changes the waits known before it.
+    assert first.group("total").mean_wait_days != second.group("total").mean_wait_days
+
+    # The councils' decisions as the old register had them, too.
+    before = {
+        p.key: p for p in await places_of_year(stack.projection, 2020, as_of=MIGRATION_MOMENTS[0])
+    }
+    after = {
+        p.key: p for p in await places_of_year(stack.projection, 2020, as_of=MIGRATION_MOMENTS[1])
+    }
+    assert (before["3030"].decided, before["3030"].adjusted) == (15, None)
+    assert (after["3030"].decided, after["3030"].adjusted) == (15, 12)
+    assert after["3030"].settled == 5  # H1 (2), H3 (1), H4 (2)
+
+    logged, decisions = (
+        await event_log_count(stack.register),
+        await places_event_count(stack.register),
+    )
+    again = await asyncio.to_thread(bosetting, stack, "import", str(FORMAT_2))
+    assert "0 failed" in again.stdout, again.stdout
+    # Run again: no step and no decision recorded twice.
+    assert await places_event_count(stack.register) == decisions
+    assert await event_log_count(stack.register) == logged
 
 
 async def test_a_caseworker_records_and_reads_a_council_decision(stack: RunningStack):

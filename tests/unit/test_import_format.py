@@ -52,7 +52,10 @@ def test_every_bad_line_is_named_with_its_field_and_the_good_ones_pass():
     ]
     found = problems(GOOD, *bad, "", GOOD)
     assert found[0].startswith("line 2: not JSON")
-    assert found[1].startswith("line 3: format: Input should be 'bosetting.case/1'")
+    assert (
+        found[1]
+        == "line 3: format: must be one of bosetting.case/1, bosetting.case/2, bosetting.places/2"
+    )
     assert found[2].startswith("line 4: permit_date:")
     assert found[3] == "line 5: allocations.0.outcome: only the last allocation may be accepted"
     assert found[4].startswith("line 6: case_id: must be a pseudonymous reference")
@@ -156,3 +159,68 @@ def test_a_second_household_with_the_same_birth_dates_and_permit_date_is_held():
         "line 2: persons: the same members' birth dates and permit date as the household on "
         "line 1; held for review, not imported"
     ]
+
+
+def test_the_readme_example_of_format_2_is_valid():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split('```json\n{"format": "bosetting.places/2"', 1)[1].split("```", 1)[0]
+    text = '{"format": "bosetting.places/2"' + block
+    # Wrapped for reading: the two JSON documents, one a line in the file.
+    decoder, at, lines = json.JSONDecoder(), 0, []
+    while text[at:].strip():
+        document, end = decoder.raw_decode(text, at + len(text[at:]) - len(text[at:].lstrip()))
+        lines.append(json.dumps(document))
+        at = end
+    parsed = parse_lines(lines, register())
+    assert parsed.rejected == []
+    [(_, plan)] = parsed.plans
+    assert [(n, y, d.decided) for _, n, y, d in parsed.decisions] == [("3030", 2020, 15)]
+    assert plan.grant.registered_at is not None
+    assert all(step.registered_at is not None for step in plan.steps)
+    assert len(plan.persons) == 2  # the member who joined
+    assert [type(s).__name__ for s in plan.steps][-1] == "CorrectSettlementDate"
+
+
+def test_format_2_refuses_a_step_registered_before_the_one_before_it_naming_it():
+    case = {
+        "format": "bosetting.case/2",
+        "case_id": "reg-000200",
+        "case_type": "reception",
+        "permit_date": "2020-01-10",
+        "registered_at": "2020-01-12T09:00:00+01:00",
+        "persons": [{"person_id": "reg-000200-a", "birth_date": "1984-03-01"}],
+        "steps": [
+            {
+                "step": "settlement_interview",
+                "on": "2020-02-01",
+                "registered_at": "2020-02-03T09:00:00+01:00",
+            },
+            {
+                "step": "competence_mapping",
+                "on": "2020-01-20",
+                "registered_at": "2020-02-02T09:00:00+01:00",
+            },
+        ],
+    }
+    [problem] = problems(json.dumps(case))
+    assert problem.startswith("line 1: steps.1.registered_at: may not be before the step")
+    case["steps"][1]["registered_at"] = "2020-02-04T09:00:00+01:00"
+    case["steps"].append(
+        {
+            "step": "settlement",
+            "on": "2020-05-04",
+            "registered_at": "2020-05-01T09:00:00+02:00",
+            "person_ids": ["reg-000200-a"],
+        }
+    )
+    [problem] = problems(json.dumps(case))
+    assert "steps.2.registered_at: may not be before the day it happened" in problem
+    case["steps"][2] |= {
+        "registered_at": "2020-05-05T09:00:00+02:00",
+        "person_ids": ["someone-else"],
+    }
+    [problem] = problems(json.dumps(case))
+    assert "steps.2: person_id not a member of the household" in problem
+    assert "someone-else" not in problem  # the value is not echoed

@@ -13,6 +13,7 @@ import schemas.events
 import schemas.qualification
 from schemas.commands import GrantPermit
 from schemas.places import RecordPlacesDecision
+from workers.api.deps import SYSTEM_FIELDS
 from workers.api.web import labels
 from workflows.steps import CASE_STEPS, PERSON_STEPS
 
@@ -59,7 +60,7 @@ def _fields_and_codes(model: type[pydantic.BaseModel]) -> tuple[set[str], set[ty
     fields: set[str] = set()
     codes: set[type[enum.Enum]] = set()
     for name, info in model.model_fields.items():
-        if name in ("command_id", "traceparent"):
+        if name in SYSTEM_FIELDS:
             continue
         fields.add(name)
         stack = [info.annotation]

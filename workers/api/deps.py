@@ -305,12 +305,17 @@ async def found_in_scope(
 # -- command bodies ---------------------------------------------------------------------------
 
 
+SYSTEM_FIELDS = ("command_id", "traceparent", "registered_at")
+"""Fields of a command only the system sets: never in a request body or a form."""
+
+
 def request_model(command: type[BaseModel]) -> type[BaseModel]:
-    """The command's body: its fields but the id, which comes from the Idempotency-Key."""
+    """The command's body: its fields but the id, which comes from the Idempotency-Key, and
+    what only the system sets (the request's trace, an imported step's registration time)."""
     fields: dict[str, Any] = {
         name: (info.annotation, info)
         for name, info in command.model_fields.items()
-        if name not in ("command_id", "traceparent")
+        if name not in SYSTEM_FIELDS
     }
     model: type[BaseModel] = create_model(
         command.__name__ + "Body",

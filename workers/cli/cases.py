@@ -149,14 +149,18 @@ def import_cases(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file.")],
     dry_run: Annotated[bool, typer.Option(help="Validate every line; import nothing.")] = False,
 ) -> None:
-    """Import cases from an existing register (format bosetting.case/1, see the README).
+    """Import cases from an existing register (formats bosetting.case/1 and /2, and council
+    decisions as bosetting.places/2; see the README).
 
-    Every line is validated first; valid cases are then imported through the workflows.
-    Re-running the same file resumes an interrupted import without repeating anything."""
+    Every line is validated first; the council decisions are then recorded in file order and
+    the cases imported through the workflows, each step of format 2 with the moment the old
+    register registered it. Re-running the same file resumes an interrupted import without
+    repeating anything."""
+    from schemas.errors import CommandRejected
     from workers.allocation.municipalities import configured as municipality_register
     from workers.platform.temporal import connect
     from workers.services.cases import CaseService
-    from workers.services.importer import import_plans, parse_lines
+    from workers.services.importer import LineProblem, import_plans, parse_lines
     from workers.services.places import PlacesService
     from workers.services.plans import ensure_places
 
@@ -172,8 +176,8 @@ def import_cases(
     if len(parsed.held) > 50:
         console.print(f"… and {len(parsed.held) - 50} more held lines")
     console.print(
-        f"{len(parsed.plans)} valid cases, {len(parsed.rejected)} rejected lines, "
-        f"{len(parsed.held)} held for review"
+        f"{len(parsed.plans)} valid cases, {len(parsed.decisions)} council decisions, "
+        f"{len(parsed.rejected)} rejected lines, {len(parsed.held)} held for review"
     )
     if dry_run:
         raise typer.Exit(1 if parsed.rejected or parsed.held else 0)
@@ -182,15 +186,23 @@ def import_cases(
         client = await connect(settings)
         service = CaseService(client, settings.task_queue)
         plans = [plan for _, plan in parsed.plans]
-        # The old register's council decisions are not in the format: each municipality-year
-        # is given at least the places the imported allocations need.
+        # The old register's council decisions (format 2) first, in the order of the file;
+        # then each municipality-year is given at least the places the imported allocations
+        # need (format 1 carries no decisions).
         places = PlacesService(client, settings.task_queue, municipality_register(settings))
+        refused: list[LineProblem] = []
+        for line, number, year, decision in parsed.decisions:
+            try:
+                await places.record_decision(number, year, decision)
+            except CommandRejected as exc:
+                refused.append(LineProblem(line, str(exc)))
         await ensure_places(places, plans, label="import")
         with progress_bar(console) as progress:
             task = progress.add_task("Importing", total=len(plans))
             result = await import_plans(
                 service, parsed.plans, on_done=lambda: progress.advance(task)
             )
+        result.failed = sorted([*refused, *result.failed], key=lambda p: p.line)
         for problem in result.failed:
             console.print(f"[red]failed[/] {problem}")
         console.print(

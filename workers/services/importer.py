@@ -1,5 +1,5 @@
-"""Bulk import of cases from an existing register (format ``bosetting.case/1``, see
-schemas/imports.py and the README).
+"""Bulk import of cases from an existing register (formats ``bosetting.case/1`` and
+``bosetting.case/2`` with ``bosetting.places/2``, see schemas/imports.py and the README).
 
 Every line is validated before anything is imported, and each valid case then goes through
 the same CaseService path staff use, as the commands its history implies. Command ids are
@@ -10,17 +10,24 @@ half-imported. Historical deadlines raise no alerts (see the settlement-target t
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date
 
 from pydantic import ValidationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from schemas.commands import (
     AcceptAllocation,
+    AddHouseholdMember,
     AllocateToMunicipality,
+    BookTravel,
     Command,
+    CorrectPermitDate,
+    CorrectSettlementDate,
+    CorrectStepDate,
     DeclineAllocation,
     GrantPermit,
     PersonSettlement,
+    RecordArrival,
     RecordCompetenceMapping,
     RecordExit,
     RecordSettlementApplication,
@@ -29,7 +36,31 @@ from schemas.commands import (
     WithdrawAllocation,
 )
 from schemas.errors import CaseNotFound, CommandRejected
-from schemas.imports import ImportedCase
+from schemas.imports import (
+    IMPORT_FORMAT,
+    IMPORT_FORMAT_2,
+    PLACES_FORMAT_2,
+    AcceptanceStep,
+    AllocationStep,
+    ApplicationStep,
+    ArrivalStep,
+    CaseStep,
+    DeclineStep,
+    ExitStep,
+    ImportedCase,
+    ImportedCase2,
+    ImportedPlaces2,
+    InterviewStep,
+    MappingStep,
+    MemberStep,
+    PermitCorrectionStep,
+    SettlementCorrectionStep,
+    SettlementStep,
+    StepCorrectionStep,
+    TravelStep,
+    WithdrawalStep,
+)
+from schemas.places import RecordPlacesDecision
 from workers.allocation.municipalities import MunicipalityRegister, UnknownMunicipality
 from workers.platform.fanout import for_each
 from workers.platform.validation import describe
@@ -53,6 +84,8 @@ class ParsedImport:
     held: list[LineProblem] = field(default_factory=list)
     """Lines that look like a household or person already on an earlier line: not imported,
     reported with both line numbers for someone to review (never imported twice)."""
+    decisions: list[tuple[int, str, int, RecordPlacesDecision]] = field(default_factory=list)
+    """Council decisions (format 2): line, municipality, year and the decision, in file order."""
 
 
 @dataclass
@@ -61,6 +94,9 @@ class ImportResult:
     persons: int = 0
     already_closed: int = 0
     failed: list[LineProblem] = field(default_factory=list)
+
+
+FORMATS = (IMPORT_FORMAT, IMPORT_FORMAT_2, PLACES_FORMAT_2)
 
 
 def parse_lines(lines: Iterable[str], municipalities: MunicipalityRegister) -> ParsedImport:
@@ -72,15 +108,38 @@ def parse_lines(lines: Iterable[str], municipalities: MunicipalityRegister) -> P
         if not line.strip():
             continue
         try:
-            case = ImportedCase.model_validate(json.loads(line))
-            plan = to_plan(case)
+            data = json.loads(line)
+            kind = data.get("format") if isinstance(data, dict) else None
+            if kind == PLACES_FORMAT_2:
+                decision = ImportedPlaces2.model_validate(data)
+                problem = _unknown_places_municipality(decision, municipalities)
+                if problem:
+                    parsed.rejected.append(LineProblem(number, problem))
+                else:
+                    parsed.decisions.append((number, *to_decision(decision)))
+                continue
+            case: ImportedCase | ImportedCase2
+            if kind == IMPORT_FORMAT_2:
+                case = ImportedCase2.model_validate(data)
+                plan = to_plan_2(case)
+            elif kind == IMPORT_FORMAT:
+                case = ImportedCase.model_validate(data)
+                plan = to_plan(case)
+            else:
+                parsed.rejected.append(
+                    LineProblem(number, f"format: must be one of {', '.join(FORMATS)}")
+                )
+                continue
         except json.JSONDecodeError as exc:
             parsed.rejected.append(LineProblem(number, f"not JSON: {exc.msg}"))
             continue
         except ValidationError as exc:
             parsed.rejected.append(LineProblem(number, describe(exc)))
             continue
-        unknown = _unknown_municipality(case, municipalities)
+        except StepRefused as exc:
+            parsed.rejected.append(LineProblem(number, str(exc)))
+            continue
+        unknown = _unknown_municipality(plan, municipalities)
         if unknown:
             parsed.rejected.append(LineProblem(number, unknown))
             continue
@@ -99,7 +158,7 @@ def parse_lines(lines: Iterable[str], municipalities: MunicipalityRegister) -> P
 
 
 def _duplicate(
-    case: ImportedCase,
+    case: ImportedCase | ImportedCase2,
     number: int,
     persons: dict[str, int],
     households: dict[tuple[object, ...], int],
@@ -125,13 +184,108 @@ def _duplicate(
     return None
 
 
-def _unknown_municipality(case: ImportedCase, municipalities: MunicipalityRegister) -> str | None:
-    for i, allocation in enumerate(case.allocations):
+def _unknown_municipality(plan: HouseholdPlan, municipalities: MunicipalityRegister) -> str | None:
+    for i, allocation in enumerate(plan.allocations):
         try:
             municipalities.get(allocation.municipality_number, allocation.allocated_on)
         except UnknownMunicipality as exc:
             return f"allocations.{i}: {exc}"
     return None
+
+
+def _unknown_places_municipality(
+    decision: ImportedPlaces2, municipalities: MunicipalityRegister
+) -> str | None:
+    try:
+        municipalities.get(decision.municipality_number, date(decision.year, 1, 1))
+    except UnknownMunicipality as exc:
+        return str(exc)
+    return None
+
+
+def to_decision(line: ImportedPlaces2) -> tuple[str, int, RecordPlacesDecision]:
+    """A council's decision as the ledger takes it; its command id is its registration
+    moment, so an import run again records it once."""
+    moment = line.registered_at.astimezone(UTC).isoformat()
+    return (
+        line.municipality_number,
+        line.year,
+        RecordPlacesDecision(
+            command_id=f"import/places/{line.municipality_number}/{line.year}/{moment}",
+            decided_on=line.decided_on,
+            requested=line.requested,
+            adjusted=line.adjusted,
+            decided=line.decided,
+            requested_unaccompanied_minors=line.requested_unaccompanied_minors,
+            decided_unaccompanied_minors=line.decided_unaccompanied_minors,
+            registered_at=line.registered_at,
+        ),
+    )
+
+
+class StepRefused(ValueError):
+    """A step of a format-2 line that its command's own rules refuse (named by its index)."""
+
+
+def to_plan_2(case: ImportedCase2) -> HouseholdPlan:
+    """The commands of a format-2 line, each carrying when the old register registered it."""
+    cid = case.case_id
+    steps: list[Command] = []
+    for i, step in enumerate(case.steps):
+        try:
+            steps.append(_command(step, f"import/{cid}/{i}-{step.step}"))
+        except ValidationError as exc:
+            raise StepRefused(f"steps.{i}: {describe(exc)}") from None
+    return HouseholdPlan(
+        grant=GrantPermit(
+            command_id=f"import/{cid}/permit",
+            case_id=cid,
+            case_type=case.case_type,
+            permit_date=case.permit_date,
+            persons=case.persons,
+            reception_centre=case.reception_centre,
+            registered_at=case.registered_at,
+        ),
+        steps=steps,
+    )
+
+
+def _command(step: CaseStep, command_id: str) -> Command:
+    common = {"command_id": command_id, "registered_at": step.registered_at}
+    match step:
+        case ApplicationStep(on=on):
+            return RecordSettlementApplication(**common, applied_on=on)
+        case MappingStep(on=on):
+            return RecordCompetenceMapping(**common, mapped_on=on)
+        case InterviewStep(on=on):
+            return RecordSettlementInterview(**common, held_on=on)
+        case MemberStep(on=on, person=person, reason=reason):
+            return AddHouseholdMember(**common, person=person, permit_date=on, reason=reason)
+        case AllocationStep(on=on, municipality_number=number):
+            return AllocateToMunicipality(**common, municipality_number=number, allocated_on=on)
+        case AcceptanceStep(on=on):
+            return AcceptAllocation(**common, accepted_on=on)
+        case DeclineStep(on=on, reason=reason):
+            return DeclineAllocation(**common, declined_on=on, reason=reason)
+        case WithdrawalStep(on=on, reason=reason):
+            return WithdrawAllocation(**common, withdrawn_on=on, reason=reason)
+        case TravelStep(on=on, arrival_on=arrival):
+            return BookTravel(**common, booked_on=on, arrival_on=arrival)
+        case ArrivalStep(on=on, placed_in_reception=placed):
+            return RecordArrival(**common, arrived_on=on, placed_in_reception=placed)
+        case SettlementStep(on=on, person_ids=ids):
+            return RegisterSettlement(
+                **common, settlements=[PersonSettlement(person_id=p, settled_on=on) for p in ids]
+            )
+        case PermitCorrectionStep(on=on, reason=reason):
+            return CorrectPermitDate(**common, permit_date=on, reason=reason)
+        case SettlementCorrectionStep(on=on, person_id=person, reason=reason):
+            return CorrectSettlementDate(**common, person_id=person, settled_on=on, reason=reason)
+        case StepCorrectionStep(on=on, corrected=corrected, reason=reason):
+            return CorrectStepDate(**common, step=corrected, on=on, reason=reason)
+        case ExitStep(on=on, reason=reason):
+            return RecordExit(**common, exited_on=on, reason=reason)
+    raise AssertionError(f"unknown step {step.step}")
 
 
 def to_plan(case: ImportedCase) -> HouseholdPlan:
