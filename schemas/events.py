@@ -397,7 +397,26 @@ class PlacesRequestAdjusted(_Data):
     adjusted: int | None = Field(None, ge=0)
 
 
-PLACES_EVENTS = (PlacesRequested, PlacesDecided, PlacesRequestAdjusted)
+class PlacesTaken(_Data):
+    """The places a year's ledger has used, and holds for allocated households, changed by a
+    reservation, a release or a settlement: by how much (a change, never a total, so the
+    changes add up to the same whatever order they were recorded in, as an import recording
+    many households at once with their old registration times does). Counted as a reader
+    without clearance sees the ledger: a household with a protected-identity member changes
+    no count here, so nothing on the topic says where one lives."""
+
+    type: Literal["PlacesTaken"] = "PlacesTaken"
+    municipality_number: MunicipalityNumber
+    year: int
+    used: int
+    """Change in places used (settled persons)."""
+    held: int
+    """Change in places held for allocated households (negative when released or used)."""
+    used_unaccompanied_minors: int = 0
+    held_unaccompanied_minors: int = 0
+
+
+PLACES_EVENTS = (PlacesRequested, PlacesDecided, PlacesRequestAdjusted, PlacesTaken)
 """Events of a municipality's places in a year; their envelope's case_id is the places
 stream, ``places-<municipality number>-<year>`` (schemas.places.places_stream_id)."""
 
@@ -443,7 +462,8 @@ EventData = Annotated[
     | NorwegianCompletionOverdue
     | PlacesRequested
     | PlacesDecided
-    | PlacesRequestAdjusted,
+    | PlacesRequestAdjusted
+    | PlacesTaken,
     Field(discriminator="type"),
 ]
 

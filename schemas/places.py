@@ -48,12 +48,15 @@ class ReservePlaces(BaseModel):
     protected_identity: bool = False
     """A member has a protected identity: the places are counted for readers who are not
     cleared in no municipality (see :meth:`PlacesLedger.without_protected`)."""
+    registered_at: RecordedMoment | None = None
+    """An imported step's registration time (Command.registered_at), for the ledger's event."""
 
 
 class ReleasePlaces(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     reservation_id: ReservationId
+    registered_at: RecordedMoment | None = None
 
 
 class UsePlaces(BaseModel):
@@ -64,6 +67,7 @@ class UsePlaces(BaseModel):
 
     reservation_id: ReservationId
     settled_persons: int = Field(ge=1)
+    registered_at: RecordedMoment | None = None
 
 
 class Reservation(BaseModel):
@@ -121,6 +125,17 @@ class PlacesLedger(BaseModel):
                 "used_unaccompanied_minors": self.used_unaccompanied_minors
                 - sum(r.used for r in hidden if r.unaccompanied_minors),
             }
+        )
+
+    def visible_taken(self) -> tuple[int, int, int, int]:
+        """Used, held, used by and held for unaccompanied minors, as a reader without
+        clearance sees them (what PlacesTaken counts)."""
+        visible = self.without_protected()
+        return (
+            visible.used,
+            visible.held(False),
+            visible.used_unaccompanied_minors,
+            visible.held(True),
         )
 
     def left(self, unaccompanied_minors: bool) -> int:

@@ -4,7 +4,7 @@ settlement. Each is an activity the ledger answers; a refusal (no places left) b
 case's refusal of the command, with nothing recorded."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -34,8 +34,15 @@ PLACES_RETRY = RetryPolicy(
 
 
 class CasePlaces:
-    def __init__(self, state: Callable[[], CaseState]) -> None:
+    def __init__(
+        self,
+        state: Callable[[], CaseState],
+        registered_at: Callable[[], datetime | None] = lambda: None,
+    ) -> None:
         self._state = state
+        self._registered_at = registered_at
+        """When the old register registered the step being applied (an import), if it did:
+        the ledger's event keeps that time, as the case's do."""
 
     async def reserve(self, cmd: AllocateToMunicipality) -> None:
         """Hold places for the unsettled members in the municipality's ledger for the year of
@@ -55,6 +62,7 @@ class CasePlaces:
                     persons=len(persons),
                     unaccompanied_minors=category is Category.UNACCOMPANIED_MINOR,
                     protected_identity=any(p.protected_identity for p in s.persons),
+                    registered_at=self._registered_at(),
                 ),
             ),
         )
@@ -79,6 +87,7 @@ class CasePlaces:
                         # A reservation keeps the kind of places it was made from.
                         unaccompanied_minors=False,
                         protected_identity=person.protected_identity,
+                        registered_at=self._registered_at(),
                     ),
                 ),
             )
@@ -90,7 +99,9 @@ class CasePlaces:
             request = PlacesRequest(
                 municipality_number=municipality,
                 year=year,
-                release=ReleasePlaces(reservation_id=reservation_id),
+                release=ReleasePlaces(
+                    reservation_id=reservation_id, registered_at=self._registered_at()
+                ),
             )
             await self._run(RELEASE_PLACES, request)
 
@@ -100,7 +111,11 @@ class CasePlaces:
             request = PlacesRequest(
                 municipality_number=municipality,
                 year=year,
-                use=UsePlaces(reservation_id=reservation_id, settled_persons=settled_persons),
+                use=UsePlaces(
+                    reservation_id=reservation_id,
+                    settled_persons=settled_persons,
+                    registered_at=self._registered_at(),
+                ),
             )
             await self._run(USE_PLACES, request)
 

@@ -7,19 +7,28 @@ ledger continues as new when Temporal suggests it, carrying its state.
 
 What the council decided, and what IMDi requested and adjusted, are events
 (``PlacesRequested``, ``PlacesDecided``, ``PlacesRequestAdjusted``) on the places stream of
-the municipality and year, written to the event log like a case's: the read side and the
-dashboard show decided against used places from them, as of any moment. A decision
-records an event for each part it changes, so a repeated one records none."""
+the municipality and year, written to the event log like a case's, and so is what the
+places are taken by (``PlacesTaken``: the change in used and held, as a reader without
+clearance sees them): the read side and the dashboard show decided against used and held
+places from them, as of any moment. A decision records an event for each part it changes,
+so a repeated one records none; a reservation, release or use records one when it changes
+the counts."""
 
 import asyncio
-from datetime import date
+from datetime import date, datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.errors import INVALID_COMMAND
-    from schemas.events import EventData, PlacesDecided, PlacesRequestAdjusted, PlacesRequested
+    from schemas.events import (
+        EventData,
+        PlacesDecided,
+        PlacesRequestAdjusted,
+        PlacesRequested,
+        PlacesTaken,
+    )
     from schemas.places import (
         PlacesLedger,
         RecordPlacesDecision,
@@ -136,9 +145,10 @@ class MunicipalityPlacesWorkflow:
             )
 
     @workflow.update
-    def reserve(self, request: ReservePlaces) -> PlacesLedger:
+    async def reserve(self, request: ReservePlaces) -> PlacesLedger:
         """Hold places; a repeat with more persons grows the reservation (a member joined the
         household), one with the same or fewer changes nothing."""
+        before = self._ledger.visible_taken()
         reservation = self._ledger.reservations.get(request.reservation_id)
         if reservation is None:
             self._ledger.reservations[request.reservation_id] = Reservation(
@@ -151,6 +161,7 @@ class MunicipalityPlacesWorkflow:
             reservation.persons = max(reservation.persons, request.persons + reservation.used)
             # A protected member who joins marks the household's places as protected.
             reservation.protected_identity |= request.protected_identity
+        await self._record_taken(before, request.registered_at)
         return self._ledger
 
     @reserve.validator
@@ -178,18 +189,21 @@ class MunicipalityPlacesWorkflow:
             )
 
     @workflow.update
-    def release(self, request: ReleasePlaces) -> PlacesLedger:
+    async def release(self, request: ReleasePlaces) -> PlacesLedger:
+        before = self._ledger.visible_taken()
         reservation = self._ledger.reservations.get(request.reservation_id)
         if reservation is not None:
             # Places already used stay used; only what is still held goes back.
             reservation.persons = reservation.used
             reservation.released = True
+        await self._record_taken(before, request.registered_at)
         return self._ledger
 
     @workflow.update
-    def use(self, request: UsePlaces) -> PlacesLedger:
+    async def use(self, request: UsePlaces) -> PlacesLedger:
         """Never refused: a settlement is a fact, and the ledger records what happened even
         when it had no reservation for it (places used can exceed places decided)."""
+        before = self._ledger.visible_taken()
         reservation = self._ledger.reservations.setdefault(
             request.reservation_id,
             Reservation(
@@ -202,4 +216,37 @@ class MunicipalityPlacesWorkflow:
             self._ledger.used_unaccompanied_minors += newly
         else:
             self._ledger.used += newly
+        await self._record_taken(before, request.registered_at)
         return self._ledger
+
+    async def _record_taken(
+        self, before: tuple[int, int, int, int], registered_at: datetime | None
+    ) -> None:
+        """A PlacesTaken event with what an update changed in the counts a reader without
+        clearance sees (a protected household's places change nothing there). The change is
+        measured before any await, so two updates in flight each record their own."""
+        if not workflow.patched(PLACES_EVENTS):
+            return
+        ledger = self._ledger
+        change = [a - b for a, b in zip(ledger.visible_taken(), before, strict=True)]
+        if not any(change):
+            return
+        now = workflow.now()
+        taken = PlacesTaken(
+            municipality_number=ledger.municipality_number,
+            year=ledger.year,
+            used=change[0],
+            held=change[1],
+            used_unaccompanied_minors=change[2],
+            held_unaccompanied_minors=change[3],
+        )
+        async with self._recording:
+            stream = places_stream_id(ledger.municipality_number, ledger.year)
+            sequence = ledger.last_sequence
+            ledger.last_sequence += 1
+            await record_events(
+                stream,
+                sequence,
+                [(min(registered_at or now, now).date(), taken)],
+                registered_at=registered_at,
+            )

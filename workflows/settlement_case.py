@@ -120,7 +120,7 @@ class SettlementCaseWorkflow:
             opened=lambda: self._opened,
             lock=self._lock,
         )
-        self._places = CasePlaces(lambda: self._state)
+        self._places = CasePlaces(lambda: self._state, lambda: self._registered_at)
         self._deadlines = CaseDeadlines(
             state=lambda: self._state,
             lock=self._lock,

@@ -15,6 +15,7 @@ from schemas.events import (
     PlacesDecided,
     PlacesRequestAdjusted,
     PlacesRequested,
+    PlacesTaken,
 )
 from schemas.places import places_stream_id
 from tests.api.conftest import FakePlaces, open_api
@@ -25,6 +26,8 @@ from workers.projection.feed import apply_feed_events
 
 DECIDED_AT = datetime(2019, 12, 2, 9, tzinfo=UTC)
 REVISED_AT = datetime(2020, 3, 2, 9, tzinfo=UTC)
+HELD_AT = datetime(2020, 3, 3, 9, tzinfo=UTC)
+USED_AT = datetime(2020, 7, 1, 12, tzinfo=UTC)
 # The household settles in Oslo on 2020-05-04, recorded 2020-07-01 12:00 (RECORDED).
 
 
@@ -58,6 +61,8 @@ def world() -> list[CaseEvent]:
             (DECIDED_AT, PlacesDecided(**oslo, decided=10)),
             (REVISED_AT, PlacesRequestAdjusted(**oslo, adjusted=9)),
             (REVISED_AT, PlacesDecided(**oslo, decided=8)),
+            (HELD_AT, PlacesTaken(**oslo, used=0, held=2)),
+            (USED_AT, PlacesTaken(**oslo, used=2, held=-2)),
         ),
         *places_events("4601", (DECIDED_AT, PlacesDecided(**bergen, decided=5))),
         *household(
@@ -86,22 +91,18 @@ async def test_decided_against_settled_as_of_any_moment(tmp_path: Path, migrated
 
         def oslo(rows: list[dict[str, object]]) -> tuple[object, ...]:
             [row] = [r for r in rows if r["municipality_number"] == "0301"]
-            return (
-                row["requested"],
-                row["adjusted"],
-                row["decided"],
-                row["settled"],
-                row["unfilled"],
-            )
+            keys = ("requested", "adjusted", "decided", "used", "reserved", "left", "settled")
+            return tuple(row[k] for k in keys)
 
         assert await read(as_of="2019-12-01") == []  # nothing decided yet
-        assert oslo(await read(as_of="2020-01-15")) == (12, None, 10, 0, 10)
-        assert oslo(await read(as_of="2020-06-30")) == (12, 9, 8, 0, 8)
-        assert oslo(await read(as_of="2020-07-02")) == (12, 9, 8, 2, 6)
+        assert oslo(await read(as_of="2020-01-15")) == (12, None, 10, 0, 0, 10, 0)
+        assert oslo(await read(as_of="2020-03-02")) == (12, 9, 8, 0, 0, 8, 0)
+        assert oslo(await read(as_of="2020-06-30")) == (12, 9, 8, 0, 2, 6, 0)
+        assert oslo(await read(as_of="2020-07-02")) == (12, 9, 8, 2, 0, 6, 2)
         counties = await read(by="county")
-        assert [(r["county"], r["decided"], r["settled"]) for r in counties] == [
-            ("Oslo", 8, 2),
-            ("Vestland", 5, 0),
+        assert [(r["county"], r["decided"], r["used"], r["settled"]) for r in counties] == [
+            ("Oslo", 8, 2, 2),
+            ("Vestland", 5, 0, 0),
         ]
         refused = await api.client.get(
             "/figures/places",
@@ -130,8 +131,10 @@ async def test_a_municipality_finds_its_own_places_events_in_its_feed(
             "PlacesDecided",
             "PlacesRequestAdjusted",
             "PlacesDecided",
+            "PlacesTaken",
+            "PlacesTaken",
         ]
-        assert places[-1]["data"]["decided"] == 8
+        assert places[3]["data"]["decided"] == 8
         bergen = await api.client.get(
             "/municipalities/4601/events", params={"after": "0"}, headers=api.auth("bergen")
         )

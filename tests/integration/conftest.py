@@ -55,7 +55,7 @@ class RunningStack:
     projection: db.async_sessionmaker[db.AsyncSession]
     driven: list[HouseholdPlan] = field(default_factory=list)
     places_events: int = 0
-    """The council decisions' events in the log (their own streams), as of the last drive."""
+    """The places streams' events in the log (decisions, places taken), after the last drive."""
 
     @property
     def expected_events(self) -> int:
@@ -64,8 +64,9 @@ class RunningStack:
     async def drive(self, plans: list[HouseholdPlan]) -> None:
         """Decide places for the households, then take them through their workflows."""
         await ensure_places(self.places, plans, label="test")
-        self.places_events = await places_event_count(self.register)
         await drive(self.cases, plans)
+        # Decisions, and the places each allocation, release and settlement took.
+        self.places_events = await places_event_count(self.register)
 
 
 async def start_stack(settings: Settings) -> AsyncIterator[RunningStack]:

@@ -129,13 +129,16 @@ async def test_a_household_from_permit_to_figures_over_http(sqlite_stack: Runnin
 
         await eventually(fed, within_s=60, what="the settlements in Oslo's feed")
         feed = (await http.get("/municipalities/0301/events", headers=auth("oslo"))).json()
-        types = [e["type"].split(".")[-2] for e in feed["events"]]
+        # Oslo's own places events (its council's decision, the places taken) are there too.
+        cases = [e for e in feed["events"] if e["streamkind"] == "case"]
+        types = [e["type"].split(".")[-2] for e in cases]
         assert types[:2] == ["MunicipalityAllocated", "AllocationAccepted"]
-        assert all(e["subject"] == "case-http-1" for e in feed["events"])
+        assert all(e["subject"] == "case-http-1" for e in cases)
+        assert {e["streamkind"] for e in feed["events"]} == {"case", "places"}
         resumed = await http.get(
             f"/municipalities/0301/events?after={feed['next_cursor']}", headers=auth("oslo")
         )
-        assert resumed.json()["events"] == []
+        assert [e for e in resumed.json()["events"] if e["streamkind"] == "case"] == []
     on_topic = await read_topic(s.settings.kafka_bootstrap_servers, s.settings.kafka_feed_topic)
     ids = {e["id"] for e in feed["events"]}
     assert {(key, event_id) for key, event_id in on_topic if event_id in ids} == {
@@ -423,9 +426,18 @@ async def test_the_dashboard_shows_the_figures_and_follows_them_live(
                 # The council's decision was an event: per county, from the read model,
                 # decided against settled; as of yesterday, nothing was decided yet.
                 await page.select_option("#places-by", "county")
+                counties = await http.get(
+                    "/figures/places?year=2020&by=county",
+                    headers={"Authorization": f"Bearer {ops}"},
+                )
+                [oslo_places] = [r for r in counties.json() if r["county"] == "Oslo"]
+                assert oslo_places["decided"] >= 10
+                assert oslo_places["used"] >= 1  # the household settled just now, at least
                 oslo_county = page.locator("#places rect[data-county='Oslo']")
-                await expect(oslo_county).to_have_attribute("data-decided", "10", timeout=30_000)
-                await expect(oslo_county).to_have_attribute("data-filled", "1", timeout=30_000)
+                for attribute, key in (("data-decided", "decided"), ("data-filled", "used")):
+                    await expect(oslo_county).to_have_attribute(
+                        attribute, str(oslo_places[key]), timeout=30_000
+                    )
                 yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
                 await page.fill("#as-of", yesterday)
                 await page.dispatch_event("#as-of", "change")

@@ -321,6 +321,10 @@ async def test_a_format_2_migration_reproduces_what_the_old_register_knew_at_eac
     }
     assert (before["3030"].decided, before["3030"].adjusted) == (15, None)
     assert (after["3030"].decided, after["3030"].adjusted) == (15, 12)
+    # And the places the imported steps took, when the old register registered them: by the
+    # end of June H1 had settled (2 used), H3 and H4 were allocated (3 held).
+    assert (before["3030"].used, before["3030"].held) == (2, 3)
+    assert (after["3030"].used, after["3030"].held) == (5, 0)
     assert after["3030"].settled == 5  # H1 (2), H3 (1), H4 (2)
 
     logged, decisions = (

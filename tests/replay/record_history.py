@@ -245,7 +245,20 @@ async def record(workflow: str, version: str) -> Path:
                 # The ledger the walked case reserved in, used and was declined from.
                 places = PlacesService(env.client, QUEUE, register())
                 await walk_a_case(cases, places, case_id)
-                # Since v2: a decision that changes a part of the one before (its events).
+                # Since v2: an ordinary household's reservation (PlacesTaken; the walked one
+                # has a protected member, whose places the events leave out)...
+                plain = f"{case_id}-plain"
+                await cases.grant_permit(household(plain, births=(date(1980, 1, 1),)))
+                await cases.execute(
+                    plain, RecordSettlementInterview(command_id="i", held_on=date(2020, 3, 9))
+                )
+                await cases.execute(
+                    plain,
+                    AllocateToMunicipality(
+                        command_id="a", municipality_number="0301", allocated_on=date(2020, 4, 2)
+                    ),
+                )
+                # ...and a decision that changes a part of the one before (its events).
                 await places.record_decision(
                     "0301",
                     2020,

@@ -208,10 +208,58 @@ async def test_a_decision_is_recorded_as_events_on_the_places_stream_once(cases,
     assert [e.type for e in later] == ["PlacesRequested", "PlacesDecided", "PlacesRequestAdjusted"]
     assert later[2].sequence == 3
 
-    # A refused decision (below the places a household holds) records nothing.
+    # An allocation holds places: what is taken is an event too.
     await cases.execute(await ready_case(cases), allocate(number))
+    taken = event_log.of(stream)[3]
+    assert (taken.type, taken.sequence) == ("PlacesTaken", 4)
+    assert (taken.data.used, taken.data.held) == (0, 2)
+
+    # A refused decision (below the places a household holds) records nothing.
     with pytest.raises(CommandRejected):
         await places.record_decision(
             number, 2021, adjusted.model_copy(update={"command_id": "bad", "decided": 1})
         )
-    assert len(event_log.of(stream)) == 3
+    assert len(event_log.of(stream)) == 4
+
+
+async def test_what_the_places_are_taken_by_is_an_event_a_protected_household_stays_out_of(
+    cases, places, event_log
+):
+    number = await small_municipality(places, decided=6)
+    stream = places_stream_id(number, 2021)
+
+    def taken() -> list[tuple[int, int]]:
+        return [(e.data.used, e.data.held) for e in event_log.of(stream) if e.type == "PlacesTaken"]
+
+    first = await ready_case(cases)
+    await cases.execute(first, allocate(number))
+    assert taken() == [(0, 2)]
+    await cases.execute(first, AcceptAllocation(command_id="ok", accepted_on=date(2021, 3, 5)))
+    settled = [
+        PersonSettlement(person_id=f"{first}-p{i}", settled_on=date(2021, 4, 1)) for i in (0, 1)
+    ]
+    await cases.execute(first, RegisterSettlement(command_id="s", settlements=settled))
+    assert taken() == [(0, 2), (2, -2)]  # changes: held, then used instead of held
+
+    # A household with a protected member: its places are in the ledger, not in the events.
+    protected_case = f"case-{uuid.uuid4().hex[:10]}"
+    await cases.grant_permit(
+        household(protected_case, permit=date(2021, 1, 4), births=ADULTS, protected=(True, False))
+    )
+    await cases.execute(
+        protected_case, RecordSettlementInterview(command_id="i", held_on=date(2021, 1, 20))
+    )
+    await cases.execute(protected_case, allocate(number))
+    assert (await places.ledger(number, 2021)).reserved == 2
+    assert taken() == [(0, 2), (2, -2)]
+
+    # A decline gives the places back.
+    second = await ready_case(cases)
+    await cases.execute(second, allocate(number))
+    await cases.execute(
+        second,
+        DeclineAllocation(
+            command_id="no", declined_on=date(2021, 3, 3), reason=DeclineReason.NO_CAPACITY
+        ),
+    )
+    assert taken() == [(0, 2), (2, -2), (0, 2), (0, -2)]

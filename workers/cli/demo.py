@@ -108,13 +108,13 @@ async def run_cohort(
         await ensure_places(places, plans, requested_factor=1.25, label="demo")
         register = db.make_engine(settings.register_url)
         projection = db.make_engine(settings.projection_url)
-        # The households' events, and the council decisions' (on the places streams).
-        expected_events = sum(p.event_count for p in plans) + await places_event_count(
-            db.sessionmaker(register)
-        )
         with progress:
             cases = progress.add_task("Households through their workflows", total=len(plans))
             await drive(service, plans, on_done=lambda: progress.advance(cases))
+            # The households' events, and the places streams' (decisions, places taken).
+            expected_events = sum(p.event_count for p in plans) + await places_event_count(
+                db.sessionmaker(register)
+            )
             projected = progress.add_task("Events projected from Kafka", total=expected_events)
             while True:
                 status = await projection_status(db.sessionmaker(projection))

@@ -1,11 +1,12 @@
 """The places of a year as the read model knows them, now or as of any past moment: what
-IMDi requested and adjusted and what each council decided (the places streams' events),
-against the persons settled in the municipality that year (the figures' settled persons).
+IMDi requested and adjusted, what each council decided and what is used and held (the places
+streams' events), against the persons settled in the municipality that year (the figures'
+settled persons).
 
-Settled persons are counted as the waiting-time figures count them: a person with a
-protected identity, or in a household with one, is in no municipality's count, for every
-reader (otherwise the difference would say where they live). The live ledger's own ``used``
-and ``held`` (by the year of allocation, for reservations) are the API's without ``as_of``.
+Places used and held are the ledger's (reserved by the year of allocation) as a reader
+without clearance sees them; settled persons are counted as the waiting-time figures count
+them. Either way a person with a protected identity, or in a household with one, is in no
+municipality's count, for every reader (otherwise the difference would say where they live).
 """
 
 from collections import Counter
@@ -17,7 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.enums import Category
-from workers.projection.store import PlacesVersion, SettledPersonVersion, known_at
+from workers.projection.store import (
+    PlacesTakenChange,
+    PlacesVersion,
+    SettledPersonVersion,
+    known_at,
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,15 @@ class YearPlaces:
     adjusted: int | None
     decided: int
     decided_unaccompanied_minors: int
+    used: int
+    held: int
     settled: int
     settled_unaccompanied_minors: int
+
+    @property
+    def left(self) -> int:
+        """Decided places neither used nor held (the ledger's rule)."""
+        return self.decided - self.used - self.held
 
     @property
     def unfilled(self) -> int:
@@ -43,6 +56,9 @@ class YearPlaces:
             "adjusted": self.adjusted,
             "decided": self.decided,
             "decided_unaccompanied_minors": self.decided_unaccompanied_minors,
+            "used": self.used,
+            "reserved": self.held,
+            "left": self.left,
             "settled": self.settled,
             "settled_unaccompanied_minors": self.settled_unaccompanied_minors,
             "unfilled": self.unfilled,
@@ -60,10 +76,20 @@ async def places_of_year(
     """Per municipality (per county with ``county_of``), sorted: decided as the places events
     had it at ``as_of`` (now without), and persons settled in the year as known then."""
     year_end = date(year, 12, 31)
-    p, s = PlacesVersion, SettledPersonVersion
+    p, s, t = PlacesVersion, SettledPersonVersion, PlacesTakenChange
     async with sessions() as session:
         decisions = (
             await session.scalars(select(p).where(p.year == year, known_at(p, as_of)))
+        ).all()
+        recorded = t.year == year
+        if as_of is not None:
+            recorded &= t.recorded_at <= as_of
+        taken = (
+            await session.execute(
+                select(t.municipality_number, func.sum(t.used), func.sum(t.held))
+                .where(recorded)
+                .group_by(t.municipality_number)
+            )
         ).all()
         settled = (
             await session.execute(
@@ -92,6 +118,10 @@ async def places_of_year(
         counts["decided_um"] += d.decided_unaccompanied_minors or 0
         if d.adjusted is not None:
             adjusted[k] = (adjusted.get(k) or 0) + d.adjusted
+    for number, used, held in taken:
+        counts = totals.setdefault(key(number), Counter())
+        counts["used"] += int(used or 0)
+        counts["held"] += int(held or 0)
     for number, category, count in settled:
         counts = totals.setdefault(key(number), Counter())
         minors = category == Category.UNACCOMPANIED_MINOR.value
@@ -103,6 +133,8 @@ async def places_of_year(
             adjusted=adjusted.get(k),
             decided=c["decided"],
             decided_unaccompanied_minors=c["decided_um"],
+            used=c["used"],
+            held=c["held"],
             settled=c["settled"],
             settled_unaccompanied_minors=c["settled_um"],
         )

@@ -19,6 +19,7 @@ from workers.projection.read_model import apply_events
 from workers.projection.store import (
     ConsumerPosition,
     PersonWaitVersion,
+    PlacesTakenChange,
     PlacesVersion,
     QualificationRecordVersion,
     RegisteredCase,
@@ -49,6 +50,7 @@ async def rebuild_from_event_log(
             PersonWaitVersion,
             QualificationRecordVersion,
             PlacesVersion,
+            PlacesTakenChange,
             RegisteredCase,
             RegisteredPerson,
             StreamProgress,

@@ -26,6 +26,7 @@ from schemas.events import (
     PlacesDecided,
     PlacesRequestAdjusted,
     PlacesRequested,
+    PlacesTaken,
     ProgrammeEnded,
     ProgrammeStarted,
     QualificationDeadlinesMoved,
@@ -41,6 +42,7 @@ from workers.projection.bulk import insert_rows
 from workers.projection.case_register import CaseRegister
 from workers.projection.store import (
     PersonWaitVersion,
+    PlacesTakenChange,
     PlacesVersion,
     QualificationRecordVersion,
     SettledPersonVersion,
@@ -276,6 +278,21 @@ class _BatchState:
                 "decided_unaccompanied_minors": data.decided_unaccompanied_minors,
                 "decided_on": event.business_date,
             }
+        elif isinstance(data, PlacesTaken):
+            self._new[PlacesTakenChange].append(
+                {
+                    "stream_id": event.case_id,
+                    "event_id": event.event_id,
+                    "municipality_number": data.municipality_number,
+                    "year": data.year,
+                    "used": data.used,
+                    "held": data.held,
+                    "used_unaccompanied_minors": data.used_unaccompanied_minors,
+                    "held_unaccompanied_minors": data.held_unaccompanied_minors,
+                    "recorded_at": event.recorded_at,
+                }
+            )
+            return
         else:
             return
         if self._places.get(event.case_id):
@@ -427,7 +444,13 @@ class _BatchState:
             self._new[model].append(successor)
 
 
-_VERSIONED = (SettledPersonVersion, PersonWaitVersion, QualificationRecordVersion, PlacesVersion)
+_VERSIONED = (
+    SettledPersonVersion,
+    PersonWaitVersion,
+    QualificationRecordVersion,
+    PlacesVersion,
+    PlacesTakenChange,  # changes that add up: only ever inserted, never closed
+)
 
 
 def _wait_row(

@@ -187,7 +187,8 @@ class QualificationRecordVersion(ProjectionBase):
 class PlacesVersion(ProjectionBase):
     """A municipality's places in a year as its places stream's events tell them: what IMDi
     requested and adjusted and what the council decided, bitemporally like the settled
-    persons, so the places can be read as of any moment."""
+    persons, so the places can be read as of any moment (what they are taken by:
+    PlacesTakenChange)."""
 
     __tablename__ = "projection_places_version"
 
@@ -204,6 +205,25 @@ class PlacesVersion(ProjectionBase):
     decided_on: Mapped[date | None] = mapped_column(Date())
     recorded_at: Mapped[datetime] = mapped_column(Moment())
     superseded_at: Mapped[datetime | None] = mapped_column(Moment())
+
+
+class PlacesTakenChange(ProjectionBase):
+    """A change in the places a municipality's year has used and holds (PlacesTaken), as a
+    reader without clearance sees them. Changes add up: the places taken as of a moment are
+    the sum of those recorded by then, whatever order they were recorded in."""
+
+    __tablename__ = "projection_places_taken"
+
+    id: Mapped[int] = mapped_column(VersionId, primary_key=True, autoincrement=True)
+    stream_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    municipality_number: Mapped[str] = mapped_column(String(4))
+    year: Mapped[int] = mapped_column(Integer(), index=True)
+    used: Mapped[int] = mapped_column(Integer())
+    held: Mapped[int] = mapped_column(Integer())
+    used_unaccompanied_minors: Mapped[int] = mapped_column(Integer())
+    held_unaccompanied_minors: Mapped[int] = mapped_column(Integer())
+    recorded_at: Mapped[datetime] = mapped_column(Moment())
 
 
 class RegisteredCase(ProjectionBase):

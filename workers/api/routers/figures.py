@@ -125,13 +125,14 @@ async def places(
         str, Query(description="municipality (default) or county: the sum of its municipalities")
     ] = "municipality",
 ) -> list[dict[str, Any]]:
-    """Places per municipality or county: requested, adjusted, decided by the council, and
-    persons settled in the year (``settled``, as the waiting-time figures count them) with
-    the decided places not yet filled (``unfilled``). Now and per municipality, also the
-    live ledger's ``used``, ``reserved`` (held for allocated households) and ``left``;
-    ``as_of`` or ``by=county`` answer from the read model alone. Without clearance, the
-    places of households with a protected-identity member are in no municipality's count,
-    as in the waiting-time figures (see the README's security model)."""
+    """Places per municipality or county: requested, adjusted, decided by the council,
+    ``used``, ``reserved`` (held for allocated households) and ``left``, and the persons
+    settled in the year (``settled``, as the waiting-time figures count them) with the
+    decided places not yet filled by them (``unfilled``). Now and per municipality, used and
+    reserved are the live ledger's, as this reader may see them; ``as_of`` or ``by=county``
+    answer from the read model, where households with a protected-identity member are in no
+    municipality's count for any reader, as in the waiting-time figures (see the README's
+    security model)."""
     require(principal, FIGURE_READERS, "read figures")
     if by not in ("municipality", "county"):
         raise invalid("query", "by", "must be one of municipality, county")

@@ -249,6 +249,7 @@ EVENTS: dict[str, str] = {
     "PlacesRequested": N_("Places requested"),
     "PlacesRequestAdjusted": N_("Request adjusted"),
     "PlacesDecided": N_("Places decided by the council"),
+    "PlacesTaken": N_("Places used and held changed"),
 }
 
 
