@@ -18,6 +18,7 @@ from schemas.enums import (
     DeclineReason,
     ExitReason,
     MemberJoinReason,
+    RecommendationReason,
     WithdrawalReason,
 )
 from schemas.ids import CaseId, MunicipalityNumber, PersonId
@@ -179,6 +180,15 @@ class MemberStep(_Registered):
     reason: MemberJoinReason
 
 
+class RecommendationStep(_Registered):
+    """An integration reception centre recommended a municipality."""
+
+    step: Literal["recommendation"]
+    on: BusinessDate
+    municipality_number: MunicipalityNumber
+    reason: RecommendationReason
+
+
 class AllocationStep(_Registered):
     step: Literal["allocation"]
     on: BusinessDate
@@ -200,6 +210,22 @@ class WithdrawalStep(_Registered):
     step: Literal["withdrawal"]
     on: BusinessDate
     reason: WithdrawalReason
+
+
+class PlannedStep(_Registered):
+    """The move agreed for ``planned_on``; ``on`` is the day it was agreed."""
+
+    step: Literal["settlement_planned"]
+    on: BusinessDate
+    planned_on: BusinessDate
+
+
+class EntryPermitStep(_Registered):
+    """Resettlement: the entry permit extended on ``on`` until ``valid_until``."""
+
+    step: Literal["entry_permit_extended"]
+    on: BusinessDate
+    valid_until: BusinessDate
 
 
 class TravelStep(_Registered):
@@ -258,10 +284,13 @@ CaseStep = Annotated[
     | MappingStep
     | InterviewStep
     | MemberStep
+    | RecommendationStep
     | AllocationStep
     | AcceptanceStep
     | DeclineStep
     | WithdrawalStep
+    | PlannedStep
+    | EntryPermitStep
     | TravelStep
     | ArrivalStep
     | SettlementStep

@@ -224,3 +224,47 @@ def test_format_2_refuses_a_step_registered_before_the_one_before_it_naming_it()
     [problem] = problems(json.dumps(case))
     assert "steps.2: person_id not a member of the household" in problem
     assert "someone-else" not in problem  # the value is not echoed
+
+
+def test_every_format_2_step_becomes_its_command_with_its_registration_time():
+    from typing import get_args
+
+    from schemas.imports import CaseStep
+
+    at = "2020-06-01T09:00:00+02:00"
+    person = {"person_id": "reg-000300-b", "birth_date": "1990-01-01"}
+    fields = {
+        "member_added": {"person": person, "reason": "late_permit"},
+        "recommendation": {"municipality_number": "0301", "reason": "competence"},
+        "allocation": {"municipality_number": "0301"},
+        "decline": {"reason": "no_capacity"},
+        "withdrawal": {"reason": "other"},
+        "settlement_planned": {"planned_on": "2020-06-20"},
+        "entry_permit_extended": {"valid_until": "2020-12-31"},
+        "travel_booked": {"arrival_on": "2020-06-30"},
+        "arrival": {},
+        "settlement": {"person_ids": ["reg-000300-a"]},
+        "permit_date_corrected": {"reason": "registration_error"},
+        "settlement_date_corrected": {"person_id": "reg-000300-a", "reason": "other"},
+        "step_date_corrected": {"corrected": "acceptance", "reason": "other"},
+        "exit": {"reason": "moved_abroad"},
+    }
+    kinds = [m.model_fields["step"].annotation.__args__[0] for m in get_args(get_args(CaseStep)[0])]
+    steps = [
+        {"step": k, "on": "2020-06-01", "registered_at": at, **fields.get(k, {})} for k in kinds
+    ]
+    case = {
+        "format": "bosetting.case/2",
+        "case_id": "reg-000300",
+        "case_type": "resettlement",
+        "permit_date": "2020-01-10",
+        "registered_at": "2020-01-12T09:00:00+01:00",
+        "persons": [{"person_id": "reg-000300-a", "birth_date": "1984-03-01"}],
+        "steps": steps,
+    }
+    parsed = parse_lines([json.dumps(case)], register())
+    assert parsed.rejected == []
+    [(_, plan)] = parsed.plans
+    assert len(plan.steps) == len(kinds) == 18
+    assert {s.registered_at.isoformat() for s in plan.steps} == {at}
+    assert len({type(s) for s in plan.steps}) == 18  # each step its own command

@@ -25,11 +25,14 @@ from schemas.commands import (
     CorrectSettlementDate,
     CorrectStepDate,
     DeclineAllocation,
+    ExtendEntryPermit,
     GrantPermit,
     PersonSettlement,
+    PlanSettlement,
     RecordArrival,
     RecordCompetenceMapping,
     RecordExit,
+    RecordRecommendation,
     RecordSettlementApplication,
     RecordSettlementInterview,
     RegisterSettlement,
@@ -46,6 +49,7 @@ from schemas.imports import (
     ArrivalStep,
     CaseStep,
     DeclineStep,
+    EntryPermitStep,
     ExitStep,
     ImportedCase,
     ImportedCase2,
@@ -54,6 +58,8 @@ from schemas.imports import (
     MappingStep,
     MemberStep,
     PermitCorrectionStep,
+    PlannedStep,
+    RecommendationStep,
     SettlementCorrectionStep,
     SettlementStep,
     StepCorrectionStep,
@@ -261,6 +267,14 @@ def _command(step: CaseStep, command_id: str) -> Command:
             return RecordSettlementInterview(**common, held_on=on)
         case MemberStep(on=on, person=person, reason=reason):
             return AddHouseholdMember(**common, person=person, permit_date=on, reason=reason)
+        case RecommendationStep(on=on, municipality_number=number, reason=reason):
+            return RecordRecommendation(
+                **common, municipality_number=number, recommended_on=on, reason=reason
+            )
+        case PlannedStep(on=on, planned_on=planned):
+            return PlanSettlement(**common, planned_on=planned, registered_on=on)
+        case EntryPermitStep(on=on, valid_until=until):
+            return ExtendEntryPermit(**common, decided_on=on, valid_until=until)
         case AllocationStep(on=on, municipality_number=number):
             return AllocateToMunicipality(**common, municipality_number=number, allocated_on=on)
         case AcceptanceStep(on=on):
