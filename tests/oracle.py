@@ -55,22 +55,25 @@ def oracle(plans: list[HouseholdPlan], start: date, end: date) -> dict[str, dict
                 rows[group].append(pair)
     out: dict[str, dict[str, object]] = {"steering": _steering(plans, start, end)}
     for group, pairs in rows.items():
-        days = sorted((t1 - t0).days for t0, t1 in pairs)
-        n = len(days)
-        median = None
-        if n:
-            median = (
-                Fraction(days[n // 2]) if n % 2 else Fraction(days[n // 2 - 1] + days[n // 2], 2)
-            )
-        out[group] = {
-            "settled": n,
-            "within_3_months": sum(t1 <= _plus_months(t0, 3) for t0, t1 in pairs),
-            "within_6_months": sum(t1 <= _plus_months(t0, 6) for t0, t1 in pairs),
-            "within_12_months": sum(t1 <= _plus_months(t0, 12) for t0, t1 in pairs),
-            "mean_wait_days": Fraction(sum(days), n) if n else None,
-            "median_wait_days": median,
-        }
+        out[group] = group_figures(pairs)
     return out
+
+
+def group_figures(pairs: list[tuple[date, date]]) -> dict[str, object]:
+    """One group's figures from its (permit date, settlement date) pairs, the plain way."""
+    days = sorted((t1 - t0).days for t0, t1 in pairs)
+    n = len(days)
+    median = None
+    if n:
+        median = Fraction(days[n // 2]) if n % 2 else Fraction(days[n // 2 - 1] + days[n // 2], 2)
+    return {
+        "settled": n,
+        "within_3_months": sum(t1 <= _plus_months(t0, 3) for t0, t1 in pairs),
+        "within_6_months": sum(t1 <= _plus_months(t0, 6) for t0, t1 in pairs),
+        "within_12_months": sum(t1 <= _plus_months(t0, 12) for t0, t1 in pairs),
+        "mean_wait_days": Fraction(sum(days), n) if n else None,
+        "median_wait_days": median,
+    }
 
 
 def _steering(plans: list[HouseholdPlan], start: date, end: date) -> dict[str, tuple[int, int]]:

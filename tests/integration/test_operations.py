@@ -2,12 +2,10 @@
 the dev server's visibility store, and bulk import from an existing register."""
 
 import asyncio
-import calendar
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from fractions import Fraction
 from pathlib import Path
 
 import httpx
@@ -34,7 +32,7 @@ from tests.integration.conftest import (
     start_stack,
 )
 from tests.integration.test_api_http import read_records
-from tests.oracle import as_comparable, oracle
+from tests.oracle import as_comparable, group_figures, oracle
 from tests.waiting import holds, pause
 from workers.cli.demo import event_log_count, places_event_count
 from workers.figures.places import places_of_year
@@ -202,7 +200,8 @@ MIGRATION_MOMENTS = (
 
 def known_then(lines: list[dict], moment: datetime) -> dict[str, dict[str, object]]:
     """The waiting-time groups as the old register knew them at ``moment``, computed here from
-    the file alone: each step counts from when it was registered, corrections included."""
+    the file alone (and the oracle's plain arithmetic): each step counts from when it was
+    registered, corrections included."""
 
     def by(step: dict) -> bool:
         return datetime.fromisoformat(step["registered_at"]) <= moment
@@ -253,30 +252,7 @@ def known_then(lines: list[dict], moment: datetime) -> dict[str, dict[str, objec
                 pairs[group].append((permit[person], t1))
                 pairs["total"].append((permit[person], t1))
 
-    def months_later(d: date, n: int) -> date:
-        y, m = divmod(d.month - 1 + n, 12)
-        year, month = d.year + y, m + 1
-        return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
-
-    out: dict[str, dict[str, object]] = {}
-    for group, found in pairs.items():
-        days = sorted((t1 - t0).days for t0, t1 in found)
-        n = len(days)
-        out[group] = {
-            "settled": n,
-            "within_3_months": sum(t1 <= months_later(t0, 3) for t0, t1 in found),
-            "within_6_months": sum(t1 <= months_later(t0, 6) for t0, t1 in found),
-            "within_12_months": sum(t1 <= months_later(t0, 12) for t0, t1 in found),
-            "mean_wait_days": Fraction(sum(days), n) if n else None,
-            "median_wait_days": (
-                None
-                if not n
-                else Fraction(days[n // 2])
-                if n % 2
-                else Fraction(days[n // 2 - 1] + days[n // 2], 2)
-            ),
-        }
-    return out
+    return {group: group_figures(found) for group, found in pairs.items()}
 
 
 async def test_a_format_2_migration_reproduces_what_the_old_register_knew_at_each_moment(
