@@ -151,6 +151,14 @@ class FakePlaces:
     async def ledgers(self, year: int) -> list[PlacesLedger]:
         return self.by_year.get(year, [])
 
+    async def ledger(self, municipality_number: str, year: int) -> PlacesLedger:
+        found = [
+            x for x in self.by_year.get(year, []) if x.municipality_number == municipality_number
+        ]
+        return (
+            found[0] if found else PlacesLedger(municipality_number=municipality_number, year=year)
+        )
+
     async def record_decision(
         self, municipality_number: str, year: int, decision: RecordPlacesDecision
     ) -> PlacesLedger:

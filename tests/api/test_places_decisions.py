@@ -74,3 +74,41 @@ async def test_a_bad_decision_names_its_field_and_changes_nothing(places) -> Non
     )
     assert other.status_code == 422  # the key was used for another decision
     assert [d.decided for _, _, d in fake.decided] == [15]
+
+
+async def test_the_request_and_its_adjustment_are_the_directorates(places) -> None:
+    api, fake = places
+    adjusting = await api.client.post(
+        "/municipalities/0301/places/2026",
+        json={**DECISION, "adjusted": 12},
+        headers=keyed(api, "oslo"),
+    )
+    assert adjusting.status_code == 403
+    assert "adjusted" in adjusting.text
+    assert fake.decided == []
+    first = await api.client.post(
+        "/municipalities/0301/places/2026", json=DECISION, headers=keyed(api, "oslo")
+    )
+    assert first.status_code == 200
+    adjusted = await api.client.post(
+        "/municipalities/0301/places/2026",
+        json={**DECISION, "adjusted": 12},
+        headers=keyed(api, "caseworker"),
+    )
+    assert adjusted.status_code == 200
+    # The council revises its decision: the request as it stands, the adjustment kept.
+    revised = await api.client.post(
+        "/municipalities/0301/places/2026",
+        json={**DECISION, "decided": 12},
+        headers=keyed(api, "oslo"),
+    )
+    assert revised.status_code == 200, revised.text
+    assert revised.json()["adjusted"] == 12
+    lowered = await api.client.post(
+        "/municipalities/0301/places/2026",
+        json={**DECISION, "requested": 5, "adjusted": 12, "decided": 12},
+        headers=keyed(api, "oslo"),
+    )
+    assert lowered.status_code == 403
+    assert "requested" in lowered.text
+    assert [d.decided for _, _, d in fake.decided] == [15, 15, 12]

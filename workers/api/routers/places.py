@@ -1,7 +1,8 @@
 """A municipality council's decision on places (the places it will settle in a year): the
-municipality records its own, the directorate any (an adjusted request, or on the
-municipality's behalf). Recording it again revises it. The places ledger's workflow keeps it
-(workers/services/places.py); the answer is the year's places as the reader may see them."""
+municipality records its own (the directorate's request and adjustment as they stand), the
+directorate any (an adjusted request, or on the municipality's behalf). Recording it again
+revises it. The places ledger's workflow keeps it (workers/services/places.py); the answer
+is the year's places as the reader may see them."""
 
 from typing import Annotated, cast
 
@@ -92,5 +93,29 @@ async def record_places_decision(
             key,
         ),
     )
+    if principal.role is Role.MUNICIPALITY:
+        decision = _keep_the_directorates_numbers(
+            decision, (await context.places.ledger(municipality_number, year)).decision
+        )
     ledger = await context.places.record_decision(municipality_number, year, decision)
     return places_of(places_view(principal, ledger))
+
+
+def _keep_the_directorates_numbers(
+    decision: RecordPlacesDecision, current: RecordPlacesDecision | None
+) -> RecordPlacesDecision:
+    """The request and its adjustment are the directorate's: a municipality records its
+    council's decision, repeating the request as it stands (the first decision brings the
+    request the council answered); an adjustment left out is kept as it stands."""
+    if current is None:
+        if decision.adjusted is not None:
+            raise HTTPException(403, "adjusted: only the directorate adjusts a request")
+        return decision
+    if decision.adjusted is None:
+        decision = decision.model_copy(update={"adjusted": current.adjusted})
+    for field in ("requested", "requested_unaccompanied_minors", "adjusted"):
+        if getattr(decision, field) != getattr(current, field):
+            raise HTTPException(
+                403, f"{field}: the directorate's request; a municipality may not change it"
+            )
+    return decision

@@ -76,7 +76,8 @@ def _decision_form(who: Reader) -> list[Input | Group]:
     assert who.principal is not None
     fields = inputs_of(request_model(RecordPlacesDecision), form="places")
     if who.principal.role is Role.MUNICIPALITY:
-        return fields
+        # The adjusted request is the directorate's to set (routers/places.py).
+        return [f for f in fields if not (isinstance(f, Input) and f.name == "adjusted")]
     options = config_of(who.request).municipalities
     return [
         Input(
