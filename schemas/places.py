@@ -84,6 +84,18 @@ class Reservation(BaseModel):
         return self.persons - self.used
 
 
+class TakenChange(BaseModel):
+    """A change in the places taken (used, held) that the ledger has yet to record as a
+    PlacesTaken event: recorded behind the update that made it, in order."""
+
+    on: BusinessDate
+    used: int
+    held: int
+    used_unaccompanied_minors: int
+    held_unaccompanied_minors: int
+    registered_at: RecordedMoment | None = None
+
+
 class PlacesLedger(BaseModel):
     municipality_number: MunicipalityNumber
     year: int
@@ -93,6 +105,9 @@ class PlacesLedger(BaseModel):
     used_unaccompanied_minors: int = 0
     last_sequence: int = 0
     """The last event of the places stream (places_stream_id) the ledger has recorded."""
+    unrecorded: list[TakenChange] = []
+    """Changes in the places taken not yet in the event log (the ledger records them behind
+    its updates, so that a reservation does not wait for the write)."""
     decisions: list[CommandId] = []
     """The command ids of the decisions recorded: a repeated one changes nothing (an import
     run again replays its decisions in order, and must not record them twice)."""

@@ -12,7 +12,8 @@ places are taken by (``PlacesTaken``: the change in used and held, as a reader w
 clearance sees them): the read side and the dashboard show decided against used and held
 places from them, as of any moment. A decision records an event for each part it changes,
 so a repeated one records none; a reservation, release or use records one when it changes
-the counts."""
+the counts, behind the update (the main loop writes them in order, in batches), so an
+allocation does not wait for it."""
 
 import asyncio
 from datetime import date, datetime
@@ -35,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         ReleasePlaces,
         Reservation,
         ReservePlaces,
+        TakenChange,
         UsePlaces,
         places_stream_id,
     )
@@ -93,11 +95,22 @@ class MunicipalityPlacesWorkflow:
 
     @workflow.run
     async def run(self, ledger: PlacesLedger) -> PlacesLedger:
-        await workflow.wait_condition(
-            lambda: (
-                workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished()
+        """Record what the updates changed in the places taken, in order and in batches,
+        behind them; continue as new when Temporal suggests it (what is unrecorded goes
+        along in the state)."""
+        while True:
+            await workflow.wait_condition(
+                lambda: (
+                    bool(self._ledger.unrecorded)
+                    or (
+                        workflow.info().is_continue_as_new_suggested()
+                        and workflow.all_handlers_finished()
+                    )
+                )
             )
-        )
+            if not self._ledger.unrecorded:
+                break
+            await self._record_taken()
         workflow.continue_as_new(self._ledger)
 
     @workflow.query
@@ -145,7 +158,7 @@ class MunicipalityPlacesWorkflow:
             )
 
     @workflow.update
-    async def reserve(self, request: ReservePlaces) -> PlacesLedger:
+    def reserve(self, request: ReservePlaces) -> PlacesLedger:
         """Hold places; a repeat with more persons grows the reservation (a member joined the
         household), one with the same or fewer changes nothing."""
         before = self._ledger.visible_taken()
@@ -161,7 +174,7 @@ class MunicipalityPlacesWorkflow:
             reservation.persons = max(reservation.persons, request.persons + reservation.used)
             # A protected member who joins marks the household's places as protected.
             reservation.protected_identity |= request.protected_identity
-        await self._record_taken(before, request.registered_at)
+        self._note_taken(before, request.registered_at)
         return self._ledger
 
     @reserve.validator
@@ -189,18 +202,18 @@ class MunicipalityPlacesWorkflow:
             )
 
     @workflow.update
-    async def release(self, request: ReleasePlaces) -> PlacesLedger:
+    def release(self, request: ReleasePlaces) -> PlacesLedger:
         before = self._ledger.visible_taken()
         reservation = self._ledger.reservations.get(request.reservation_id)
         if reservation is not None:
             # Places already used stay used; only what is still held goes back.
             reservation.persons = reservation.used
             reservation.released = True
-        await self._record_taken(before, request.registered_at)
+        self._note_taken(before, request.registered_at)
         return self._ledger
 
     @workflow.update
-    async def use(self, request: UsePlaces) -> PlacesLedger:
+    def use(self, request: UsePlaces) -> PlacesLedger:
         """Never refused: a settlement is a fact, and the ledger records what happened even
         when it had no reservation for it (places used can exceed places decided)."""
         before = self._ledger.visible_taken()
@@ -216,15 +229,15 @@ class MunicipalityPlacesWorkflow:
             self._ledger.used_unaccompanied_minors += newly
         else:
             self._ledger.used += newly
-        await self._record_taken(before, request.registered_at)
+        self._note_taken(before, request.registered_at)
         return self._ledger
 
-    async def _record_taken(
+    def _note_taken(
         self, before: tuple[int, int, int, int], registered_at: datetime | None
     ) -> None:
-        """A PlacesTaken event with what an update changed in the counts a reader without
-        clearance sees (a protected household's places change nothing there). The change is
-        measured before any await, so two updates in flight each record their own."""
+        """Note what an update changed in the counts a reader without clearance sees (a
+        protected household's places change nothing there), for the main loop to record as
+        PlacesTaken: the update answers without waiting for the write."""
         if not workflow.patched(PLACES_EVENTS):
             return
         ledger = self._ledger
@@ -232,21 +245,40 @@ class MunicipalityPlacesWorkflow:
         if not any(change):
             return
         now = workflow.now()
-        taken = PlacesTaken(
-            municipality_number=ledger.municipality_number,
-            year=ledger.year,
-            used=change[0],
-            held=change[1],
-            used_unaccompanied_minors=change[2],
-            held_unaccompanied_minors=change[3],
-        )
-        async with self._recording:
-            stream = places_stream_id(ledger.municipality_number, ledger.year)
-            sequence = ledger.last_sequence
-            ledger.last_sequence += 1
-            await record_events(
-                stream,
-                sequence,
-                [(min(registered_at or now, now).date(), taken)],
+        ledger.unrecorded.append(
+            TakenChange(
+                on=min(registered_at or now, now).date(),
+                used=change[0],
+                held=change[1],
+                used_unaccompanied_minors=change[2],
+                held_unaccompanied_minors=change[3],
                 registered_at=registered_at,
             )
+        )
+
+    async def _record_taken(self) -> None:
+        """Record what is unrecorded, in one write, under the decisions' lock (one sequence)."""
+        ledger = self._ledger
+        async with self._recording:
+            batch = list(ledger.unrecorded)
+            where = {"municipality_number": ledger.municipality_number, "year": ledger.year}
+            await record_events(
+                places_stream_id(ledger.municipality_number, ledger.year),
+                ledger.last_sequence,
+                [
+                    (
+                        c.on,
+                        PlacesTaken(
+                            **where,
+                            used=c.used,
+                            held=c.held,
+                            used_unaccompanied_minors=c.used_unaccompanied_minors,
+                            held_unaccompanied_minors=c.held_unaccompanied_minors,
+                        ),
+                    )
+                    for c in batch
+                ],
+                registered_each=[c.registered_at for c in batch],
+            )
+            ledger.last_sequence += len(batch)
+            del ledger.unrecorded[: len(batch)]

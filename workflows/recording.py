@@ -35,25 +35,26 @@ async def record_events(
     traceparent: str | None = None,
     dossier: Callable[[int], CaseDossier] | None = None,
     registered_at: datetime | None = None,
+    registered_each: Sequence[datetime | None] | None = None,
 ) -> list[CaseEvent]:
     """Append events to the event log, all or none; returns them as written.
 
     Ids and recording times are minted here, in the workflow, so that a retried activity
     writes the very same events (the log skips ids it already has). An imported step's
-    events keep the time the old register registered it (``registered_at``; never later
-    than now)."""
+    events keep the time the old register registered it (``registered_at``, or one per event
+    in ``registered_each``; never later than now)."""
     now = workflow.now()
-    recorded_at = now if registered_at is None else min(registered_at, now)
+    registered = list(registered_each or [registered_at] * len(events))
     case_events = [
         CaseEvent(
             event_id=workflow.uuid4(),
             case_id=stream_id,
             sequence=last_sequence + 1 + i,
             business_date=business_date,
-            recorded_at=recorded_at,
+            recorded_at=now if moment is None else min(moment, now),
             data=data,
         )
-        for i, (business_date, data) in enumerate(events)
+        for i, ((business_date, data), moment) in enumerate(zip(events, registered, strict=True))
     ]
     await workflow.execute_activity(
         RECORD_CASE_EVENTS,

@@ -21,7 +21,7 @@ from workers.platform.temporal import connect
 from workers.processes.embedded import EmbeddedStack, settings_env
 from workers.services.cases import CaseService
 from workers.services.places import PlacesService
-from workers.services.plans import HouseholdPlan, drive, ensure_places
+from workers.services.plans import HouseholdPlan, drive, ensure_places, places_recorded
 
 __all__ = ["eventually"]
 
@@ -65,7 +65,9 @@ class RunningStack:
         """Decide places for the households, then take them through their workflows."""
         await ensure_places(self.places, plans, label="test")
         await drive(self.cases, plans)
-        # Decisions, and the places each allocation, release and settlement took.
+        # Decisions, and the places each allocation, release and settlement took (the
+        # ledgers write those behind their updates).
+        await places_recorded(self.places, plans)
         self.places_events = await places_event_count(self.register)
 
 

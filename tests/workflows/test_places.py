@@ -18,6 +18,7 @@ from schemas.errors import INVALID_COMMAND, CommandRejected
 from schemas.places import RecordPlacesDecision, places_stream_id
 from schemas.ports import NO_PLACES_LEFT
 from tests.factories import household
+from tests.waiting import eventually
 from tests.workflows.conftest import own_ledger
 from workers.services.cases import CaseService
 from workers.services.places import PlacesService
@@ -38,6 +39,15 @@ async def ready_case(cases: CaseService, births=ADULTS) -> str:
         case_id, RecordSettlementInterview(command_id="i", held_on=date(2021, 1, 20))
     )
     return case_id
+
+
+async def recorded(places: PlacesService, number: str) -> None:
+    """The ledger writes what its updates took behind them: wait until it has."""
+
+    async def none_left() -> bool:
+        return not (await places.ledger(number, 2021)).unrecorded
+
+    await eventually(none_left, within_s=10, what="the ledger's places events")
 
 
 def allocate(number: str, command_id: str = "a") -> AllocateToMunicipality:
@@ -210,6 +220,7 @@ async def test_a_decision_is_recorded_as_events_on_the_places_stream_once(cases,
 
     # An allocation holds places: what is taken is an event too.
     await cases.execute(await ready_case(cases), allocate(number))
+    await recorded(places, number)
     taken = event_log.of(stream)[3]
     assert (taken.type, taken.sequence) == ("PlacesTaken", 4)
     assert (taken.data.used, taken.data.held) == (0, 2)
@@ -228,18 +239,19 @@ async def test_what_the_places_are_taken_by_is_an_event_a_protected_household_st
     number = await small_municipality(places, decided=6)
     stream = places_stream_id(number, 2021)
 
-    def taken() -> list[tuple[int, int]]:
+    async def taken() -> list[tuple[int, int]]:
+        await recorded(places, number)
         return [(e.data.used, e.data.held) for e in event_log.of(stream) if e.type == "PlacesTaken"]
 
     first = await ready_case(cases)
     await cases.execute(first, allocate(number))
-    assert taken() == [(0, 2)]
+    assert await taken() == [(0, 2)]
     await cases.execute(first, AcceptAllocation(command_id="ok", accepted_on=date(2021, 3, 5)))
     settled = [
         PersonSettlement(person_id=f"{first}-p{i}", settled_on=date(2021, 4, 1)) for i in (0, 1)
     ]
     await cases.execute(first, RegisterSettlement(command_id="s", settlements=settled))
-    assert taken() == [(0, 2), (2, -2)]  # changes: held, then used instead of held
+    assert await taken() == [(0, 2), (2, -2)]  # changes: held, then used instead of held
 
     # A household with a protected member: its places are in the ledger, not in the events.
     protected_case = f"case-{uuid.uuid4().hex[:10]}"
@@ -251,7 +263,7 @@ async def test_what_the_places_are_taken_by_is_an_event_a_protected_household_st
     )
     await cases.execute(protected_case, allocate(number))
     assert (await places.ledger(number, 2021)).reserved == 2
-    assert taken() == [(0, 2), (2, -2)]
+    assert await taken() == [(0, 2), (2, -2)]
 
     # A decline gives the places back.
     second = await ready_case(cases)
@@ -262,4 +274,4 @@ async def test_what_the_places_are_taken_by_is_an_event_a_protected_household_st
             command_id="no", declined_on=date(2021, 3, 3), reason=DeclineReason.NO_CAPACITY
         ),
     )
-    assert taken() == [(0, 2), (2, -2), (0, 2), (0, -2)]
+    assert await taken() == [(0, 2), (2, -2), (0, 2), (0, -2)]

@@ -162,7 +162,7 @@ def import_cases(
     from workers.services.cases import CaseService
     from workers.services.importer import LineProblem, import_plans, parse_lines
     from workers.services.places import PlacesService
-    from workers.services.plans import ensure_places
+    from workers.services.plans import ensure_places, places_recorded
 
     settings = Settings()
     with path.open(encoding="utf-8") as lines:
@@ -202,6 +202,8 @@ def import_cases(
             result = await import_plans(
                 service, parsed.plans, on_done=lambda: progress.advance(task)
             )
+        # The ledgers write what the imported steps took behind their updates: done is done.
+        await places_recorded(places, plans)
         result.failed = sorted([*refused, *result.failed], key=lambda p: p.line)
         for problem in result.failed:
             console.print(f"[red]failed[/] {problem}")

@@ -27,7 +27,7 @@ from workers.platform.temporal import connect
 from workers.processes.embedded import EmbeddedStack
 from workers.services.cases import CaseService
 from workers.services.places import PlacesService
-from workers.services.plans import HouseholdPlan, drive, ensure_places
+from workers.services.plans import HouseholdPlan, drive, ensure_places, places_recorded
 from workers.simulation.cohort2020 import REFERENCE_2020, generate_2020
 from workers.simulation.synthetic import generate
 
@@ -111,6 +111,7 @@ async def run_cohort(
         with progress:
             cases = progress.add_task("Households through their workflows", total=len(plans))
             await drive(service, plans, on_done=lambda: progress.advance(cases))
+            await places_recorded(places, plans)
             # The households' events, and the places streams' (decisions, places taken).
             expected_events = sum(p.event_count for p in plans) + await places_event_count(
                 db.sessionmaker(register)

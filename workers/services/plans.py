@@ -2,6 +2,7 @@
 through the workflows. The demo's synthetic cohort and the importer both produce plans; the
 demo, the importer and the tests all drive them the same way, through CaseService."""
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -105,6 +106,22 @@ async def drive(
         await drive_household(service, plan)
 
     await for_each(plans, one, concurrency=concurrency, on_done=on_done)
+
+
+async def places_recorded(
+    places: PlacesService, plans: list[HouseholdPlan], *, within_s: float = 120.0
+) -> None:
+    """Wait until the ledgers the plans allocated in have written every change in their
+    places taken to the event log (they write them behind their updates)."""
+    keys = sorted(
+        {(a.municipality_number, a.allocated_on.year) for p in plans for a in p.allocations}
+    )
+    deadline = asyncio.get_running_loop().time() + within_s
+    for number, year in keys:
+        while (await places.ledger(number, year)).unrecorded:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"the places ledger {number}/{year} is still recording")
+            await asyncio.sleep(0.05)
 
 
 async def ensure_places(
