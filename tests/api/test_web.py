@@ -301,6 +301,7 @@ async def test_the_council_decision_is_registered_on_the_places_page(
         assert page.status_code == 200
         assert 'name="decided"' in page.text
         assert 'name="municipality_number"' not in page.text  # its own, always
+        assert 'name="adjusted"' not in page.text  # the adjustment is the directorate's
         form = {
             "csrf": csrf_of(page.text),
             "key": "k-places-1",
@@ -324,6 +325,7 @@ async def test_the_council_decision_is_registered_on_the_places_page(
         await sign_in(web.client, "caseworker", purpose=None)
         page = await web.client.get("/app/places?year=2026")
         assert 'id="f-places-municipality-number"' in page.text
+        assert 'name="adjusted"' in page.text
         no_place = await web.client.post(
             "/app/places",
             data={**form, "decided": "3", "key": "k-places-3", "csrf": csrf_of(page.text)},

@@ -98,8 +98,8 @@ class _BatchState:
         self._waits = waits
         self._records = records
         self._places = places
-        self._new: dict[type[Any], list[Row]] = {model: [] for model in _VERSIONED}
-        self._closed: dict[type[Any], list[Row]] = {model: [] for model in _VERSIONED}
+        self._new: dict[type[Any], list[Row]] = {model: [] for model in _WRITTEN}
+        self._closed: dict[type[Any], list[Row]] = {model: [] for model in _WRITTEN}
 
     @classmethod
     async def load(cls, session: AsyncSession, stream_ids: set[str]) -> "_BatchState":
@@ -136,7 +136,7 @@ class _BatchState:
 
     async def write(self) -> None:
         await self._streams.write(self._session)
-        for model in _VERSIONED:
+        for model in _WRITTEN:
             table = cast(Table, model.__table__)
             # Every row of a table has every column: one statement, many rows.
             await insert_rows(self._session, table, self._new[model])
@@ -444,7 +444,8 @@ class _BatchState:
             self._new[model].append(successor)
 
 
-_VERSIONED = (
+# The tables a batch writes: versions opened and closed, and (places taken) rows that add up.
+_WRITTEN = (
     SettledPersonVersion,
     PersonWaitVersion,
     QualificationRecordVersion,
