@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from schemas.envelope import KafkaRecord, to_kafka
+from schemas.envelope import KafkaRecord, Seal, to_kafka
 from schemas.events import CaseEvent
 from workers.platform.register import EventLogRow
 
@@ -34,8 +34,14 @@ class EventSink(Protocol):
     async def close(self) -> None: ...
 
 
-def _logged_event(row: EventLogRow) -> KafkaRecord:
-    return to_kafka(CaseEvent.model_validate_json(row.payload), row.traceparent)
+def logged_events(seal: Seal | None = None) -> Callable[[EventLogRow], KafkaRecord]:
+    """How an event-log row becomes its record on the case-events topic: sealed when the
+    topic keys are set (always, in the processes: ``Settings.topic_seal``)."""
+
+    def record(row: EventLogRow) -> KafkaRecord:
+        return to_kafka(CaseEvent.model_validate_json(row.payload), row.traceparent, seal)
+
+    return record
 
 
 class OutboxPublisher:
@@ -45,7 +51,7 @@ class OutboxPublisher:
         connect: Callable[[], Awaitable[EventSink]],
         *,
         table: Any = EventLogRow,
-        to_record: Callable[[Any], KafkaRecord] = _logged_event,
+        to_record: Callable[[Any], KafkaRecord] = logged_events(),
         pending: Any = None,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,

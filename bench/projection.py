@@ -4,8 +4,9 @@ noisy; only ratios travel).
 
 1. Produce N synthetic case events to a fresh topic on the embedded broker.
 2. Raw consume: read them all with aiokafka, doing nothing else. This is the baseline.
-   Then consume and parse: the same reads, each record parsed into a validated case event as
-   the projection does first. Shown for the ceiling it puts on any projection of them.
+   Then consume and parse: the same reads, each record opened (the topic seal) and parsed
+   into a validated case event as the projection does first. Shown for the ceiling it puts
+   on any projection of them.
 3. Projection into SQLite, then into PostgreSQL: the same reads, each batch applied exactly
    once (rows, positions and applied event ids in one transaction), as the projection does.
 4. Freshness: produce at a steady rate while the SQLite projection runs, and take, per event,
@@ -39,6 +40,7 @@ from schemas.events import (
 )
 from tests.postgres import PostgresServer, free_port
 from workers.platform import db
+from workers.platform.codec import TopicSeal, new_key, parse_keys
 from workers.platform.kafka import ensure_topic
 from workers.platform.logging import configure_logging
 from workers.platform.settings import Settings
@@ -49,6 +51,9 @@ from workers.projection.consumer import tune_garbage_collector
 
 PARTITIONS = 6
 SENT_HEADER = "bench-sent-ns"
+SEAL = TopicSeal(parse_keys(f"bench={new_key()}", "topic_keys"))
+"""Records are sealed on the topic as the case worker seals them, so parsing and the
+projection pay for opening them as the projection does."""
 
 
 def bench_events(count: int) -> list[CaseEvent]:
@@ -101,7 +106,7 @@ async def produce(bootstrap: str, topic: str, events: list[CaseEvent]) -> None:
     try:
         pending = []
         for event in events:
-            k = to_kafka(event)
+            k = to_kafka(event, seal=SEAL)
             pending.append(await producer.send(topic, k.value, key=k.key, headers=list(k.headers)))
         await asyncio.gather(*pending)
     finally:
@@ -149,7 +154,7 @@ async def raw_rate(bootstrap: str, topic: str, expected: int) -> float:
 async def parse_rate(bootstrap: str, topic: str, expected: int) -> float:
     async def parse(records: list[Record]) -> None:
         for r in records:
-            from_kafka(r.headers, r.value)
+            from_kafka(r.headers, r.value, SEAL)
 
     return expected / await consume(bootstrap, topic, expected, parse)
 
@@ -161,7 +166,7 @@ async def projection_rate(bootstrap: str, topic: str, expected: int, url: str) -
 
     async def project(records: list[Record]) -> None:
         async with sessions.begin() as session:
-            await apply_batch(session, "bench", topic, records, {})
+            await apply_batch(session, "bench", topic, records, {}, seal=SEAL)
 
     try:
         return expected / await consume(bootstrap, topic, expected, project)
@@ -181,7 +186,7 @@ async def freshness(
 
     async def project(records: list[Record]) -> None:
         async with sessions.begin() as session:
-            await apply_batch(session, "bench", topic, records, {})
+            await apply_batch(session, "bench", topic, records, {}, seal=SEAL)
         done = time.monotonic_ns()
         for r in records:
             sent = dict(r.headers).get(SENT_HEADER)
@@ -198,7 +203,7 @@ async def freshness(
                 due = start + i / rate
                 if (wait := due - time.monotonic()) > 0:
                     await asyncio.sleep(wait)
-                k = to_kafka(event)
+                k = to_kafka(event, seal=SEAL)
                 headers = [*k.headers, (SENT_HEADER, str(time.monotonic_ns()).encode())]
                 await producer.send(topic, k.value, key=k.key, headers=headers)
             await producer.flush()

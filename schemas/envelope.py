@@ -2,10 +2,19 @@
 
 Attributes go to ``ce_*`` headers, the event data is the JSON value, and the key is the
 case id so that all of a case's events land, in order, on one partition.
+
+With a ``Seal`` (the topic keys, ``workers/platform/codec.py``) the value is the data sealed:
+AES-256-GCM bound to the event id, its key named in the ``sealedwith`` extension attribute,
+and the ``datacontenttype`` (the binding's ``content-type`` header) is
+``application/octet-stream``. The attributes stay readable (they say what happened to which
+case and when, never where); the data (municipality, reception centre, the members' dates)
+opens only with the key. Records written before sealing was turned on stay readable as they
+are.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
@@ -18,8 +27,21 @@ TYPE_PREFIX = "no.bosetting.case."
 _data_adapter: TypeAdapter[EventData] = TypeAdapter(EventData)
 
 
+SEALED = "application/octet-stream"
+
+
 class EnvelopeError(ValueError):
     """A record on the topic is not a case event this code understands."""
+
+
+class Seal(Protocol):
+    """Seals and opens a record's value; ``open`` raises ValueError saying why it cannot."""
+
+    key_id: str
+
+    def seal(self, plain: bytes, bound_to: bytes) -> bytes: ...
+
+    def open(self, key_id: str, sealed: bytes, bound_to: bytes) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -40,9 +62,12 @@ def cloudevent_type(data_type: str, schema_version: int = SCHEMA_VERSION) -> str
     return f"{TYPE_PREFIX}{data_type}.v{schema_version}"
 
 
-def to_kafka(event: CaseEvent, traceparent: str | None = None) -> KafkaRecord:
+def to_kafka(
+    event: CaseEvent, traceparent: str | None = None, seal: Seal | None = None
+) -> KafkaRecord:
     """``traceparent``: the W3C trace context of the step that recorded the event (CloudEvents'
-    distributed tracing extension), so consumers can link their work to it."""
+    distributed tracing extension), so consumers can link their work to it. ``seal``: seal
+    the data (every case event on the topic is sealed when topic keys are set)."""
     data = event.data.model_dump(mode="json")
     tracing = {"traceparent": traceparent} if traceparent else {}
     ce = CloudEvent(
@@ -60,16 +85,32 @@ def to_kafka(event: CaseEvent, traceparent: str | None = None) -> KafkaRecord:
         },
         data=data,
     )
-    return KafkaRecord.binary(event.case_id, ce)
+    record = KafkaRecord.binary(event.case_id, ce)
+    if seal is None:
+        return record
+    # The Kafka binding carries datacontenttype as the content-type header.
+    headers = [(k, v) for k, v in record.headers if k != "content-type"]
+    return KafkaRecord(
+        key=record.key,
+        headers=[
+            *headers,
+            ("content-type", SEALED.encode()),
+            ("ce_sealedwith", seal.key_id.encode()),
+        ],
+        value=seal.seal(record.value, bound_to=str(event.event_id).encode()),
+    )
 
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time")
 
 
 def from_kafka(
-    headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes
+    headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...],
+    value: bytes,
+    seal: Seal | None = None,
 ) -> CaseEvent:
-    """Parse a Kafka record into a case event, or raise EnvelopeError saying why.
+    """Parse a Kafka record into a case event, or raise EnvelopeError saying why. A sealed
+    record needs ``seal`` to open it.
 
     Reading is the hot path of the projection, so it reads the binary-mode headers directly
     (the CloudEvents Kafka binding: one ``ce_<attribute>`` header per attribute, the data as
@@ -89,6 +130,13 @@ def from_kafka(
     name, _, version = ce_type[len(TYPE_PREFIX) :].rpartition(".v")
     if version != str(SCHEMA_VERSION):
         raise EnvelopeError(f"type: schema version {version!r} is not supported")
+    if "ce_sealedwith" in attrs:
+        if seal is None:
+            raise EnvelopeError("data: sealed, and no topic key is configured to open it")
+        try:
+            value = seal.open(attrs["ce_sealedwith"], value, attrs["ce_id"].encode())
+        except ValueError as exc:
+            raise EnvelopeError(f"data: {exc}") from None
     try:
         data = _data_adapter.validate_json(value)  # parsed and validated in one pass
         if data.type != name:

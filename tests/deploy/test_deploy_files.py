@@ -112,10 +112,10 @@ def test_compose_runs_real_commands_with_real_settings_after_provisioning():
             assert needed in services, f"{name} depends on a missing service {needed}"
     for part in ("worker", "projection", "api", "monitor"):
         assert set(ours[part]["depends_on"]) == {"migrate", "topics", "search-attributes"}
-        # Temporal histories hold personal data: no stack without a payload key.
-        assert ours[part]["environment"]["BOSETTING_PAYLOAD_KEYS"].startswith(
-            "${BOSETTING_PAYLOAD_KEYS:?"
-        )
+        # Temporal histories hold personal data, and the case-events topic where households
+        # live: no stack without a payload key and a topic key.
+        for keys in ("BOSETTING_PAYLOAD_KEYS", "BOSETTING_TOPIC_KEYS"):
+            assert ours[part]["environment"][keys].startswith(f"${{{keys}:?")
     assert {"temporal", "kafka", "postgres", "prometheus", "grafana"} <= set(services)
     kafka = services["kafka"]["environment"]
     assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
@@ -145,6 +145,7 @@ def test_the_manifests_run_every_part_and_provision_as_jobs():
               for k, v in {**d.get("data", {}), **d.get("stringData", {})}.items()}  # fmt: skip
     assert set(config) <= _settings_keys()
     assert "BOSETTING_PAYLOAD_KEYS" in config  # histories hold personal data: encrypted
+    assert "BOSETTING_TOPIC_KEYS" in config  # the topic says where households live: sealed
     deployments = {d["metadata"]["name"]: d for d in by_kind["Deployment"]}
     # One projection consumer per partition.
     replicas = deployments["bosetting-projection"]["spec"]["replicas"]

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from schemas.envelope import from_kafka
+from schemas.events import CaseEvent
 from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.waiting import pause
 from workers.platform.temporal import connect
@@ -264,6 +266,17 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
             assert not feed or b"case-canary" not in record
             for canary in canaries + ([PROTECTED] if topic == s.settings.kafka_feed_topic else []):
                 assert canary.encode() not in record, f"{canary} on {topic}"
+    # The case topic: every record's data sealed; the protected household's municipality
+    # nowhere in the bytes, yet there for the stack's own key to open (so the scan can tell).
+    opened: list[CaseEvent] = []
+    for m in await read_records(s.settings.kafka_bootstrap_servers, s.settings.kafka_topic):
+        headers = dict(m.headers)
+        assert headers["ce_sealedwith"] == b"dev"
+        assert b"municipality" not in m.value
+        if headers["ce_subject"] == b"case-canary":
+            assert b"0301" not in m.value
+            opened.append(from_kafka(m.headers, m.value, s.settings.topic_seal()))
+    assert "0301" in {getattr(e.data, "municipality_number", None) for e in opened}
     client = await connect(s.settings)
     histories = 0
     async for execution in client.list_workflows():

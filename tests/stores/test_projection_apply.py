@@ -22,6 +22,7 @@ from schemas.events import (
 )
 from tests.waiting import holds
 from workers.figures.queries import projection_status, waiting_on, waiting_time
+from workers.platform.codec import TopicSeal, new_key, parse_keys
 from workers.projection.apply import apply_batch
 from workers.projection.batch import Record
 from workers.projection.store import ConsumerPosition, DeadLetter, StreamProgress
@@ -131,6 +132,25 @@ async def test_an_unreadable_record_goes_to_dead_letters_and_does_not_block(proj
     assert [(d.partition, d.offset) for d in letters] == [(0, 0)]
     assert position is not None
     assert position.next_offset == 5
+
+
+async def test_sealed_records_are_opened_and_those_that_do_not_open_are_dead_lettered(
+    projection_db,
+):
+    seal = TopicSeal(parse_keys(f"k1={new_key()}", "topic_keys"))
+    events = case_events()
+    sealed = [to_kafka(e, seal=seal) for e in events]
+    stranger = to_kafka(case_events("case-0002")[0], seal=TopicSeal(parse_keys(f"k9={new_key()}")))
+    recs = [Record(0, i, k.headers, k.value) for i, k in enumerate([*sealed, stranger])]
+    async with projection_db.begin() as session:
+        result = await apply_batch(session, CONSUMER, TOPIC, recs, {}, seal=seal)
+    assert (result.applied, result.dead_letters) == (4, 1)
+    report = await waiting_time(projection_db, date(2020, 1, 1), date(2020, 12, 31))
+    assert report.group("total").settled == 2
+    async with projection_db() as session:
+        [letter] = (await session.scalars(select(DeadLetter))).all()
+    assert letter.offset == 4
+    assert "'k9', which is not configured" in letter.error
 
 
 async def test_events_after_a_gap_are_applied_once_and_the_gap_closes(projection_db):

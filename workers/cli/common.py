@@ -12,9 +12,8 @@ import typer
 from rich.console import Console
 
 from workers.figures.periods import BadValue, parse_day, parse_moment, parse_period
-from workers.platform import db
 from workers.platform.logging import configure_logging
-from workers.platform.settings import Settings
+from workers.platform.settings import CannotStart, Settings
 
 console = Console()
 if not console.is_terminal:
@@ -103,7 +102,7 @@ def exit_on_stack_error(run: Callable[[], object]) -> object:
 
     try:
         return run()
-    except (StackError, db.SchemaOutOfDate) as exc:
+    except (StackError, CannotStart) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
 

@@ -9,7 +9,7 @@ import typer
 
 from workers.cli import cases, dev, figures, operations, parts, places, simulation
 from workers.cli.common import console
-from workers.platform import db
+from workers.platform.settings import CannotStart
 
 app = typer.Typer(
     help="Bosetting: settlement cases on Temporal and Kafka, with exact waiting-time figures.",
@@ -33,7 +33,7 @@ def main() -> None:
         app()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except db.SchemaOutOfDate as exc:  # the operator's to fix: one line, no traceback
+    except CannotStart as exc:  # the operator's to fix: one line, no traceback
         console.print(f"[red]error:[/] {exc}")
         code = 1
     sys.stdout.flush()

@@ -63,12 +63,13 @@ def search_attributes() -> None:
 
 @app.command("payload-key")
 def payload_key(
-    key_id: Annotated[str, typer.Option("--id", help="The key's id, kept with each payload.")] = (
-        "k1"
-    ),
+    key_id: Annotated[
+        str, typer.Option("--id", help="The key's id, kept with each payload or record.")
+    ] = ("k1"),
 ) -> None:
-    """Print a new AES-256 key for BOSETTING_PAYLOAD_KEYS (put it first to encrypt with it;
-    keep the old ones after it while histories still need them)."""
+    """Print a new AES-256 key for BOSETTING_PAYLOAD_KEYS or BOSETTING_TOPIC_KEYS (put it
+    first to encrypt with it; keep the old ones after it while histories or the topic's
+    records still need them)."""
     from workers.platform.codec import new_key
 
     print(f"{key_id}={new_key()}")

@@ -83,6 +83,18 @@ def asyncapi(settings: Settings) -> dict[str, Any]:
             "headers": _headers(
                 SOURCE,
                 {
+                    "content-type": {
+                        "enum": ["application/octet-stream", "application/json"],
+                        "description": "application/octet-stream: the data is sealed (see "
+                        "ce_sealedwith); application/json only on records written before "
+                        "sealing was turned on",
+                    },
+                    "ce_sealedwith": {
+                        "type": "string",
+                        "description": "The topic key that sealed the data: the value is a "
+                        "12-byte nonce, then the AES-256-GCM ciphertext and tag of the JSON "
+                        "payload below, with the UTF-8 ce_id as associated data",
+                    },
                     "ce_type": {"const": cloudevent_type(name)},
                     "ce_sequence": {"type": "string", "description": f"Position in {stream}"},
                     "ce_partitionkey": {"type": "string"},
@@ -152,7 +164,9 @@ def asyncapi(settings: Settings) -> dict[str, Any]:
                 "address": settings.kafka_topic,
                 "description": "Every event of every case and qualification record, keyed by "
                 "stream id (case id, or person id for a qualification record): in order per "
-                "stream, at least once (dedupe by ce_id or by stream and ce_sequence).",
+                "stream, at least once (dedupe by ce_id or by stream and ce_sequence). The "
+                "data is sealed with the topic keys (ce_sealedwith): only the Bosetting "
+                "processes read it; the attributes are readable.",
                 "messages": refs(case_messages),
             },
             "municipalityEvents": {

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from workers.platform.settings import CannotStart
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 REGISTER = "register"
 PROJECTION = "projection"
@@ -65,7 +67,7 @@ async def upgrade(url: str, branch: str) -> None:
     await asyncio.to_thread(_upgrade, url, branch)
 
 
-class SchemaOutOfDate(RuntimeError):
+class SchemaOutOfDate(CannotStart):
     """A store's schema is not the one this release was written for."""
 
 

@@ -5,10 +5,18 @@ a Temporal cluster, Apache Kafka, PostgreSQL."""
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from workers.platform.codec import TopicSeal
+
+
+class CannotStart(RuntimeError):
+    """What a process needs before it runs and the operator must give it (a setting, a
+    schema upgrade): said in one line, without a traceback."""
 
 
 class Settings(BaseSettings):
@@ -41,6 +49,12 @@ class Settings(BaseSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic: str = "bosetting.case-events.v1"
+    topic_keys: SecretStr | None = Field(
+        None,
+        description="Seal the data of every case event on the case-events topic: "
+        "id=<base64 of 32 bytes>,… (the first seals, all open). Required by the case worker "
+        "and the projection; the embedded stack makes its own (state_dir/keys).",
+    )
     kafka_partitions: int = Field(6, ge=1, description="Partitions when the topic is created.")
     kafka_replication_factor: int = Field(1, ge=1)
     kafka_idempotent_producer: bool = Field(
@@ -225,14 +239,28 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("payload_keys")
+    @field_validator("payload_keys", "topic_keys")
     @classmethod
-    def _keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+    def _keys_parse(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is not None:
             from workers.platform.codec import parse_keys
 
-            parse_keys(value.get_secret_value())  # names the rule; never echoes a key
+            # names the rule; never echoes a key
+            parse_keys(value.get_secret_value(), str(info.field_name))
         return value
+
+    def topic_seal(self) -> "TopicSeal":
+        """The seal of the case-events topic: a process that writes or reads it does not run
+        without one (the topic says where households live, protected ones too)."""
+        from workers.platform.codec import TopicSeal, parse_keys
+
+        if self.topic_keys is None:
+            raise CannotStart(
+                "topic_keys is not set: case events are sealed on the topic; make a key with "
+                "`bosetting payload-key` and set BOSETTING_TOPIC_KEYS=k1=<key> in every case "
+                "worker and projection"
+            )
+        return TopicSeal(parse_keys(self.topic_keys.get_secret_value(), "topic_keys"))
 
     @property
     def register_url(self) -> str:

@@ -11,7 +11,7 @@ from temporalio.worker import Interceptor, Worker
 
 from activities.event_log import EventLogActivities
 from activities.places import PlacesActivities
-from activities.publisher import OutboxPublisher
+from activities.publisher import OutboxPublisher, logged_events
 from workers.operations.activity_health import FailureRecorder
 from workers.operations.heartbeat import beat_until
 from workers.platform import db
@@ -28,7 +28,11 @@ log = structlog.get_logger("case_worker")
 def build_publisher(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> OutboxPublisher:
-    return OutboxPublisher(sessions, sink_connector(settings, settings.kafka_topic))
+    return OutboxPublisher(
+        sessions,
+        sink_connector(settings, settings.kafka_topic),
+        to_record=logged_events(settings.topic_seal()),
+    )
 
 
 def build_worker(
@@ -58,6 +62,7 @@ async def run_case_worker(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
     await db.require_current(settings.register_url, db.REGISTER)
+    settings.topic_seal()  # refused before anything starts, not at the first event
     engine = db.make_engine(settings.register_url)
     sessions = db.sessionmaker(engine)
     publisher = build_publisher(settings, sessions)

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
+from pydantic import SecretStr
 
 from workers.platform import db
+from workers.platform.codec import dev_topic_keys
 from workers.platform.settings import Settings
 from workflows import search_attributes as sa
 
@@ -97,9 +99,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env = {}
     values = settings.model_dump(exclude_none=True)
     values["state_dir"] = settings.state_dir.resolve()
-    if settings.payload_keys is not None:
-        values["payload_keys"] = settings.payload_keys.get_secret_value()
     for name, value in values.items():
+        if isinstance(value, SecretStr):  # keys and passwords: the value, not its mask
+            value = value.get_secret_value()
         env[f"BOSETTING_{name.upper()}"] = (
             str(value).lower() if isinstance(value, bool) else str(value)
         )
@@ -233,6 +235,8 @@ class EmbeddedStack:
             check_port_free(f"127.0.0.1:{s.monitor_port}", "monitor_port")
         s.state_dir.mkdir(parents=True, exist_ok=True)
         s.state_dir.chmod(0o700)  # whatever the umask of who started it: birth dates inside
+        if s.topic_keys is None:  # a development key of its own, as for the tokens
+            s.topic_keys = SecretStr(dev_topic_keys(s.keys_dir))
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for stale in [*self.run_dir.glob("*.hold"), *self.run_dir.glob("*.held")]:

@@ -29,6 +29,7 @@ async def run_projection(
 ) -> None:
     tune_garbage_collector()
     await db.require_current(settings.projection_url, db.PROJECTION)
+    seal = settings.topic_seal()
     await provision_topics(settings, settings.kafka_topic)
     engine = db.make_engine(settings.projection_url)
     sessions = db.sessionmaker(engine)
@@ -41,6 +42,7 @@ async def run_projection(
         group_id=settings.projection_group_id,
         metrics=metrics,
         security=client_security(settings),
+        seal=seal,
     )
     feed = ProjectionConsumer(
         sessions,
@@ -50,6 +52,7 @@ async def run_projection(
         apply=apply_feed_events,
         metrics=metrics,
         security=client_security(settings),
+        seal=seal,
     )
     await db.require_current(settings.register_url, db.REGISTER)  # the heartbeat's table
     register = db.make_engine(settings.register_url)

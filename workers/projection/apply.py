@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.envelope import EnvelopeError, from_kafka
+from schemas.envelope import EnvelopeError, Seal, from_kafka
 from schemas.events import CaseEvent
 from workers.projection.batch import BatchResult, EventsApplier, Record
 from workers.projection.read_model import apply_new_events
@@ -29,6 +29,8 @@ async def apply_batch(
     records: Sequence[Record],
     high_water: dict[int, int],
     apply: EventsApplier | None = None,
+    *,
+    seal: Seal | None = None,
 ) -> BatchResult:
     """Skip what this consumer's positions say it has read, dead-letter what cannot be read,
     and hand the rest to ``apply`` (the projection's figures by default; the municipality
@@ -57,7 +59,7 @@ async def apply_batch(
         position.next_offset = record.offset + 1
         position.updated_at = now
         try:
-            fresh.append((record, from_kafka(list(record.headers), record.value)))
+            fresh.append((record, from_kafka(list(record.headers), record.value, seal)))
         except EnvelopeError as exc:
             result.dead_letters += 1
             session.add(dead_letter(topic, record, str(exc), now))

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from schemas.envelope import Seal
 from workers.projection.apply import apply_batch, set_aside
 from workers.projection.batch import BatchResult, EventsApplier, Record
 from workers.projection.instruments import BatchMetrics
@@ -90,8 +91,11 @@ class ProjectionConsumer:
         apply: EventsApplier | None = None,
         metrics: BatchMetrics | None = None,
         security: Mapping[str, Any] | None = None,
+        seal: Seal | None = None,
     ) -> None:
+        """``seal``: opens the sealed records of the topic (the topic keys)."""
         self._sessions = sessions
+        self._seal = seal
         self._metrics = metrics
         self._apply_events = apply
         self._topic = topic
@@ -169,7 +173,7 @@ class ProjectionConsumer:
     async def _apply(self, records: list[Record], high_water: dict[int, int]) -> None:
         started = time.perf_counter()
         result = await BatchWriter(
-            self._sessions, self._group_id, self._topic, self._apply_events
+            self._sessions, self._group_id, self._topic, self._apply_events, seal=self._seal
         ).write(records, high_water, self._stop)
         if result is None:
             return  # stopped while the database was away: nothing stored, nothing lost
@@ -209,12 +213,14 @@ class BatchWriter:
         apply: EventsApplier | None = None,
         *,
         max_backoff_s: float = 30.0,
+        seal: Seal | None = None,
     ) -> None:
         self._sessions = sessions
         self._consumer = consumer
         self._topic = topic
         self._apply = apply
         self._max_backoff = max_backoff_s
+        self._seal = seal
 
     async def write(
         self, records: list[Record], high_water: dict[int, int], stop: asyncio.Event
@@ -257,7 +263,13 @@ class BatchWriter:
             try:
                 async with self._sessions.begin() as session:
                     return await apply_batch(
-                        session, self._consumer, self._topic, records, high_water, self._apply
+                        session,
+                        self._consumer,
+                        self._topic,
+                        records,
+                        high_water,
+                        self._apply,
+                        seal=self._seal,
                     )
             except (IntegrityError, StaleDataError):
                 # Another member applied this partition first (during a rebalance): its
