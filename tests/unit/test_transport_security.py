@@ -1,6 +1,6 @@
-"""TLS and SASL settings reach every Kafka client and the Temporal client. (The embedded
-broker and Temporal dev server speak neither, so these are checked as the options the clients
-are built with; a wrong file or a half-set pair is refused at start.)"""
+"""TLS and SASL settings reach every Kafka client and the Temporal client, as the options the
+clients are built with; a wrong file or a half-set pair is refused at start. (Mutual TLS end
+to end, through a TLS front before the real parts: tests/integration/test_transport_tls.py.)"""
 
 import ssl
 from datetime import UTC, datetime, timedelta
