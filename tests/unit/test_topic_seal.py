@@ -2,6 +2,8 @@
 record, survives a key rotation, and records written before sealing was turned on still read;
 a process that writes or reads the topic does not start without a key."""
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -114,3 +116,18 @@ def test_the_embedded_stack_keeps_one_development_key_for_its_owner(tmp_path: Pa
     assert parse_keys(first, "topic_keys")
     assert dev_topic_keys(tmp_path / "keys") == first
     assert (tmp_path / "keys" / "topic-keys").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("part", ["worker", "projection"])
+def test_a_part_without_a_topic_key_says_so_in_one_line(tmp_path: Path, part: str):
+    done = subprocess.run(
+        [sys.executable, "-m", "workers.cli.main", part],
+        env={"BOSETTING_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    out = " ".join((done.stdout + done.stderr).split())
+    assert "error: topic_keys is not set" in out
+    assert "Traceback" not in out

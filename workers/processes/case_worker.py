@@ -61,8 +61,8 @@ def build_worker(
 async def run_case_worker(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
-    await db.require_current(settings.register_url, db.REGISTER)
     settings.topic_seal()  # refused before anything starts, not at the first event
+    await db.require_current(settings.register_url, db.REGISTER)
     engine = db.make_engine(settings.register_url)
     sessions = db.sessionmaker(engine)
     publisher = build_publisher(settings, sessions)

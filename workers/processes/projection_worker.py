@@ -28,8 +28,8 @@ async def run_projection(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
     tune_garbage_collector()
-    await db.require_current(settings.projection_url, db.PROJECTION)
     seal = settings.topic_seal()
+    await db.require_current(settings.projection_url, db.PROJECTION)
     await provision_topics(settings, settings.kafka_topic)
     engine = db.make_engine(settings.projection_url)
     sessions = db.sessionmaker(engine)
