@@ -12,6 +12,8 @@ import httpx
 
 from schemas.envelope import from_kafka
 from schemas.events import CaseEvent
+from schemas.ids import workflow_id_for
+from schemas.qualification import qualification_workflow_id
 from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.waiting import pause
 from workers.platform.temporal import connect
@@ -279,6 +281,7 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
     assert "0301" in {getattr(e.data, "municipality_number", None) for e in opened}
     client = await connect(s.settings)
     histories = 0
+    located: list[str] = []
     async for execution in client.list_workflows():
         history = await client.get_workflow_handle(
             execution.id, run_id=execution.run_id
@@ -291,7 +294,15 @@ async def test_canaries_never_reach_kafka_temporal_or_the_logs(sqlite_stack: Run
             canary not in json.dumps(execution.search_attributes, default=str)
             for canary in canaries
         )
+        if execution.id in (workflow_id_for("case-canary"), qualification_workflow_id(PROTECTED)):
+            # What Temporal lists of the protected household and its protected adult's record
+            # says nothing of where they live.
+            located.append(execution.id)
+            assert "0301" not in json.dumps(execution.search_attributes, default=str)
     assert histories > 0
+    # (Settled in 2020, the adults' records are past their deadlines and not opened; a live
+    # record's attributes: tests/workflows/test_qualification.py.)
+    assert workflow_id_for("case-canary") in located
     logs = list(s.stack.logs.glob("*.log"))
     assert {p.stem for p in logs} >= {"api", "case-worker", "projection"}
     for path in logs:

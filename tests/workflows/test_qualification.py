@@ -44,6 +44,7 @@ from tests.waiting import eventually
 from workers.projection.records import fold
 from workers.services.cases import CaseService
 from workers.services.qualification import QualificationService
+from workflows import search_attributes
 
 
 async def settled_today(cases: CaseService, env, places, births) -> tuple[str, date]:
@@ -119,6 +120,10 @@ async def test_no_start_within_three_months_is_overdue(cases, places, event_log,
     assert case.status == WorkflowExecutionStatus.COMPLETED
     record = await env.client.get_workflow_handle(qualification_workflow_id(adult)).describe()
     assert record.status == WorkflowExecutionStatus.RUNNING
+    # A record lists nothing in Temporal that says where its person lives (any person's:
+    # a protected one's record is the same workflow).
+    listed = {pair.key.name for pair in record.typed_search_attributes}
+    assert not listed & {key.name for key in search_attributes.ALL}
     assert state.programme_start_overdue
     assert state.norwegian_start_overdue
 
