@@ -1,5 +1,7 @@
 """Small builders for tests."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from schemas.commands import GrantPermit, PersonRecord
@@ -28,3 +30,17 @@ def household(
             for i, b in enumerate(births)
         ],
     )
+
+
+@dataclass(frozen=True)
+class Counties:
+    """A geography for tests (``workers.figures.slices.Geography``): municipality numbers as
+    recorded, each in the county ``county`` names for it."""
+
+    county: Callable[[str], str]
+
+    def municipality_on(self, number: str, day: date) -> str:
+        return number
+
+    def county_on(self, number: str, day: date) -> str:
+        return self.county(number)

@@ -23,6 +23,7 @@ from schemas.qualification import (
     QualificationState,
 )
 from schemas.state import CaseState, CommandResult
+from tests.factories import Counties
 from workers.api.app import create_app
 from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
 from workers.api.deps import ApiContext
@@ -233,7 +234,7 @@ async def open_api(
         register=sessions,
         projection=sessions,
         verifier=TokenVerifier.from_file(jwks, issuer=ISSUER, audience=AUDIENCE),
-        county_of=lambda number, day: "Oslo" if number == "0301" else "Vestland",
+        geography=Counties(lambda number: "Oslo" if number == "0301" else "Vestland"),
         places=places,
     )
     tokens = {

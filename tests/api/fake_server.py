@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from schemas.enums import Role
+from tests.factories import Counties
 from tests.waiting import eventually
 from workers.api.app import create_app
 from workers.api.auth import Principal, TokenVerifier, dev_keys, mint
@@ -36,7 +37,7 @@ async def main(port: int, state: Path) -> None:
         register=sessions,
         projection=sessions,
         verifier=TokenVerifier.from_file(jwks, issuer=ISSUER, audience=AUDIENCE),
-        county_of=lambda number, day: "Oslo",
+        geography=Counties(lambda number: "Oslo"),
         places=FakePlaces(),
     )
     admin = Principal(subject="fuzz-admin", role=Role.ADMINISTRATOR, cleared=True)

@@ -20,6 +20,7 @@ from schemas.events import (
     SettlementDateCorrected,
     SettlementInterviewHeld,
 )
+from tests.factories import Counties
 from tests.waiting import holds
 from workers.figures.queries import projection_status, waiting_on, waiting_time
 from workers.platform.codec import TopicSeal, new_key, parse_keys
@@ -341,8 +342,7 @@ async def test_a_snapshot_reproduces_after_a_correction_and_its_name_is_never_re
             session, "feed", TOPIC, records(case_events("case-0002"), 0, 7), {}, apply_feed_events
         )
 
-    def county(number, day):
-        return "Oslo"
+    county = Counties(lambda number: "Oslo")
 
     stored = await take(
         projection_db,

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from schemas.enums import CaseType, Category, SettlingAuthority
+from tests.factories import Counties
 from tests.unit.test_metrics import fact
 from workers.figures.definitions import BY_ID, SHARES, steering_figures, waited_longer_than
 from workers.figures.metrics import QualificationFact, SettledFact
@@ -108,7 +109,7 @@ def test_a_breakdown_leaves_protected_identities_out_of_every_group_but_the_tota
         fact(permit, date(2020, 2, 1), municipality="0301"),
         fact(permit, date(2020, 2, 1), municipality="5401", protected=True),
     ]
-    keys = breakdown_keys(lambda number, day: {"0301": "Oslo", "5401": "Troms"}[number])
+    keys = breakdown_keys(Counties({"0301": "Oslo", "5401": "Troms"}.__getitem__))
     groups = breakdown(facts, keys["county"])
     assert [(g.group, g.settled) for g in groups] == [("Oslo", 1), ("total", 2)]
 

@@ -40,8 +40,7 @@ def groups(by: str, **options: object) -> dict[str, int]:
         FACTS,
         *PERIOD,
         by=by,
-        county_of=MUNICIPALITIES.county_on,
-        municipality_of=MUNICIPALITIES.municipality_on,
+        geography=MUNICIPALITIES,
         **options,  # type: ignore[arg-type]
     )
     return {g.group: g.settled for g in report.groups}
@@ -71,7 +70,7 @@ def test_a_period_before_the_reform_keeps_its_numbers() -> None:
         date(2023, 1, 1),
         date(2023, 12, 31),
         by="municipality",
-        municipality_of=MUNICIPALITIES.municipality_on,
+        geography=MUNICIPALITIES,
     )
     assert [g.group for g in report.groups] == ["3024", "total"]
 

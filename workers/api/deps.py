@@ -33,6 +33,7 @@ from workers.api.limits import CallerLimits
 from workers.api.models import COMMAND_ERRORS
 from workers.figures.periods import parse_day, parse_moment
 from workers.figures.report import PlacesOn
+from workers.figures.slices import Geography
 from workers.platform.tracing import current_traceparent
 from workflows.steps import Step
 
@@ -69,14 +70,13 @@ class ApiContext:
     register: async_sessionmaker[AsyncSession]
     projection: async_sessionmaker[AsyncSession]
     verifier: TokenVerifier
-    county_of: Callable[[str, date], str]
+    geography: Geography
+    """Where a municipality number belongs on a day (figures by place): the register."""
     places: PlacesPort | None = None
     profiles: dict[str, MunicipalityProfile] | None = None
     """Municipality profiles for the allocation suggestions (from the profiles file setting)."""
     stuck_after: timedelta = timedelta(days=30)
     """An open case with no step for this long is stuck (BOSETTING_MONITOR_STUCK_AFTER)."""
-    municipality_of: Callable[[str, date], str] = lambda number, day: number
-    """A municipality's number in the structure in force on a day (figures by place)."""
     places_on: PlacesOn = "period_end"
     """Which structure a breakdown by place uses (BOSETTING_FIGURES_PLACES_ON)."""
 

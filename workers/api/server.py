@@ -111,8 +111,7 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
         register=db.sessionmaker(register_engine),
         projection=db.sessionmaker(projection_engine),
         verifier=verifier_for(settings),
-        county_of=municipalities.county_on,
-        municipality_of=municipalities.municipality_on,
+        geography=municipalities,
         places_on=settings.figures_places_on,
         places=PlacesService(
             client, settings.task_queue, municipalities, patience_s=API_PATIENCE_S

@@ -108,9 +108,8 @@ def metrics(
                         last,
                         by,
                         report_json,
-                        municipalities.county_on,
+                        municipalities,
                         settings.projection_group_id,
-                        municipality_of=municipalities.municipality_on,
                         places_on=settings.figures_places_on,
                     )
                 except SnapshotError as exc:
@@ -123,8 +122,7 @@ def metrics(
                     last,
                     by=by,
                     as_of=known,
-                    county_of=municipalities.county_on,
-                    municipality_of=municipalities.municipality_on,
+                    geography=municipalities,
                     places_on=settings.figures_places_on,
                     definitions=definitions,
                 )
@@ -134,7 +132,8 @@ def metrics(
                     first,
                     last,
                     as_of=known,
-                    county_of=municipalities.county_on,
+                    geography=municipalities,
+                    places_on=settings.figures_places_on,
                     definitions=compare,
                 )
                 if compare
@@ -259,8 +258,7 @@ def snapshots_verify(name: Annotated[str, typer.Argument(help="The snapshot's na
                 db.sessionmaker(engine),
                 name,
                 report_json,
-                municipalities.county_on,
-                municipality_of=municipalities.municipality_on,
+                municipalities,
                 places_on=settings.figures_places_on,
             )
         except SnapshotError as exc:

@@ -10,7 +10,6 @@ municipality's count, for every reader (otherwise the difference would say where
 """
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.enums import Category
+from workers.figures.slices import AS_RECORDED, Geography
 from workers.projection.store import (
     PlacesTakenChange,
     PlacesVersion,
@@ -70,11 +70,12 @@ async def places_of_year(
     year: int,
     *,
     as_of: datetime | None = None,
-    municipality_of: Callable[[str, date], str] = lambda number, day: number,
-    county_of: Callable[[str, date], str] | None = None,
+    geography: Geography = AS_RECORDED,
+    by_county: bool = False,
 ) -> list[YearPlaces]:
-    """Per municipality (per county with ``county_of``), sorted: decided as the places events
-    had it at ``as_of`` (now without), and persons settled in the year as known then."""
+    """Per municipality (per county with ``by_county``), in the structure in force at the end
+    of the year, sorted: decided as the places events had it at ``as_of`` (now without), and
+    persons settled in the year as known then."""
     year_end = date(year, 12, 31)
     p, s, t = PlacesVersion, SettledPersonVersion, PlacesTakenChange
     async with sessions() as session:
@@ -105,8 +106,8 @@ async def places_of_year(
         ).all()
 
     def key(number: str) -> str:
-        current = municipality_of(number, year_end)
-        return county_of(current, year_end) if county_of else current
+        current = geography.municipality_on(number, year_end)
+        return geography.county_on(current, year_end) if by_county else current
 
     totals: dict[str, Counter[str]] = {}
     adjusted: dict[str, int | None] = {}

@@ -1,6 +1,5 @@
 """Reads of the projection: figures for a period, and how far the projection has got."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
@@ -18,6 +17,7 @@ from workers.figures.metrics import (
     WaitingTimeReport,
 )
 from workers.figures.report import PlacesOn, build_report
+from workers.figures.slices import AS_RECORDED, Geography
 from workers.projection.store import (
     ConsumerPosition,
     DeadLetter,
@@ -35,8 +35,7 @@ async def waiting_time(
     *,
     by: str = "category",
     as_of: datetime | None = None,
-    county_of: Callable[[str, date], str] = lambda number, day: "unknown",
-    municipality_of: Callable[[str, date], str] = lambda number, day: number,
+    geography: Geography = AS_RECORDED,
     places_on: PlacesOn = "period_end",
     definitions: str = DEFINITIONS_VERSION,
 ) -> WaitingTimeReport:
@@ -51,8 +50,7 @@ async def waiting_time(
         period_end,
         by=by,
         as_of=as_of,
-        county_of=county_of,
-        municipality_of=municipality_of,
+        geography=geography,
         places_on=places_on,
         qualification=qualification,
         definitions=definitions,

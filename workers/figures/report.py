@@ -1,7 +1,7 @@
 """The report a caller asks for: the figures of a period, broken down one way, with the
 steering parameters, as known now or as of a past moment. Pure."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 
@@ -13,7 +13,7 @@ from workers.figures.metrics import (
     WaitingTimeReport,
     waiting_time_report,
 )
-from workers.figures.slices import PLACES, breakdown, breakdown_keys
+from workers.figures.slices import AS_RECORDED, PLACES, Geography, breakdown, breakdown_keys
 
 PlacesOn = Literal["period_end", "settlement_date"]
 
@@ -24,8 +24,7 @@ def build_report(
     period_end: date,
     *,
     by: str = "category",
-    county_of: Callable[[str, date], str] = lambda number, day: "unknown",
-    municipality_of: Callable[[str, date], str] = lambda number, day: number,
+    geography: Geography = AS_RECORDED,
     places_on: PlacesOn = "period_end",
     as_of: datetime | None = None,
     qualification: Iterable[QualificationFact] = (),
@@ -39,8 +38,7 @@ def build_report(
         report = waiting_time_report(facts, period_start, period_end)
     else:
         keys = breakdown_keys(
-            county_of,
-            municipality_of=municipality_of,
+            geography,
             day_of=(lambda f: period_end)
             if places_on == "period_end"
             else (lambda f: f.settled_on),

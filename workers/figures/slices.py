@@ -9,32 +9,56 @@ where the protected person lives."""
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from typing import Protocol
 
 from workers.figures.metrics import TOTAL, GroupFigures, SettledFact, figures_for
 
 Key = Callable[[SettledFact], str]
 
 
+class Geography(Protocol):
+    """Where a recorded municipality number belongs on a day: its municipality in the
+    structure then in force (after mergers and renumberings) and that one's county. The real
+    one is the municipality register (``workers/allocation/municipalities.py``)."""
+
+    def municipality_on(self, number: str, day: date) -> str: ...
+
+    def county_on(self, number: str, day: date) -> str: ...
+
+
+class AsRecorded:
+    """No classification at hand: a municipality as its number was recorded, its county
+    unknown."""
+
+    def municipality_on(self, number: str, day: date) -> str:
+        return number
+
+    def county_on(self, number: str, day: date) -> str:
+        return "unknown"
+
+
+AS_RECORDED = AsRecorded()
+
+
 def breakdown_keys(
-    county_of: Callable[[str, date], str],
+    geography: Geography = AS_RECORDED,
     *,
-    municipality_of: Callable[[str, date], str] = lambda number, day: number,
     day_of: Callable[[SettledFact], date] = lambda f: f.settled_on,
 ) -> dict[str, Key]:
     """The keys of each breakdown. A place is named in the structure in force on
     ``day_of(fact)`` — the end of the period, or the settlement date (report.py) — through
-    ``municipality_of`` and ``county_of``, which follow a renumbered municipality."""
+    ``geography``, which follows a renumbered municipality."""
     return {
         "category": lambda f: f.category.value,
         "case_type": lambda f: f.case_type.value,
-        "municipality": lambda f: municipality_of(f.municipality_number, day_of(f)),
-        "county": lambda f: county_of(f.municipality_number, day_of(f)),
+        "municipality": lambda f: geography.municipality_on(f.municipality_number, day_of(f)),
+        "county": lambda f: geography.county_on(f.municipality_number, day_of(f)),
         "reception_centre": lambda f: f.reception_centre or "none",
         "settled_by": lambda f: f.settled_by.value,
     }
 
 
-BREAKDOWNS = tuple(breakdown_keys(lambda number, day: "").keys())
+BREAKDOWNS = tuple(breakdown_keys().keys())
 PLACES = frozenset({"municipality", "county", "reception_centre"})
 """Breakdowns that say where someone is: whole households with a protected member stay out."""
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from workers.figures.metrics import DEFINITIONS_VERSION, METRIC_VERSION, WaitingTimeReport
 from workers.figures.queries import waiting_time
 from workers.figures.report import PlacesOn
+from workers.figures.slices import Geography
 from workers.projection.store import ConsumerPosition, ReportSnapshot
 
 
@@ -36,10 +37,9 @@ async def take(
     period_end: date,
     by: str,
     render: Callable[[Any], dict[str, Any]],
-    county_of: Callable[[str, date], str],
+    geography: Geography,
     consumer: str,
     *,
-    municipality_of: Callable[[str, date], str] = lambda number, day: number,
     places_on: PlacesOn = "period_end",
 ) -> WaitingTimeReport:
     """Compute the report now, store it under ``name`` (a name is never reused), and return
@@ -52,8 +52,7 @@ async def take(
         period_end,
         by=by,
         as_of=now,
-        county_of=county_of,
-        municipality_of=municipality_of,
+        geography=geography,
         places_on=places_on,
     )
     document = render(report)
@@ -95,9 +94,8 @@ async def verify(
     sessions: async_sessionmaker[AsyncSession],
     name: str,
     render: Callable[[Any], dict[str, Any]],
-    county_of: Callable[[str, date], str],
+    geography: Geography,
     *,
-    municipality_of: Callable[[str, date], str] = lambda number, day: number,
     places_on: PlacesOn = "period_end",
 ) -> Verification:
     async with sessions() as session:
@@ -112,8 +110,7 @@ async def verify(
             snapshot.period_end,
             by=snapshot.by,
             as_of=created,
-            county_of=county_of,
-            municipality_of=municipality_of,
+            geography=geography,
             places_on=places_on,
         )
     )

@@ -59,8 +59,7 @@ async def figures(
         last,
         by=by,
         as_of=as_of,
-        county_of=context.county_of,
-        municipality_of=context.municipality_of,
+        geography=context.geography,
         places_on=context.places_on,
     )
     return report_json(report)
@@ -140,8 +139,8 @@ async def places(
         context.projection,
         year,
         as_of=as_of,
-        municipality_of=context.municipality_of,
-        county_of=context.county_of if by == "county" else None,
+        geography=context.geography,
+        by_county=by == "county",
     )
     if as_of is not None or by == "county":
         key = "county" if by == "county" else "municipality_number"
