@@ -1,31 +1,16 @@
-from datetime import UTC, date, datetime
-from uuid import uuid4
+from datetime import date
 
 import pytest
 from pydantic import ValidationError
 
 from schemas.commands import GrantPermit
 from schemas.envelope import EnvelopeError, from_kafka, to_kafka
-from schemas.events import CaseEvent, PersonSettled
-from tests.factories import household
+from schemas.events import CaseEvent
+from tests.factories import household, settled_event
 
 
 def _event() -> CaseEvent:
-    return CaseEvent(
-        event_id=uuid4(),
-        case_id="case-0001",
-        sequence=7,
-        business_date=date(2020, 5, 4),
-        recorded_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
-        data=PersonSettled(
-            person_id="case-0001-p0",
-            category="family_with_children",
-            protected_identity=False,
-            case_type="resettlement",
-            permit_date=date(2019, 11, 30),
-            municipality_number="4601",
-        ),
-    )
+    return settled_event()
 
 
 def test_case_event_survives_the_cloudevents_round_trip():

@@ -4,37 +4,22 @@ a process that writes or reads the topic does not start without a key."""
 
 import subprocess
 import sys
-from datetime import UTC, date, datetime
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
 
 from activities.publisher import logged_events
 from schemas.envelope import EnvelopeError, from_kafka, to_kafka
-from schemas.events import CaseEvent, PersonSettled
+from schemas.events import CaseEvent
+from tests.factories import settled_event
 from workers.platform.codec import TopicSeal, dev_topic_keys, new_key, parse_keys
 from workers.platform.register import EventLogRow, row_for
 from workers.platform.settings import CannotStart, Settings
 
 
 def _settled(municipality: str = "4601") -> CaseEvent:
-    return CaseEvent(
-        event_id=uuid4(),
-        case_id="case-0001",
-        sequence=7,
-        business_date=date(2020, 5, 4),
-        recorded_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
-        data=PersonSettled(
-            person_id="case-0001-p0",
-            category="family_with_children",
-            protected_identity=True,
-            case_type="resettlement",
-            permit_date=date(2019, 11, 30),
-            municipality_number=municipality,
-        ),
-    )
+    return settled_event(municipality=municipality, protected=True)
 
 
 def _seal(setting: str) -> TopicSeal:

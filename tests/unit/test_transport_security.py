@@ -3,58 +3,25 @@ clients are built with; a wrong file or a half-set pair is refused at start. (Mu
 to end, through a TLS front before the real parts: tests/integration/test_transport_tls.py.)"""
 
 import ssl
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 from temporalio.service import TLSConfig
 
+from tests.tls import make_pki
 from workers.platform.kafka import client_security
 from workers.platform.settings import Settings
 from workers.platform.temporal import tls_config
 from workers.projection.consumer import ProjectionConsumer
 
 
-def certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate and its key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bosetting-test")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 async def test_sasl_over_tls_verifies_the_brokers_and_sends_the_credentials(tmp_path):
-    cert, key = certificate(tmp_path)
+    pki = make_pki(tmp_path)
     settings = Settings(
         kafka_security_protocol="SASL_SSL",
-        kafka_ssl_cafile=cert,
-        kafka_ssl_certfile=cert,
-        kafka_ssl_keyfile=key,
+        kafka_ssl_cafile=pki.ca,
+        kafka_ssl_certfile=pki.client_cert,
+        kafka_ssl_keyfile=pki.client_key,
         kafka_sasl_mechanism="SCRAM-SHA-512",
         kafka_sasl_username="bosetting",
         kafka_sasl_password="s3cret",
@@ -104,15 +71,16 @@ def test_a_missing_certificate_file_fails_at_start(tmp_path):
 
 def test_temporal_gets_mutual_tls_when_asked(tmp_path):
     assert tls_config(Settings()) is False
-    cert, key = certificate(tmp_path)
+    pki = make_pki(tmp_path)
     config = tls_config(
         Settings(
             temporal_tls=True,
-            temporal_tls_ca_file=cert,
-            temporal_tls_cert_file=cert,
-            temporal_tls_key_file=key,
+            temporal_tls_ca_file=pki.ca,
+            temporal_tls_cert_file=pki.client_cert,
+            temporal_tls_key_file=pki.client_key,
         )
     )
     assert isinstance(config, TLSConfig)
-    assert config.server_root_ca_cert == cert.read_bytes()
-    assert config.client_private_key == key.read_bytes()
+    assert config.server_root_ca_cert == pki.ca.read_bytes()
+    assert config.client_cert == pki.client_cert.read_bytes()
+    assert config.client_private_key == pki.client_key.read_bytes()
