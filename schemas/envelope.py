@@ -4,12 +4,13 @@ Attributes go to ``ce_*`` headers, the event data is the JSON value, and the key
 case id so that all of a case's events land, in order, on one partition.
 
 With a ``Seal`` (the topic keys, ``workers/platform/codec.py``) the value is the data sealed:
-AES-256-GCM bound to the event id, its key named in the ``sealedwith`` extension attribute,
-and the ``datacontenttype`` (the binding's ``content-type`` header) is
-``application/octet-stream``. The attributes stay readable (they say what happened to which
-case and when, never where); the data (municipality, reception centre, the members' dates)
-opens only with the key. Records written before sealing was turned on stay readable as they
-are.
+AES-256-GCM with the attributes a consumer relies on as associated data (``BOUND``), its key
+named in the ``sealedwith`` extension attribute, and the ``datacontenttype`` (the binding's
+``content-type`` header) ``application/octet-stream``. The attributes stay readable (they say
+what happened to which case and when, never where); the data (municipality, reception
+centre, the members' dates) opens only with the key, and neither it nor those attributes can
+be changed or moved onto another record without the key. A reader with a seal reads sealed
+records only: whatever else is on the topic is not ours.
 """
 
 from dataclasses import dataclass
@@ -28,6 +29,13 @@ _data_adapter: TypeAdapter[EventData] = TypeAdapter(EventData)
 
 
 SEALED = "application/octet-stream"
+BOUND = ("ce_id", "ce_type", "ce_subject", "ce_sequence", "ce_businessdate", "ce_time")
+"""The attributes a sealed value is bound to: a record whose id, type, stream, position or
+dates were altered does not open."""
+
+
+def _bound(attributes: dict[str, bytes]) -> bytes:
+    return b"\n".join(attributes.get(name, b"") for name in BOUND)
 
 
 class EnvelopeError(ValueError):
@@ -97,7 +105,7 @@ def to_kafka(
             ("content-type", SEALED.encode()),
             ("ce_sealedwith", seal.key_id.encode()),
         ],
-        value=seal.seal(record.value, bound_to=str(event.event_id).encode()),
+        value=seal.seal(record.value, bound_to=_bound(dict(record.headers))),
     )
 
 
@@ -133,10 +141,13 @@ def from_kafka(
     if "ce_sealedwith" in attrs:
         if seal is None:
             raise EnvelopeError("data: sealed, and no topic key is configured to open it")
+        bound = _bound({name: attrs[name].encode() for name in BOUND if name in attrs})
         try:
-            value = seal.open(attrs["ce_sealedwith"], value, attrs["ce_id"].encode())
+            value = seal.open(attrs["ce_sealedwith"], value, bound)
         except ValueError as exc:
             raise EnvelopeError(f"data: {exc}") from None
+    elif seal is not None:
+        raise EnvelopeError("data: not sealed; with topic keys set, only sealed records count")
     try:
         data = _data_adapter.validate_json(value)  # parsed and validated in one pass
         if data.type != name:

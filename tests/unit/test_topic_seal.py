@@ -58,6 +58,18 @@ def test_a_sealed_record_does_not_open_without_the_key_or_elsewhere():
     other = to_kafka(_settled("0301"), seal=_seal(KEY))
     with pytest.raises(EnvelopeError, match="does not open"):
         from_kafka(other.headers, record.value, _seal(KEY))
+    # An attribute a consumer relies on altered (the stream, its position, the dates, the
+    # type): the record does not open.
+    for name, altered in [
+        ("ce_subject", b"case-0002"),
+        ("ce_sequence", b"8"),
+        ("ce_businessdate", b"2020-05-05"),
+        ("ce_time", b"2026-12-01T10:00:01Z"),
+        ("ce_type", b"no.bosetting.case.PersonMoved.v1"),
+    ]:
+        forged = [(k, altered if k == name else v) for k, v in record.headers]
+        with pytest.raises(EnvelopeError, match="does not open"):
+            from_kafka(forged, record.value, _seal(KEY))
     # A key id of any shape from the topic is not echoed.
     odd = [(k, b"x" * 300 if k == "ce_sealedwith" else v) for k, v in record.headers]
     with pytest.raises(EnvelopeError, match="an unnamed key") as refused:
@@ -65,15 +77,19 @@ def test_a_sealed_record_does_not_open_without_the_key_or_elsewhere():
     assert "xxx" not in str(refused.value)
 
 
-def test_rotation_and_records_from_before_sealing():
+def test_rotation_and_only_sealed_records_count_where_there_is_a_key():
     old, new = new_key(), new_key()
     event = _settled()
     sealed_old = to_kafka(event, seal=_seal(f"k1={old}"))
     rotated = _seal(f"k2={new},k1={old}")
     assert dict(to_kafka(event, seal=rotated).headers)["ce_sealedwith"] == b"k2"
     assert from_kafka(sealed_old.headers, sealed_old.value, rotated) == event
+    # Plain records are read where no key is configured (tests of the projection alone);
+    # where one is, anything not sealed with it is not ours: a forgery, never counted.
     plain = to_kafka(event)
-    assert from_kafka(plain.headers, plain.value, rotated) == event
+    assert from_kafka(plain.headers, plain.value) == event
+    with pytest.raises(EnvelopeError, match="not sealed"):
+        from_kafka(plain.headers, plain.value, rotated)
 
 
 def test_the_outbox_relay_seals_what_it_sends():

@@ -84,16 +84,16 @@ def asyncapi(settings: Settings) -> dict[str, Any]:
                 SOURCE,
                 {
                     "content-type": {
-                        "enum": ["application/octet-stream", "application/json"],
-                        "description": "application/octet-stream: the data is sealed (see "
-                        "ce_sealedwith); application/json only on records written before "
-                        "sealing was turned on",
+                        "const": "application/octet-stream",
+                        "description": "The data is sealed (see ce_sealedwith)",
                     },
                     "ce_sealedwith": {
                         "type": "string",
                         "description": "The topic key that sealed the data: the value is a "
                         "12-byte nonce, then the AES-256-GCM ciphertext and tag of the JSON "
-                        "payload below, with the UTF-8 ce_id as associated data",
+                        "payload below; the associated data is the UTF-8 values of ce_id, "
+                        "ce_type, ce_subject, ce_sequence, ce_businessdate and ce_time, "
+                        "joined by newlines (an absent one as empty)",
                     },
                     "ce_type": {"const": cloudevent_type(name)},
                     "ce_sequence": {"type": "string", "description": f"Position in {stream}"},

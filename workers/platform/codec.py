@@ -97,9 +97,10 @@ class EncryptionCodec(PayloadCodec):
 
 class TopicSeal:
     """Seals a record's value for the case-events topic: 12 bytes of nonce, then the AES-GCM
-    ciphertext and tag; the associated data (the event's id) binds it to its record, so a
-    sealed value moved onto another record does not open. The first key seals, every key
-    opens (rotation as for the payload keys)."""
+    ciphertext and tag; the associated data (the record's attributes, schemas/envelope.py)
+    binds it to its record, so a sealed value moved onto another record, or a record whose
+    attributes were altered, does not open. The first key seals, every key opens (rotation as
+    for the payload keys)."""
 
     def __init__(self, keys: dict[str, bytes]) -> None:
         self.key_id = next(iter(keys))
