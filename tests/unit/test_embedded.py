@@ -2,6 +2,7 @@ import socket
 
 import pytest
 
+from workers.platform.codec import new_key
 from workers.platform.settings import Settings
 from workers.processes.embedded import StackError, check_port_free, settings_env
 
@@ -27,6 +28,23 @@ def test_children_see_the_same_settings(tmp_path):
     assert Settings(
         _env_file=None, **{k.removeprefix("BOSETTING_").lower(): v for k, v in env.items()}
     ) == Settings(_env_file=None, **settings.model_dump() | {"state_dir": tmp_path.resolve()})
+
+
+def test_children_get_the_secrets_themselves_not_their_masks(tmp_path):
+    keys = f"k1={new_key()}"
+    settings = Settings(
+        state_dir=tmp_path,
+        topic_keys=keys,
+        payload_keys=keys,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_mechanism="PLAIN",
+        kafka_sasl_username="bosetting",
+        kafka_sasl_password="s3cret",
+    )
+    env = settings_env(settings)
+    assert env["BOSETTING_TOPIC_KEYS"] == keys
+    assert env["BOSETTING_PAYLOAD_KEYS"] == keys
+    assert env["BOSETTING_KAFKA_SASL_PASSWORD"] == "s3cret"
 
 
 def test_dev_up_on_a_taken_port_prints_the_error_without_a_traceback(tmp_path):
