@@ -90,12 +90,21 @@ async def start_stack(settings: Settings) -> AsyncIterator[RunningStack]:
         await register.dispose()
         await projection.dispose()
         await stack.stop()
+        print_log_tails(stack)
         still_running = [
             name
             for name, part in stack.components.items()
             if part.process is not None and part.process.poll() is None
         ]
         assert not still_running, f"left running after stop: {still_running}"
+
+
+def print_log_tails(stack: EmbeddedStack, lines: int = 25) -> None:
+    """The end of each part's log, printed at teardown: pytest shows it only when a test of
+    the stack failed, and then it says what the parts were doing."""
+    for path in sorted(stack.logs.glob("*.log")):
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- {path.name} (last {len(tail)} lines) ---", *tail, sep="\n")
 
 
 @pytest.fixture(scope="module")
