@@ -22,6 +22,7 @@ from schemas.enums import (
     WithdrawalReason,
 )
 from schemas.ids import CaseId, MunicipalityNumber, PersonId
+from schemas.places import PlacesDecisionNumbers
 
 IMPORT_FORMAT = "bosetting.case/1"
 
@@ -65,13 +66,18 @@ class ImportedExit(_Strict):
     reason: ExitReason
 
 
-class ImportedCase(_Strict):
-    format: Literal["bosetting.case/1"]
+class _Household(_Strict):
+    """The permit as both formats give it."""
+
     case_id: CaseId
     case_type: CaseType
     permit_date: BusinessDate
     reception_centre: ReceptionCentreId | None = None
     persons: list[PersonRecord] = Field(min_length=1, max_length=30)
+
+
+class ImportedCase(_Household):
+    format: Literal["bosetting.case/1"]
     applied_on: BusinessDate | None = None
     """Private address only: the settlement application, required before an interview."""
     competence_mapped_on: BusinessDate | None = None
@@ -316,18 +322,13 @@ _REGISTERED_AFTER = (
 """Steps that record something that happened: not registered before the day it happened."""
 
 
-class ImportedCase2(_Registered):
+class ImportedCase2(_Registered, _Household):
     """A household case: the permit (``registered_at`` is when it was registered), then its
     steps in the order they were registered. The workflow checks each step's rules as it
     does for staff; a step it refuses is reported with the line, and the rest of that case
     is not imported."""
 
     format: Literal["bosetting.case/2"]
-    case_id: CaseId
-    case_type: CaseType
-    permit_date: BusinessDate
-    reception_centre: ReceptionCentreId | None = None
-    persons: list[PersonRecord] = Field(min_length=1, max_length=30)
     steps: list[CaseStep] = Field(default=[], max_length=200)
 
     @model_validator(mode="after")
@@ -360,17 +361,12 @@ class ImportedCase2(_Registered):
         return self
 
 
-class ImportedPlaces2(_Registered):
+class ImportedPlaces2(_Registered, PlacesDecisionNumbers):
     """A council's decision (or IMDi's request, or its adjustment) as the old register
-    recorded it: the whole decision as it stood then. Lines of one municipality and year are
-    applied in the order of the file; each records only what it changed."""
+    recorded it: the whole decision as it stood then, with the command's fields and rules.
+    Lines of one municipality and year are applied in the order of the file; each records
+    only what it changed."""
 
     format: Literal["bosetting.places/2"]
     municipality_number: MunicipalityNumber
     year: int = Field(ge=2000, le=2100)
-    decided_on: BusinessDate
-    requested: int = Field(ge=0)
-    adjusted: int | None = Field(None, ge=0)
-    decided: int = Field(ge=0)
-    requested_unaccompanied_minors: int = Field(0, ge=0)
-    decided_unaccompanied_minors: int = Field(0, ge=0)

@@ -14,12 +14,9 @@ from schemas.ids import CaseId, CommandId, MunicipalityNumber
 ReservationId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-class RecordPlacesDecision(BaseModel):
-    """The council's decision, or a later adjusted request (justert anmodning)."""
+class PlacesDecisionNumbers(BaseModel):
+    """What a decision says, with its rules: the command's and an imported line's fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    command_id: CommandId
     decided_on: BusinessDate
     requested: int = Field(ge=0)
     """Refugees IMDi asked the municipality to settle (anmodning)."""
@@ -29,6 +26,14 @@ class RecordPlacesDecision(BaseModel):
     """Places the council decided (vedtaksplasser), unaccompanied minors excluded."""
     requested_unaccompanied_minors: int = Field(0, ge=0)
     decided_unaccompanied_minors: int = Field(0, ge=0)
+
+
+class RecordPlacesDecision(PlacesDecisionNumbers):
+    """The council's decision, or a later adjusted request (justert anmodning)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    command_id: CommandId
     registered_at: RecordedMoment | None = None
     """When the register it was imported from registered it (set by the import, never by an
     API body): its events keep that as their recording time."""

@@ -1,11 +1,13 @@
 import json
+from datetime import date
 
 import pytest
 
 from schemas.commands import AcceptAllocation, DeclineAllocation, WithdrawAllocation
+from schemas.imports import ImportedPlaces2
 from tests.import_lines import as_import_line, importable
 from workers.allocation.municipalities import register
-from workers.services.importer import parse_lines
+from workers.services.importer import parse_lines, to_decision
 from workers.simulation.synthetic import generate
 
 PLAN = next(
@@ -268,3 +270,32 @@ def test_every_format_2_step_becomes_its_command_with_its_registration_time():
     assert len(plan.steps) == len(kinds) == 18
     assert {s.registered_at.isoformat() for s in plan.steps} == {at}
     assert len({type(s) for s in plan.steps}) == 18  # each step its own command
+
+
+def test_a_council_decision_line_becomes_the_ledgers_command_with_every_number():
+    line = ImportedPlaces2.model_validate(
+        {
+            "format": "bosetting.places/2",
+            "registered_at": "2020-01-15T09:30:00+01:00",
+            "municipality_number": "0301",
+            "year": 2020,
+            "decided_on": "2020-01-14",
+            "requested": 30,
+            "adjusted": 25,
+            "decided": 28,
+            "requested_unaccompanied_minors": 4,
+            "decided_unaccompanied_minors": 3,
+        }
+    )
+    number, year, decision = to_decision(line)
+    assert (number, year) == ("0301", 2020)
+    assert decision.model_dump(exclude={"command_id"}) == {
+        "decided_on": date(2020, 1, 14),
+        "requested": 30,
+        "adjusted": 25,
+        "decided": 28,
+        "requested_unaccompanied_minors": 4,
+        "decided_unaccompanied_minors": 3,
+        "registered_at": line.registered_at,
+    }
+    assert decision.command_id == "import/places/0301/2020/2020-01-15T08:30:00+00:00"

@@ -66,7 +66,7 @@ from schemas.imports import (
     TravelStep,
     WithdrawalStep,
 )
-from schemas.places import RecordPlacesDecision
+from schemas.places import PlacesDecisionNumbers, RecordPlacesDecision
 from workers.allocation.municipalities import MunicipalityRegister, UnknownMunicipality
 from workers.platform.fanout import for_each
 from workers.platform.validation import describe
@@ -218,13 +218,8 @@ def to_decision(line: ImportedPlaces2) -> tuple[str, int, RecordPlacesDecision]:
         line.year,
         RecordPlacesDecision(
             command_id=f"import/places/{line.municipality_number}/{line.year}/{moment}",
-            decided_on=line.decided_on,
-            requested=line.requested,
-            adjusted=line.adjusted,
-            decided=line.decided,
-            requested_unaccompanied_minors=line.requested_unaccompanied_minors,
-            decided_unaccompanied_minors=line.decided_unaccompanied_minors,
             registered_at=line.registered_at,
+            **line.model_dump(include=set(PlacesDecisionNumbers.model_fields)),
         ),
     )
 
