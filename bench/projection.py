@@ -38,7 +38,8 @@ from schemas.events import (
     ResidencePermitGranted,
     SettlementInterviewHeld,
 )
-from tests.postgres import PostgresServer, free_port
+from tests.ports import free_port
+from tests.postgres import PostgresServer
 from workers.platform import db
 from workers.platform.codec import TopicSeal, new_key, parse_keys
 from workers.platform.kafka import ensure_topic

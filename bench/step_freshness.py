@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from schemas.commands import GrantPermit, PersonRecord, RecordSettlementInterview
 from schemas.enums import CaseStage, CaseType
-from tests.postgres import PostgresServer, free_port
+from tests.ports import free_port
+from tests.postgres import PostgresServer
 from workers.platform import db
 from workers.platform.fanout import for_each
 from workers.platform.logging import configure_logging

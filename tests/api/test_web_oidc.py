@@ -26,7 +26,7 @@ from starlette.routing import Route
 from schemas.enums import Role
 from tests.api.conftest import AUDIENCE, ISSUER, Api, open_api
 from tests.api.test_web import LOOPBACK, csrf_of
-from tests.postgres import free_port
+from tests.ports import free_port
 from tests.waiting import eventually
 from workers.api.auth import Principal, mint
 from workers.api.web.oidc import Oidc

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import free_port
+from tests.ports import free_port
 from tests.waiting import eventually
 from workers.allocation.municipalities import register as municipality_register
 from workers.cli.demo import places_event_count
@@ -73,7 +73,11 @@ class RunningStack:
 
 async def start_stack(settings: Settings) -> AsyncIterator[RunningStack]:
     stack = EmbeddedStack(settings)
-    await stack.start()
+    try:
+        await stack.start()
+    except BaseException:
+        print_log_tails(stack)  # a part that would not start says why (pytest shows it)
+        raise
     register = db.make_engine(settings.register_url)
     projection = db.make_engine(settings.projection_url)
     try:

@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 from activities.event_log import EventLogActivities
 from schemas.envelope import to_kafka
 from tests.factories import household
-from tests.postgres import free_port
+from tests.ports import free_port
 from tests.stores.test_projection_apply import case_events
 from tests.tls import TlsFront, make_pki
 from tests.waiting import eventually

@@ -19,6 +19,14 @@ class CannotStart(RuntimeError):
     schema upgrade): said in one line, without a traceback."""
 
 
+def port_taken(host: str, port: int, setting: str) -> str:
+    """What to say when a port a setting names cannot be listened on."""
+    return (
+        f"port {port} on {host} is already in use, so {setting} cannot be served there; "
+        f"stop whatever holds it or set BOSETTING_{setting.upper()} to another port"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BOSETTING_",

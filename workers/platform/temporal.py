@@ -15,25 +15,30 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from workers.platform.codec import EncryptionCodec, parse_keys
-from workers.platform.settings import Settings
+from workers.platform.settings import CannotStart, Settings, port_taken
 
 
-async def connect(settings: Settings, *, metrics_port: int = 0) -> Client:
-    """A client; with ``metrics_port``, the SDK's own metrics (task slots, latencies, polls,
-    failures of workflow tasks and activities) are served for Prometheus on that port."""
+async def connect(settings: Settings, *, serve_metrics: bool = False) -> Client:
+    """A client; with ``serve_metrics`` (the case worker's), the SDK's own metrics (task
+    slots, latencies, polls, failures of workflow tasks and activities) are served for
+    Prometheus on ``worker_metrics_port`` (0: not served)."""
     runtime = None
-    if metrics_port:
-        runtime = Runtime(
-            telemetry=TelemetryConfig(
-                # Prometheus' conventions: counters end in _total, durations are seconds
-                # (the SDK's defaults are neither, and dashboards read them 1000x too high).
-                metrics=PrometheusConfig(
-                    bind_address=f"{settings.metrics_host}:{metrics_port}",
-                    counters_total_suffix=True,
-                    durations_as_seconds=True,
+    host, port = settings.metrics_host, settings.worker_metrics_port
+    if serve_metrics and port:
+        try:
+            runtime = Runtime(
+                telemetry=TelemetryConfig(
+                    # Prometheus' conventions: counters end in _total, durations are seconds
+                    # (the SDK's defaults are neither, and dashboards read them 1000x too high).
+                    metrics=PrometheusConfig(
+                        bind_address=f"{host}:{port}",
+                        counters_total_suffix=True,
+                        durations_as_seconds=True,
+                    )
                 )
             )
-        )
+        except ValueError:  # the SDK's word for "the exporter could not listen there"
+            raise CannotStart(port_taken(host, port, "worker_metrics_port")) from None
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

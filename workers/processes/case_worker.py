@@ -67,7 +67,7 @@ async def run_case_worker(
     sessions = db.sessionmaker(engine)
     publisher = build_publisher(settings, sessions)
     event_log = EventLogActivities(sessions, on_append=publisher.wake)
-    client = await connect(settings, metrics_port=settings.worker_metrics_port)
+    client = await connect(settings, serve_metrics=True)
     worker = build_worker(
         client,
         settings.task_queue,

@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from workers.platform import db
 from workers.platform.codec import dev_topic_keys
-from workers.platform.settings import Settings
+from workers.platform.settings import Settings, port_taken
 from workflows import search_attributes as sa
 
 log = structlog.get_logger("embedded")
@@ -57,10 +57,7 @@ def check_port_free(address: str, setting: str) -> None:
         try:
             s.bind((host, port))
         except OSError:
-            raise StackError(
-                f"port {port} on {host} is already in use, so {setting} cannot be started there; "
-                f"stop whatever holds it or set BOSETTING_{setting.upper()} to another port"
-            ) from None
+            raise StackError(port_taken(host, port, setting)) from None
 
 
 def port_open(address: str) -> bool:

@@ -15,7 +15,7 @@ from activities.publisher import OutboxPublisher
 from workers.operations.heartbeat import beat_until
 from workers.platform import db
 from workers.platform.kafka import client_security, provision_topics, sink_connector
-from workers.platform.settings import Settings
+from workers.platform.settings import CannotStart, Settings, port_taken
 from workers.projection.consumer import ProjectionConsumer, tune_garbage_collector
 from workers.projection.feed import apply_feed_events, feed_record, for_the_topic
 from workers.projection.instruments import BatchMetrics
@@ -30,10 +30,19 @@ async def run_projection(
     tune_garbage_collector()
     seal = settings.topic_seal()
     await db.require_current(settings.projection_url, db.PROJECTION)
+    await db.require_current(settings.register_url, db.REGISTER)  # the heartbeat's table
+    registry = CollectorRegistry()
+    server = None
+    if settings.projection_metrics_port:  # this process's own work; the figures: the monitor
+        host, port = settings.metrics_host, settings.projection_metrics_port
+        try:
+            server, _ = start_http_server(port, addr=host, registry=registry)
+        except OSError:
+            raise CannotStart(port_taken(host, port, "projection_metrics_port")) from None
+        log.info("prometheus metrics served", port=port)
     await provision_topics(settings, settings.kafka_topic)
     engine = db.make_engine(settings.projection_url)
     sessions = db.sessionmaker(engine)
-    registry = CollectorRegistry()
     metrics = BatchMetrics(registry)
     consumer = ProjectionConsumer(
         sessions,
@@ -54,19 +63,12 @@ async def run_projection(
         security=client_security(settings),
         seal=seal,
     )
-    await db.require_current(settings.register_url, db.REGISTER)  # the heartbeat's table
     register = db.make_engine(settings.register_url)
     beating = asyncio.create_task(
         beat_until(db.sessionmaker(register), "projection", stop), name="heartbeat"
     )
     feeding = asyncio.create_task(feed.run(stop), name="municipality-feed")
     relaying = asyncio.create_task(feed_publisher(settings, sessions).run(stop), name="feed-relay")
-    server = None
-    if settings.projection_metrics_port:  # this process's own work; the figures: the monitor
-        server, _ = start_http_server(
-            settings.projection_metrics_port, addr=settings.metrics_host, registry=registry
-        )
-        log.info("prometheus metrics served", port=settings.projection_metrics_port)
     try:
         await consumer.run(stop, on_ready=on_ready)
     finally:
