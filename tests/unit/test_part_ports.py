@@ -1,5 +1,6 @@
 """A part whose metrics port someone else holds says so in one line, naming the setting."""
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -16,12 +17,12 @@ from workers.platform.settings import Settings
     ("part", "setting"),
     [("worker", "worker_metrics_port"), ("projection", "projection_metrics_port")],
 )
-async def test_a_part_whose_metrics_port_is_taken_says_so_in_one_line(
+def test_a_part_whose_metrics_port_is_taken_says_so_in_one_line(
     tmp_path: Path, part: str, setting: str
 ):
     settings = Settings(state_dir=tmp_path)
-    await db.upgrade(settings.register_url, db.REGISTER)
-    await db.upgrade(settings.projection_url, db.PROJECTION)
+    asyncio.run(db.upgrade(settings.register_url, db.REGISTER))
+    asyncio.run(db.upgrade(settings.projection_url, db.PROJECTION))
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
