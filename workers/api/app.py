@@ -15,8 +15,7 @@ Answers (errors.py):
 Reads of personal records need an ``X-Purpose`` header and are written to the audit log
 before they are served."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -48,34 +47,18 @@ ROUTERS = (operations, cases, qualification, queues, places, feed, figures)
 def create_app(
     context: ApiContext | None = None,
     *,
-    lifespan_context: Callable[[], Awaitable[tuple[ApiContext, Callable[[], Awaitable[None]]]]]
-    | None = None,
     limits: Limits | None = None,
     web: WebConfig | None = None,
 ) -> FastAPI:
-    """The API over a ready context (tests), or over one the lifespan builds (the server),
-    with the casework web app under /app (web/)."""
+    """The API over its context (the server builds it before serving, workers/api/server.py;
+    tests give theirs), with the casework web app under /app (web/)."""
     limits = limits or Limits()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        close: Callable[[], Awaitable[None]] | None = None
-        if context is None and lifespan_context is not None:
-            app.state.ctx, close = await lifespan_context()
-        else:
-            app.state.ctx = context
-        try:
-            yield
-        finally:
-            if close is not None:
-                await close()
 
     # The documentation pages' scripts come from the installed package, never from a CDN.
     app = FastAPIOffline(
         title="Bosetting",
         version="1",
         summary="Settlement cases: every step, each role's view, the official figures.",
-        lifespan=lifespan,
         # FastAPI's own telemetry puts the raw path (ids) on its spans and validation input
         # in its logs; our middleware below traces by route template instead.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},

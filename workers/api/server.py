@@ -100,9 +100,9 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
 
     await db.require_current(settings.register_url, db.REGISTER)
     await db.require_current(settings.projection_url, db.PROJECTION)
+    client = await connect(settings)
     register_engine = db.make_engine(settings.register_url)
     projection_engine = db.make_engine(settings.projection_url)
-    client = await connect(settings)
     municipalities = municipality_register(settings)
 
     context = ApiContext(
@@ -134,10 +134,25 @@ async def build_context(settings: Settings) -> tuple[ApiContext, Callable[[], Aw
 async def run_api(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[], None] | None = None
 ) -> None:
+    # Built before serving, so what the API cannot start without (current schemas, Temporal)
+    # is said in one line, not as the traceback of a failed lifespan.
+    context, close = await build_context(settings)
+    try:
+        await serve(settings, context, stop, on_ready)
+    finally:
+        await close()
+
+
+async def serve(
+    settings: Settings,
+    context: ApiContext,
+    stop: asyncio.Event,
+    on_ready: Callable[[], None] | None,
+) -> None:
     from workers.allocation.municipalities import configured as municipality_register
 
     app = create_app(
-        lifespan_context=lambda: build_context(settings),
+        context,
         limits=limits_of(settings),
         web=web_config(settings, municipality_register(settings)),
     )
@@ -160,7 +175,7 @@ async def run_api(
     if on_ready is not None:
         on_ready()
     done = asyncio.Event()
-    beating = asyncio.create_task(beat_until(app.state.ctx.register, "api", done))
+    beating = asyncio.create_task(beat_until(context.register, "api", done))
     # uvicorn handles SIGINT and SIGTERM itself while it serves; either way ends both.
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -39,16 +39,26 @@ async def connect(settings: Settings, *, serve_metrics: bool = False) -> Client:
             )
         except ValueError:  # the SDK's word for "the exporter could not listen there"
             raise CannotStart(port_taken(host, port, "worker_metrics_port")) from None
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        tls=tls_config(settings),
-        data_converter=data_converter(settings),
-        runtime=runtime,
-        # Carries the trace into workflows and activities; workers built on this client get
-        # it too. Without a tracer provider (workers/platform/tracing.py) its spans cost nothing.
-        interceptors=[TracingInterceptor()],
-    )
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            tls=tls_config(settings),
+            data_converter=data_converter(settings),
+            runtime=runtime,
+            # Carries the trace into workflows and activities; workers built on this client
+            # get it too. Without a tracer provider (workers/platform/tracing.py) its spans
+            # cost nothing.
+            interceptors=[TracingInterceptor()],
+        )
+    except RuntimeError as exc:  # the SDK's word for "no connection" (refused, TLS, DNS)
+        if not str(exc).startswith("Failed client connect"):
+            raise
+        reason = " ".join(str(exc).split())[:300]  # the address and the OS's error, no more
+        raise CannotStart(
+            f"Temporal at {settings.temporal_address} cannot be reached; start it or set "
+            f"BOSETTING_TEMPORAL_ADDRESS (and BOSETTING_TEMPORAL_TLS*) to where it runs ({reason})"
+        ) from None
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:
