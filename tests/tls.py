@@ -166,16 +166,26 @@ class TlsFront:
         except OSError:
             writer.close()
             return
+        await relay_both_ways(reader, writer, back_reader, back_writer)
 
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            try:
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            except (ConnectionError, ssl.SSLError):
-                pass
-            finally:
-                with contextlib.suppress(Exception):
-                    sink.close()
 
-        await asyncio.gather(pipe(reader, back_writer), pipe(back_reader, writer))
+async def relay_both_ways(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    back_reader: asyncio.StreamReader,
+    back_writer: asyncio.StreamWriter,
+) -> None:
+    """Copy a client's connection to its backend and back until either end closes."""
+
+    async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        except (ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                sink.close()
+
+    await asyncio.gather(pipe(reader, back_writer), pipe(back_reader, writer))
