@@ -111,8 +111,8 @@ class SaslFront:
             body = request[10 + max(client_id_length, 0) :]
             if api_key == API_VERSIONS:  # the broker's own answer
                 back_writer.write(struct.pack(">i", len(request)) + request)
-                answer = await _frame(back_reader)
-                writer.write(struct.pack(">i", len(answer)) + answer)
+                versions = await _frame(back_reader)
+                writer.write(struct.pack(">i", len(versions)) + versions)
             elif api_key == SASL_HANDSHAKE:
                 asked = SaslHandShakeRequest_v0.decode(body).mechanism
                 error = 0 if asked == self.mechanism else UNSUPPORTED_SASL_MECHANISM
