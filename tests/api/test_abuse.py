@@ -10,6 +10,7 @@ from hashlib import sha256
 
 import jwt
 import pytest
+import structlog.testing
 from sqlalchemy import delete, func, select, text, update
 
 from schemas.enums import Role
@@ -20,7 +21,7 @@ from workers.api.audit import record_read
 from workers.api.auth import Principal
 from workers.api.headers import page_policy
 from workers.api.limits import Limits
-from workers.api.server import NoTokenKeys, verifier_for
+from workers.api.server import NoTokenKeys, token_keys, verifier_for
 from workers.platform.register import AuditRecord
 from workers.platform.settings import Settings
 from workers.projection.apply import apply_batch
@@ -174,6 +175,18 @@ def test_the_api_will_not_start_without_keys_unless_told_to_accept_dev_tokens(tm
     with pytest.raises(NoTokenKeys, match="api_jwks_file: required"):
         verifier_for(Settings(state_dir=tmp_path))
     assert verifier_for(Settings(state_dir=tmp_path, api_dev_tokens=True)) is not None
+
+
+def test_development_tokens_are_announced_once_in_the_parts_log(tmp_path):
+    """`bosetting api` checks for keys before its logging starts: the check says nothing, so
+    the warning is written once, by the running part, in its log's format."""
+    settings = Settings(state_dir=tmp_path, api_dev_tokens=True)
+    with structlog.testing.capture_logs() as checked:
+        token_keys(settings)
+    with structlog.testing.capture_logs() as started:
+        verifier_for(settings)
+    assert checked == []
+    assert [entry["event"] for entry in started] == ["accepting development tokens"]
 
 
 # -- headers ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 import uvicorn
@@ -26,16 +27,22 @@ class NoTokenKeys(Exception):
     """The API was started with nothing to verify tokens against."""
 
 
+def token_keys(settings: Settings) -> Path:
+    """The keys tokens are verified against: the identity provider's; the development key
+    only when asked for by name."""
+    if settings.api_jwks_file is not None:
+        return settings.api_jwks_file
+    if not settings.api_dev_tokens:
+        raise NoTokenKeys(
+            "api_jwks_file: required (BOSETTING_API_JWKS_FILE, the identity provider's "
+            "keys); BOSETTING_API_DEV_TOKENS=true accepts development tokens instead"
+        )
+    return dev_keys(settings.keys_dir)[1]
+
+
 def verifier_for(settings: Settings) -> TokenVerifier:
-    """The identity provider's keys; the development key only when asked for by name."""
-    jwks = settings.api_jwks_file
-    if jwks is None:
-        if not settings.api_dev_tokens:
-            raise NoTokenKeys(
-                "api_jwks_file: required (BOSETTING_API_JWKS_FILE, the identity provider's "
-                "keys); BOSETTING_API_DEV_TOKENS=true accepts development tokens instead"
-            )
-        _, jwks = dev_keys(settings.keys_dir)
+    jwks = token_keys(settings)
+    if settings.api_jwks_file is None:
         log.warning("accepting development tokens", jwks=str(jwks))
     return TokenVerifier.from_file(jwks, issuer=settings.api_issuer, audience=settings.api_audience)
 

@@ -32,11 +32,11 @@ def projection() -> None:
 def api() -> None:
     """Run the HTTP API (FastAPI): every step of a case, each role's view, the figures."""
     from workers.allocation.suggestions import ProfileError, load_profiles
-    from workers.api.server import NoTokenKeys, run_api, verifier_for
+    from workers.api.server import NoTokenKeys, run_api, token_keys
 
     settings = Settings()
     try:
-        verifier_for(settings)
+        token_keys(settings)  # said in one line here, before the part's logging starts
         if settings.municipality_profiles_file:
             load_profiles(settings.municipality_profiles_file)
     except (NoTokenKeys, ProfileError, OSError) as exc:
