@@ -27,6 +27,15 @@ def hide_persons(
     return event_dict
 
 
+def drop_color_message(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """uvicorn attaches ``color_message``, its message again with terminal colour codes: noise
+    in a JSON line, and the event says it already."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def configure_logging(settings: Settings, *, component: str) -> None:
     """Logs and traces of one process: structlog (with the current trace and span ids on every
     line) and the OpenTelemetry tracer provider (``workers/platform/tracing.py``)."""
@@ -45,6 +54,7 @@ def configure_logging(settings: Settings, *, component: str) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
+        drop_color_message,
         hide_persons,  # after the extras library loggers attach
     ]
     structlog.configure(
