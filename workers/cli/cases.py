@@ -28,6 +28,7 @@ app.add_typer(cases_app, name="cases")
 @cases_app.command("suggest")
 def cases_suggest(
     case_id: Annotated[str, typer.Argument(help="The case to find a municipality for.")],
+    purpose: Annotated[str, typer.Option(help="Why you read this household (audited).")],
     on: Annotated[
         str | None, typer.Option(help="Allocation date, YYYY-MM-DD (default: today).")
     ] = None,
@@ -38,17 +39,21 @@ def cases_suggest(
     limit: Annotated[int, typer.Option(min=1, help="How many to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Municipalities with room for a household, best first, with the reasons for each."""
-    import structlog
-
+    """Municipalities with room for a household, best first, with the reasons for each. The
+    household's record is read: the read is audited under your user name with its purpose."""
+    from schemas.enums import Role
     from workers.allocation.municipalities import configured as municipality_register
     from workers.allocation.suggestions import ProfileError, load_profiles, suggest
+    from workers.api.audit import record_read
+    from workers.api.auth import Principal
     from workers.cli.render import suggestions_table
+    from workers.platform import db
     from workers.platform.temporal import connect
     from workers.services.cases import CaseService
     from workers.services.places import PlacesService
 
     day = iso_date(on, "--on") if on else datetime.now(UTC).date()
+    require_purpose(purpose)
     settings = Settings()
     configure_logging(settings, component="cli")
     path = profiles or settings.municipality_profiles_file
@@ -56,17 +61,26 @@ def cases_suggest(
         loaded = load_profiles(path) if path else None
     except (OSError, ProfileError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--profiles") from None
+    principal = Principal(subject=f"cli:{actor()}", role=Role.ADMINISTRATOR, cleared=True)
 
     async def main() -> None:
         client = await connect(settings)
         state = await CaseService(client, settings.task_queue).state(case_id)
-        # The case state is a personal record: say who read it and why.
-        structlog.get_logger().info(
-            "case_read", case_id=case_id, purpose="allocation_suggestions", actor=actor()
-        )
         municipalities = municipality_register(settings)
         ledgers = await PlacesService(client, settings.task_queue, municipalities).ledgers(day.year)
         found = suggest(state, ledgers, day, loaded, limit)
+        register = db.make_engine(settings.register_url)
+        try:  # as the API's suggestions route: the read is written before it is shown
+            await record_read(
+                db.sessionmaker(register),
+                principal,
+                action="case.suggestions",
+                resource=f"case/{case_id}",
+                purpose=purpose,
+                outcome="granted",
+            )
+        finally:
+            await register.dispose()
         if as_json:
             print(json.dumps([s.as_json() for s in found], indent=2))
         else:
@@ -77,6 +91,11 @@ def cases_suggest(
     except CaseNotFound as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
+
+
+def require_purpose(purpose: str) -> None:
+    if len(purpose.strip()) < 3:
+        raise typer.BadParameter("must say why, in at least 3 characters", param_hint="--purpose")
 
 
 @cases_app.command("withdraw")
@@ -259,8 +278,7 @@ def cases_list(
     if (spec.place is None) != (place is None):
         rule = "is required for this queue" if place is None else "is not used by this queue"
         raise typer.BadParameter(rule, param_hint="--place")
-    if len(purpose.strip()) < 3:
-        raise typer.BadParameter("must say why, in at least 3 characters", param_hint="--purpose")
+    require_purpose(purpose)
     try:
         stage_value = CaseStage(stage) if stage else None
         deadline_value = DeadlineState(deadline) if deadline else None
