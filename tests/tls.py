@@ -1,10 +1,9 @@
 """A test PKI and a mutual-TLS front for the embedded parts, which speak plaintext only (the
 broker has no TLS listener; Temporal's dev server none either): the front ends TLS with a
 server certificate of the test CA, demands a client certificate of the same CA, and passes
-the bytes on to the real part behind it. What it exercises is ours: the clients' TLS settings,
-end to end against a TLS server that checks them."""
+the bytes on to the real part behind it (``tests/fronts.py``). What it exercises is ours: the
+clients' TLS settings, end to end against a TLS server that checks them."""
 
-import asyncio
 import contextlib
 import ipaddress
 import ssl
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.fronts import Streams, relay_both_ways, serving
 
 
 @dataclass(frozen=True)
@@ -150,42 +151,12 @@ class TlsFront:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator["TlsFront"]:
-        server = await asyncio.start_server(
-            self._relay, "127.0.0.1", self.port, ssl=self._context(), ssl_handshake_timeout=5
-        )
-        try:
+        context = self._context()
+        async with serving(
+            self.port, self.backend, self._relay, ssl=context, ssl_handshake_timeout=5
+        ):
             yield self
-        finally:
-            server.close()
-            await server.wait_closed()
 
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _relay(self, client: Streams, backend: Streams) -> None:
         self.relayed += 1
-        try:
-            back_reader, back_writer = await asyncio.open_connection(*self.backend)
-        except OSError:
-            writer.close()
-            return
-        await relay_both_ways(reader, writer, back_reader, back_writer)
-
-
-async def relay_both_ways(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    back_reader: asyncio.StreamReader,
-    back_writer: asyncio.StreamWriter,
-) -> None:
-    """Copy a client's connection to its backend and back until either end closes."""
-
-    async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        try:
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        except (ConnectionError, ssl.SSLError):
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                sink.close()
-
-    await asyncio.gather(pipe(reader, back_writer), pipe(back_reader, writer))
+        await relay_both_ways(client, backend)

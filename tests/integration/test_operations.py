@@ -35,6 +35,7 @@ from tests.integration.test_api_http import read_records
 from tests.oracle import as_comparable, group_figures, oracle
 from tests.waiting import holds, pause
 from workers.api.audit import reads_of
+from workers.cli.common import cli_reader
 from workers.cli.demo import event_log_count, places_event_count
 from workers.figures.places import places_of_year
 from workers.figures.queries import projection_status, waiting_time
@@ -404,8 +405,12 @@ async def test_suggestions_rank_the_municipalities_with_room_and_say_why(
     assert run.returncode == 0, run.stdout + run.stderr
     # The household's record was read: audited as the API's suggestions route audits it.
     (read,) = await reads_of(stack.register, f"case/{case_id}")
-    assert (read.subject.startswith("cli:"), read.action) == (True, "case.suggestions")
-    assert (read.purpose, read.outcome) == ("allocation", "granted")
+    assert read.subject == cli_reader().subject
+    assert (read.action, read.purpose, read.outcome) == (
+        "case.suggestions",
+        "allocation",
+        "granted",
+    )
     ranked = json.loads(run.stdout)
     # Bodø (1804) has no places decided for 2022 and 1507 too few for two persons.
     assert [s["municipality_number"] for s in ranked] == ["1103", "5401", "3005"]

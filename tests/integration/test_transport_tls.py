@@ -115,7 +115,7 @@ async def relay_and_project(tmp_path: Path, settings: Settings) -> None:
     assert report.group("total").settled == 2
 
 
-async def refused(settings: Settings) -> None:
+async def assert_refused(settings: Settings) -> None:
     with pytest.raises(KafkaConnectionError):
         await asyncio.wait_for(provision_topics(settings, "never-made"), 60)
 
@@ -143,7 +143,7 @@ async def test_the_relay_and_the_projection_reach_the_broker_over_mutual_tls(tmp
             mutual | {"kafka_ssl_cafile": pki.stranger_cert},  # trusts another CA
             {},  # plaintext
         ):  # fmt: skip
-            await refused(kafka_settings(tmp_path, outer, **options))
+            await assert_refused(kafka_settings(tmp_path, outer, **options))
 
 
 @pytest.mark.parametrize("mechanism", ["SCRAM-SHA-512", "SCRAM-SHA-256"])
@@ -151,7 +151,8 @@ async def test_the_relay_and_the_projection_authenticate_to_the_broker_with_scra
     tmp_path: Path, mechanism: str
 ):
     """SASL_SSL as production runs it: TLS (server certificate checked against the CA), then
-    SCRAM with the configured user, before any request reaches the broker."""
+    SCRAM with the configured user, before any request but the version lookup reaches the
+    broker."""
     pki = make_pki(tmp_path / "pki")
     outer, middle = free_port(), free_port()
     users = {"bosetting-relay": "correct horse battery staple"}
@@ -182,7 +183,7 @@ async def test_the_relay_and_the_projection_authenticate_to_the_broker_with_scra
             {"kafka_security_protocol": "SSL"},  # TLS without SASL
         ):
             before = sasl.refused
-            await refused(kafka_settings(tmp_path, outer, **(scram | options)))
+            await assert_refused(kafka_settings(tmp_path, outer, **(scram | options)))
             assert sasl.refused > before, options  # turned away by SCRAM, not by TLS
 
 

@@ -12,7 +12,7 @@ import typer
 from schemas.enums import WithdrawalReason
 from schemas.errors import CaseNotFound
 from workers.cli.common import (
-    actor,
+    cli_reader,
     console,
     iso_date,
 )
@@ -41,11 +41,9 @@ def cases_suggest(
 ) -> None:
     """Municipalities with room for a household, best first, with the reasons for each. The
     household's record is read: the read is audited under your user name with its purpose."""
-    from schemas.enums import Role
     from workers.allocation.municipalities import configured as municipality_register
     from workers.allocation.suggestions import ProfileError, load_profiles, suggest
     from workers.api.audit import record_read
-    from workers.api.auth import Principal
     from workers.cli.render import suggestions_table
     from workers.platform import db
     from workers.platform.temporal import connect
@@ -61,7 +59,7 @@ def cases_suggest(
         loaded = load_profiles(path) if path else None
     except (OSError, ProfileError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--profiles") from None
-    principal = Principal(subject=f"cli:{actor()}", role=Role.ADMINISTRATOR, cleared=True)
+    principal = cli_reader()
 
     async def main() -> None:
         client = await connect(settings)
@@ -262,10 +260,9 @@ def cases_list(
 ) -> None:
     """One page of a work queue from the case register, as the API serves it to a cleared
     administrator; the listing is audited under your user name with its purpose."""
-    from schemas.enums import CaseStage, DeadlineState, Role
+    from schemas.enums import CaseStage, DeadlineState
     from workers.api.access import case_row, person_row
     from workers.api.audit import record_read
-    from workers.api.auth import Principal
     from workers.cli.render import queue_table
     from workers.platform import db
     from workers.projection.queues import QUEUES, BadCursor, Filters, deadline_state, read_queue
@@ -285,7 +282,7 @@ def cases_list(
     except ValueError:
         raise typer.BadParameter("is not a stage or deadline state (see --help)") from None
     settings = Settings()
-    principal = Principal(subject=f"cli:{actor()}", role=Role.ADMINISTRATOR, cleared=True)
+    principal = cli_reader()
     today = datetime.now(UTC).date()
 
     async def main() -> None:

@@ -7,6 +7,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,6 +15,9 @@ from rich.console import Console
 from workers.figures.periods import BadValue, parse_day, parse_moment, parse_period
 from workers.platform.logging import configure_logging
 from workers.platform.settings import CannotStart, Settings
+
+if TYPE_CHECKING:
+    from workers.api.auth import Principal
 
 console = Console()
 if not console.is_terminal:
@@ -107,9 +111,14 @@ def exit_on_stack_error(run: Callable[[], object]) -> object:
         raise typer.Exit(1) from None
 
 
-def actor() -> str:
-    """Who runs the command line, for the audit log."""
-    return os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
+def cli_reader() -> "Principal":
+    """The command line as a reader of personal records: an operator with database access,
+    cleared, audited under ``cli:<user>`` (the login name)."""
+    from schemas.enums import Role
+    from workers.api.auth import Principal
+
+    user = os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
+    return Principal(subject=f"cli:{user}", role=Role.ADMINISTRATOR, cleared=True)
 
 
 def web_app_url(settings: Settings) -> str:
